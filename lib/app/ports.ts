@@ -35,3 +35,27 @@ export interface RawInboundStore {
     page: { limit: number; cursor?: string | undefined },
   ): Promise<{ items: StoredRawEnvelope[]; cursor: string | null }>;
 }
+
+/** A response remembered under an Idempotency-Key. */
+export interface StoredResponse {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export type IdempotencyBegin =
+  | { readonly kind: 'new' }
+  | { readonly kind: 'replay'; readonly response: StoredResponse }
+  /** Same key, different request: the client reused a key by mistake. */
+  | { readonly kind: 'mismatch' }
+  /** Same key and request, first call still running. */
+  | { readonly kind: 'in-progress' };
+
+export interface IdempotencyStore {
+  /** Claims (scope, key) for this request, or tells what happened to an earlier claim. */
+  begin(scope: string, key: string, requestHash: string, now: string): Promise<IdempotencyBegin>;
+  /** Remembers the response of a claimed request until the key expires. */
+  complete(scope: string, key: string, response: StoredResponse): Promise<void>;
+  /** Releases a claim whose request failed, so the client may retry with the same key. */
+  release(scope: string, key: string): Promise<void>;
+}

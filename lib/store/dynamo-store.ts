@@ -7,6 +7,7 @@
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -15,6 +16,7 @@ import {
   TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { hashParts } from '../domain/ids';
@@ -141,13 +143,58 @@ export class DynamoStore {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        const old = error.Item ? unmarshall(error.Item) : null;
-        throw new ConditionFailedError(`Condition failed for "${label}"`, [
-          { index: 0, label, code: 'ConditionalCheckFailed', item: old },
-        ]);
-      }
-      throw translateError(error);
+      throw singleItemError(error, label);
+    }
+  }
+
+  /** Update one item; a failed condition is a ConditionFailedError carrying the old item. */
+  async update(
+    label: string,
+    key: ItemKey,
+    update: {
+      expression: string;
+      names?: Record<string, string>;
+      values?: Record<string, unknown>;
+    },
+    condition?: Condition,
+  ): Promise<void> {
+    const item = toTransactItem(
+      {
+        kind: 'update',
+        label,
+        key,
+        update: update.expression,
+        ...(update.names ? { names: update.names } : {}),
+        ...(update.values ? { values: update.values } : {}),
+        ...(condition ? { condition } : {}),
+      },
+      this.tableName,
+    ).Update;
+    if (!item) throw new StoreLimitError('update produced no request');
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          ...item,
+          ...(condition ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } : {}),
+        }),
+      );
+    } catch (error) {
+      throw singleItemError(error, label);
+    }
+  }
+
+  async delete(label: string, key: ItemKey, condition?: Condition): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: marshall(key, MARSHALL_OPTIONS),
+          ...conditionParams(condition),
+          ...(condition ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
+        }),
+      );
+    } catch (error) {
+      throw singleItemError(error, label);
     }
   }
 
@@ -370,6 +417,16 @@ function toTransactItem(action: TransactionAction, tableName: string): TransactW
       };
     }
   }
+}
+
+function singleItemError(error: unknown, label: string): Error {
+  if (error instanceof ConditionalCheckFailedException) {
+    const old = error.Item ? unmarshall(error.Item) : null;
+    return new ConditionFailedError(`Condition failed for "${label}"`, [
+      { index: 0, label, code: 'ConditionalCheckFailed', item: old },
+    ]);
+  }
+  return translateError(error);
 }
 
 /** SDK and network failures become typed store errors; typed errors pass through. */

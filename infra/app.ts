@@ -1,0 +1,20 @@
+/**
+ * The CDK app: `npx cdk synth` (offline, esbuild bundling) and `npm run deploy`.
+ * Home region: CDK_DEFAULT_REGION, or the `homeRegion` context value (-c homeRegion=eu-west-1).
+ */
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { buildAgora } from './build';
+
+const app = new App();
+buildAgora(app, {
+  homeRegion:
+    (app.node.tryGetContext('homeRegion') as string | undefined) ??
+    process.env.CDK_DEFAULT_REGION ??
+    'us-east-1',
+  account: process.env.CDK_DEFAULT_ACCOUNT,
+});
+Tags.of(app).add('application', 'agora');
+// Any unacknowledged AwsSolutions finding interrupts synthesis.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+app.synth();

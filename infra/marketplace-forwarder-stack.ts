@@ -1,0 +1,46 @@
+/**
+ * AWS Marketplace publishes its EventBridge events in us-east-1 only. When Agora's home region
+ * is another one, this small stack in us-east-1 forwards them to the home region's default bus,
+ * with a dead-letter queue for deliveries that fail.
+ */
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { acknowledge } from './constructs/service-function';
+
+export const MARKETPLACE_EVENT_SOURCE = 'aws.marketplace';
+export const MARKETPLACE_EVENT_REGION = 'us-east-1';
+
+export interface MarketplaceForwarderStackProps extends StackProps {
+  readonly homeRegion: string;
+}
+
+export class MarketplaceForwarderStack extends Stack {
+  readonly rule: Rule;
+
+  constructor(scope: Construct, id: string, props: MarketplaceForwarderStackProps) {
+    super(scope, id, props);
+    const deadLetters = new Queue(this, 'ForwardDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      deadLetters,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the forwarding rule.',
+    );
+    const homeBus = EventBus.fromEventBusArn(
+      this,
+      'HomeRegionBus',
+      `arn:${this.partition}:events:${props.homeRegion}:${this.account}:event-bus/default`,
+    );
+    this.rule = new Rule(this, 'ForwardMarketplaceEvents', {
+      description: `Forward ${MARKETPLACE_EVENT_SOURCE} events to ${props.homeRegion}`,
+      eventPattern: { source: [MARKETPLACE_EVENT_SOURCE] },
+      targets: [new EventBusTarget(homeBus, { deadLetterQueue: deadLetters })],
+    });
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Everything that can be redeployed at will: the functions, the HTTP API with its JWT
+ * authorizer, the sync queue and its dead-letter queue. Routes come from the same table the
+ * local server and /openapi.json use (lib/http/api-routes.ts).
+ */
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { API_ROUTES } from '../lib/http/api-routes';
+import { acknowledge, ServiceFunction } from './constructs/service-function';
+
+/** Requests per second the API accepts before throttling (burst allows short spikes). */
+export const API_RATE_LIMIT_PER_SECOND = 100;
+export const API_BURST_LIMIT = 200;
+/** Deliveries of one sync message before it moves to the dead-letter queue. */
+export const SYNC_RECEIVES_MAX = 5;
+
+export interface StatelessStackProps extends StackProps {
+  readonly table: ITable;
+  readonly userPool: UserPool;
+  readonly apiClient: UserPoolClient;
+}
+
+export class StatelessStack extends Stack {
+  readonly api: HttpApi;
+  readonly syncQueue: Queue;
+  readonly syncDeadLetterQueue: Queue;
+  readonly functions: Record<string, ServiceFunction> = {};
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const issuer = `https://cognito-idp.${this.region}.amazonaws.com/${props.userPool.userPoolId}`;
+
+    this.syncDeadLetterQueue = new Queue(this, 'SyncDeadLetterQueue', {
+      fifo: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.syncDeadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is the dead-letter queue; it keeps poison messages with their raw reference.',
+    );
+    // Grouped by (marketplace, buyer account) so one buyer's events apply in order.
+    this.syncQueue = new Queue(this, 'SyncQueue', {
+      fifo: true,
+      contentBasedDeduplication: false,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(180),
+      retentionPeriod: Duration.days(14),
+      deadLetterQueue: { queue: this.syncDeadLetterQueue, maxReceiveCount: SYNC_RECEIVES_MAX },
+    });
+
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: RetentionDays.THREE_MONTHS,
+    });
+    this.api = new HttpApi(this, 'HttpApi', {
+      description: 'Agora API',
+      createDefaultStage: false,
+      corsPreflight: {
+        allowMethods: [CorsHttpMethod.ANY],
+        allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
+        allowOrigins: ['*'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: API_RATE_LIMIT_PER_SECOND, burstLimit: API_BURST_LIMIT },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+    const authorizer = new HttpJwtAuthorizer('CognitoJwt', issuer, {
+      jwtAudience: [props.apiClient.userPoolClientId],
+    });
+
+    const environment = {
+      AGORA_JWT_ISSUER: issuer,
+      AGORA_JWT_AUDIENCE: props.apiClient.userPoolClientId,
+      AGORA_JWKS_URL: `${issuer}/.well-known/jwks.json`,
+    };
+    for (const route of API_ROUTES) {
+      const fn = new ServiceFunction(this, `Fn-${route.name}`, {
+        entry: `functions/http/${route.name}.ts`,
+        description: `${route.method} ${route.path}: ${route.summary}`,
+        environment,
+      }).bindTable(props.table, route.method === 'GET' ? 'read' : 'read-write');
+      this.functions[route.name] = fn;
+      const publicRoute = route.access === 'public';
+      const routes = this.api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: new HttpLambdaIntegration(`Integration-${route.name}`, fn),
+        authorizer: publicRoute ? new HttpNoneAuthorizer() : authorizer,
+      });
+      if (publicRoute) {
+        for (const r of routes) {
+          acknowledge(
+            r,
+            'AwsSolutions-APIG4',
+            `${route.path} is public by design: health checks and the API description need no token.`,
+          );
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,111 @@
+// Proves the `agora` command's contract from the outside: --json prints exactly one JSON
+// document on stdout, human text and logs go to stderr, and exit codes are 0/1/2/3 as documented.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { describe, expect, it } from 'vitest';
+import {
+  ensureDevKeys,
+  jwksDocument,
+  LOCAL_JWT_AUDIENCE,
+  LOCAL_JWT_ISSUER,
+} from '../../lib/local/dev-keys';
+import { findFreePort } from '../../lib/local/dynamodb-local';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+function agora(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(join(ROOT, 'bin/agora.mjs'), args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('exit', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+describe('agora CLI', () => {
+  it('--help exits 0 and lists the commands', async () => {
+    const run = await agora(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/token/);
+    expect(run.stdout).toMatch(/doctor/);
+  });
+
+  it('token --json prints one JSON document whose token verifies against the data folder key', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'agora-cli-'));
+    const run = await agora(['token', '--role', 'partner', '--partner', 'P-100', '--json'], {
+      AGORA_DATA_DIR: dataDir,
+    });
+    expect(run.code).toBe(0);
+    const doc = JSON.parse(run.stdout) as { token: string; expiresAt: string };
+    const keys = await ensureDevKeys(dataDir);
+    const { payload } = await jwtVerify(doc.token, createLocalJWKSet(jwksDocument(keys)), {
+      issuer: LOCAL_JWT_ISSUER,
+      audience: LOCAL_JWT_AUDIENCE,
+    });
+    expect(payload).toMatchObject({ roles: ['partner'], partner_id: 'P-100' });
+  });
+
+  it('prints only the token without --json, and its description on stderr', async () => {
+    const run = await agora(['token', '--role', 'seller'], {
+      AGORA_DATA_DIR: mkdtempSync(join(tmpdir(), 'agora-cli-')),
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(run.stderr).toMatch(/token for dev-seller/);
+  });
+
+  it('exits 2 on bad usage, with a JSON error document under --json', async () => {
+    const bad = await agora(['token', '--role', 'emperor']);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/Unknown role "emperor"/);
+    const badJson = await agora(['token', '--role', 'seller', '--ttl', 'forever', '--json']);
+    expect(badJson.code).toBe(2);
+    expect(JSON.parse(badJson.stdout)).toMatchObject({ error: { code: 'invalid_ttl' } });
+    expect((await agora(['frobnicate'])).code).toBe(2);
+  });
+
+  it('doctor --json checks everything, starting the embedded store when nothing runs', async () => {
+    const run = await agora(['doctor', '--json'], {
+      AGORA_DATA_DIR: mkdtempSync(join(tmpdir(), 'agora-cli-')),
+      AGORA_PORT: String(await findFreePort()),
+    });
+    expect(run.code).toBe(0);
+    const doc = JSON.parse(run.stdout) as { ok: boolean; checks: { name: string; ok: boolean }[] };
+    expect(doc.ok).toBe(true);
+    expect(doc.checks.map((c) => c.name)).toEqual([
+      'node',
+      'java',
+      'dynamodb-local',
+      'data-dir',
+      'api-port',
+      'stack',
+      'table',
+    ]);
+    expect(run.stderr).toMatch(/embedded DynamoDB Local/);
+  });
+
+  it('doctor exits 1 and names the problem when Java is missing', async () => {
+    const run = await agora(['doctor'], {
+      AGORA_DATA_DIR: mkdtempSync(join(tmpdir(), 'agora-cli-')),
+      AGORA_JAVA: '/nonexistent/java',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/FAIL\s+java\s+Java was not found/);
+  });
+});

@@ -1,0 +1,164 @@
+// Proves the CDK app's important properties from the synthesized templates (bundling stubbed):
+// a retained, protected, on-demand table with PITR and a stream; private encrypted buckets;
+// Node 22 arm64 functions with least-privilege table access; JWT-protected routes; a FIFO queue
+// with a DLQ; the us-east-1 forwarder only when needed — and that cdk-nag runs and passes.
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { buildAgora } from '../../infra/build';
+import { API_ROUTES } from '../../lib/http/api-routes';
+
+const CONTEXT = {
+  // Skip esbuild bundling: the bundle is not the subject of these tests.
+  'aws:cdk:bundling-stacks': [],
+  '@aws-cdk/core:defaultCrossStackReferences': 'strong',
+};
+
+function synthAgora(homeRegion: string) {
+  const app = new App({ context: CONTEXT });
+  const stacks = buildAgora(app, { homeRegion, account: '123456789012' });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  app.synth(); // throws if any cdk-nag finding is not acknowledged
+  return stacks;
+}
+
+const eu = synthAgora('eu-west-1');
+const stateful = Template.fromStack(eu.stateful);
+const stateless = Template.fromStack(eu.stateless);
+
+describe('stateful stack', () => {
+  it('keeps the table on demand, retained, deletion-protected, with PITR, TTL and a stream', () => {
+    stateful.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          Match.objectLike({ IndexName: 'gsi1' }),
+          Match.objectLike({ IndexName: 'gsi2' }),
+        ],
+      }),
+    });
+  });
+
+  it('blocks public access and encrypts every bucket, and refuses plain HTTP', () => {
+    const buckets = stateful.findResources('AWS::S3::Bucket');
+    expect(Object.keys(buckets)).toHaveLength(3);
+    for (const bucket of Object.values(buckets)) {
+      expect(bucket.DeletionPolicy).toBe('Retain');
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(bucket.Properties.BucketEncryption).toBeDefined();
+    }
+    stateful.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      }),
+    });
+  });
+
+  it('defines one Cognito group per role, with MFA required', () => {
+    stateful.resourceCountIs('AWS::Cognito::UserPoolGroup', 5);
+    stateful.hasResourceProperties('AWS::Cognito::UserPool', { MfaConfiguration: 'ON' });
+  });
+});
+
+describe('stateless stack', () => {
+  it('runs every function on Node 22, arm64, with the table bound', () => {
+    const functions = stateless.findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions)).toHaveLength(API_ROUTES.length);
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.Environment.Variables.AGORA_TABLE_NAME).toBeDefined();
+    }
+  });
+
+  it('grants table access without wildcards: the table and its named indexes only', () => {
+    const policies = stateless.findResources('AWS::IAM::Policy');
+    const text = JSON.stringify(policies);
+    expect(text).not.toMatch(/index\/\*/);
+    expect(text).toMatch(/index\/gsi1/);
+    // GET routes only read
+    expect(text).toMatch(/dynamodb:GetItem/);
+    expect(text).not.toMatch(/dynamodb:\*/);
+  });
+
+  it('routes every API route, with the JWT authorizer except on public ones', () => {
+    const routes = stateless.findResources('AWS::ApiGatewayV2::Route');
+    expect(Object.keys(routes)).toHaveLength(API_ROUTES.length);
+    for (const route of API_ROUTES) {
+      const match = Object.values(routes).find(
+        (r) => r.Properties.RouteKey === `${route.method} ${route.path}`,
+      );
+      expect(match, route.path).toBeDefined();
+      expect(match?.Properties.AuthorizationType).toBe(route.access === 'public' ? 'NONE' : 'JWT');
+    }
+    stateless.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: Match.objectLike({ Issuer: Match.anyValue() }),
+    });
+    stateless.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 100 }),
+    });
+  });
+
+  it('has a FIFO sync queue that dead-letters after 5 receives', () => {
+    stateless.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+    });
+    expect(
+      Object.keys(stateless.findResources('AWS::SQS::Queue', { Properties: { FifoQueue: true } })),
+    ).toHaveLength(2);
+  });
+});
+
+describe('marketplace event forwarder', () => {
+  it('forwards aws.marketplace events from us-east-1 to the home region bus, with a DLQ', () => {
+    expect(eu.forwarder?.region).toBe('us-east-1');
+    const forwarder = Template.fromStack(eu.forwarder as Stack);
+    forwarder.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.marketplace'] },
+      Targets: [
+        Match.objectLike({ DeadLetterConfig: Match.objectLike({ Arn: Match.anyValue() }) }),
+      ],
+    });
+    const rule = Object.values(forwarder.findResources('AWS::Events::Rule'))[0];
+    expect(JSON.stringify(rule?.Properties.Targets[0].Arn)).toContain(':events:eu-west-1:');
+  });
+
+  it('is not created when the home region is us-east-1', () => {
+    expect(synthAgora('us-east-1').forwarder).toBeNull();
+  });
+});
+
+describe('cdk-nag', () => {
+  it('really runs: a bucket without access logs or TLS enforcement interrupts synthesis', () => {
+    const app = new App({ context: CONTEXT });
+    const stack = new Stack(app, 'Bad');
+    new Bucket(stack, 'Plain');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow();
+  });
+});
