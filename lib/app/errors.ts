@@ -38,3 +38,27 @@ export class ConflictError extends AgoraError {
 export class PayloadTooLargeError extends AgoraError {
   readonly code = 'payload_too_large';
 }
+
+/** The marketplace's source of truth does not (yet) show what the notification announced. */
+export class SourceNotReadyError extends AgoraError {
+  readonly code = 'source_not_ready';
+}
+
+/** A marketplace API failed in a way worth retrying (throttling, 5xx, timeout). */
+export class MarketplaceUnavailableError extends AgoraError {
+  readonly code = 'marketplace_unavailable';
+}
+
+/** Retrying cannot help: the payload is unusable, the raw record is gone, access is denied. */
+export class PermanentSyncError extends AgoraError {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Another writer moved the contract between our read and our write (optimistic lock). */
+export class ContractVersionConflictError extends AgoraError {
+  readonly code = 'contract_version_conflict';
+}

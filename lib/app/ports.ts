@@ -2,7 +2,11 @@
  * Ports: what use cases need from the outside world, as interfaces. Adapters in lib/store,
  * lib/marketplaces and lib/local implement them; use cases never import an adapter.
  */
+import type { ContractSnapshot, ContractStatus } from '../domain/contract';
+import type { SourceContract } from '../domain/contract-lifecycle';
+import type { ContractEvent } from '../domain/events';
 import type { RawEnvelope } from '../domain/raw';
+import type { Marketplace } from '../domain/schemas/primitives';
 
 export interface Clock {
   /** Current instant as ISO-8601 UTC. */
@@ -12,6 +16,20 @@ export interface Clock {
 export interface StoredRawEnvelope extends RawEnvelope {
   readonly rawId: string;
   readonly bodySha256: string;
+  /** Set once a sync has fully processed it; pending envelopes are re-enqueued by sweeps. */
+  readonly processedAt: string | null;
+  readonly outcome: string | null;
+}
+
+/** One page of a list, with an opaque cursor for the next. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly cursor: string | null;
+}
+
+export interface PageRequest {
+  readonly limit: number;
+  readonly cursor?: string | undefined;
 }
 
 export type SaveRawResult =
@@ -32,8 +50,211 @@ export interface RawInboundStore {
   listByDay(
     marketplace: RawEnvelope['marketplace'],
     day: string,
-    page: { limit: number; cursor?: string | undefined },
-  ): Promise<{ items: StoredRawEnvelope[]; cursor: string | null }>;
+    page: PageRequest,
+  ): Promise<Page<StoredRawEnvelope>>;
+  /** Marks an envelope fully processed (removes it from the pending list). */
+  markProcessed(rawId: string, outcome: string, at: string): Promise<void>;
+  /** Envelopes stored but not yet processed, oldest first (recovery sweeps). */
+  listPending(page: PageRequest): Promise<Page<StoredRawEnvelope>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contract pipeline
+// ---------------------------------------------------------------------------------------------
+
+/** A request to sync what one raw notification announced. FIFO per groupKey. */
+export interface SyncMessage {
+  readonly rawId: string;
+  readonly marketplace: Marketplace;
+  /** (marketplace, buyer account): one buyer's changes apply in order. */
+  readonly groupKey: string;
+}
+
+export interface SyncQueue {
+  enqueue(message: SyncMessage): Promise<void>;
+}
+
+/** What the adapter asks the pipeline to do for one notification. */
+export interface SyncTrigger {
+  readonly kind: string;
+  readonly groupKey: string;
+  /** One human line for logs and the DLQ ("License Updated for agmt-1"). */
+  readonly description: string;
+}
+
+export type ParsedNotification<T extends SyncTrigger = SyncTrigger> =
+  | { readonly kind: 'triggers'; readonly groupKey: string; readonly triggers: readonly T[] }
+  /** Understood, but nothing to sync (e.g. a catalog event handled elsewhere). */
+  | { readonly kind: 'ignored'; readonly groupKey: string; readonly reason: string }
+  /** Not understood: dead-lettered with this reason (it stays stored for replay). */
+  | { readonly kind: 'invalid'; readonly groupKey: string; readonly reason: string };
+
+export type SourceRead =
+  | { readonly kind: 'contracts'; readonly contracts: readonly SourceContract[] }
+  /** The source does not show it yet: retry with backoff, then dead-letter. */
+  | { readonly kind: 'not-ready'; readonly reason: string }
+  /** Nothing to do, and that is fine (a hint for a contract we cannot see yet). */
+  | { readonly kind: 'nothing'; readonly reason: string };
+
+export interface ContractLookups {
+  /** Contract ids whose refs hold this key and value (a buyer may have several contracts). */
+  findByRef(marketplace: Marketplace, key: string, value: string): Promise<string[]>;
+  get(contractId: string): Promise<ContractSnapshot | null>;
+}
+
+/** One marketplace's inbound half: understand notifications, re-read the source of truth. */
+export interface MarketplaceAdapter<T extends SyncTrigger = SyncTrigger> {
+  readonly marketplace: Marketplace;
+  parse(raw: StoredRawEnvelope): ParsedNotification<T>;
+  read(trigger: T, lookups: ContractLookups, raw: StoredRawEnvelope): Promise<SourceRead>;
+}
+
+export interface RawLink {
+  readonly rawId: string;
+  readonly receivedAt: string;
+}
+
+/** Records the apply step adds beyond snapshot and events; later engines add their kinds. */
+export interface ChangeAttachments {
+  readonly webhookDeliveries: readonly WebhookDelivery[];
+}
+
+export interface ContractChange {
+  readonly contractId: string;
+  /** The version the change was computed from (0 for a new contract): optimistic lock. */
+  readonly expectedVersion: number;
+  readonly next: ContractSnapshot;
+  readonly events: readonly ContractEvent[];
+  readonly rawLink: RawLink | null;
+  readonly attachments: ChangeAttachments;
+}
+
+export interface ContractRejection {
+  readonly contractId: string;
+  readonly rawId: string | null;
+  readonly sourceVersion: string;
+  readonly eventTypes: readonly string[];
+  readonly code: string;
+  readonly message: string;
+  readonly at: string;
+}
+
+export interface ContractListFilter {
+  readonly marketplace?: Marketplace | undefined;
+  readonly status?: ContractStatus | undefined;
+  readonly customer?: string | undefined;
+}
+
+export interface StoredContractEvent {
+  readonly event: ContractEvent;
+  /** The snapshot version the event produced. */
+  readonly version: number;
+  readonly recordedAt: string;
+}
+
+export interface ContractStore extends ContractLookups {
+  /** Ids of fact events already recorded for a contract, among the candidates. */
+  knownEventIds(contractId: string, eventIds: readonly string[]): Promise<Set<string>>;
+  /** Snapshot + version + events + refs + attachments in one transaction, or nothing. */
+  commit(change: ContractChange): Promise<void>;
+  /** Links a raw envelope to a contract it touched without changing it (history). */
+  linkRaw(contractId: string, link: RawLink): Promise<void>;
+  recordRejection(rejection: ContractRejection): Promise<void>;
+  list(filter: ContractListFilter, page: PageRequest): Promise<Page<ContractSnapshot>>;
+  events(contractId: string, page: PageRequest): Promise<Page<StoredContractEvent>>;
+  rawLinks(contractId: string, page: PageRequest): Promise<Page<RawLink>>;
+  rejections(contractId: string, page: PageRequest): Promise<Page<ContractRejection>>;
+}
+
+export interface SyncFailure {
+  readonly rawId: string;
+  readonly marketplace: Marketplace;
+  readonly groupKey: string;
+  readonly attempts: number;
+  readonly code: string;
+  readonly reason: string;
+  readonly firstFailedAt: string;
+  readonly lastFailedAt: string;
+  readonly status: 'retrying' | 'dead-lettered' | 'redriven' | 'resolved';
+}
+
+export interface SyncFailureStore {
+  /** Records a failed attempt; dead-letters when permanent or out of attempts. */
+  record(input: {
+    rawId: string;
+    marketplace: Marketplace;
+    groupKey: string;
+    attempt: number;
+    attemptsMax: number;
+    code: string;
+    reason: string;
+    permanent: boolean;
+    at: string;
+  }): Promise<SyncFailure>;
+  /** A later attempt succeeded. */
+  resolve(rawId: string, at: string): Promise<void>;
+  get(rawId: string): Promise<SyncFailure | null>;
+  listDeadLettered(page: PageRequest): Promise<Page<SyncFailure>>;
+  markRedriven(rawId: string, at: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Provisioning webhooks
+// ---------------------------------------------------------------------------------------------
+
+export interface WebhookEndpoint {
+  readonly endpointId: string;
+  readonly url: string;
+  readonly description: string;
+  /** Event types delivered; empty = all. */
+  readonly eventTypes: readonly string[];
+  readonly secret: string;
+  readonly status: 'active' | 'disabled';
+  readonly createdAt: string;
+}
+
+export interface WebhookDelivery {
+  readonly deliveryId: string;
+  readonly endpointId: string;
+  readonly contractId: string;
+  readonly contractVersion: number;
+  readonly eventIds: readonly string[];
+  readonly eventTypes: readonly string[];
+  /** The exact JSON body POSTed (signed as is). */
+  readonly payload: string;
+  readonly status: 'pending' | 'delivered' | 'failed';
+  readonly attempts: number;
+  readonly nextAttemptAt: string | null;
+  readonly lastAttemptAt: string | null;
+  readonly lastStatusCode: number | null;
+  readonly lastError: string | null;
+  readonly createdAt: string;
+}
+
+export interface WebhookStore {
+  createEndpoint(endpoint: WebhookEndpoint): Promise<void>;
+  listEndpoints(): Promise<WebhookEndpoint[]>;
+  disableEndpoint(endpointId: string): Promise<boolean>;
+  getDelivery(deliveryId: string): Promise<WebhookDelivery | null>;
+  /** Deliveries due at or before `now`, oldest first. */
+  listDue(now: string, limit: number): Promise<WebhookDelivery[]>;
+  /** Conditional on the attempt count, so two workers never record the same attempt. */
+  recordAttempt(
+    delivery: WebhookDelivery,
+    update: Pick<
+      WebhookDelivery,
+      'status' | 'attempts' | 'nextAttemptAt' | 'lastAttemptAt' | 'lastStatusCode' | 'lastError'
+    >,
+  ): Promise<boolean>;
+  listDeliveries(
+    filter: { endpointId?: string | undefined; contractId?: string | undefined },
+    page: PageRequest,
+  ): Promise<Page<WebhookDelivery>>;
+}
+
+/** Sends one HTTP POST (the adapter sets the timeout). */
+export interface WebhookSender {
+  post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number }>;
 }
 
 /** A response remembered under an Idempotency-Key. */

@@ -285,3 +285,26 @@ export function periodRange(first: Period, last: Period): Period[] {
   }
   return out;
 }
+
+const ISO_DURATION_PATTERN = /^P(?:(\d{1,4})Y)?(?:(\d{1,4})M)?(?:(\d{1,4})W)?(?:(\d{1,5})D)?$/;
+
+/** Adds an ISO-8601 date duration (P1Y, P12M, P30D, P2W, P1Y6M…) to a date. */
+export function addIsoDuration(date: CalendarDate, duration: string): CalendarDate {
+  const match = ISO_DURATION_PATTERN.exec(duration);
+  if (match === null || duration === 'P') {
+    throw new InvalidInputError('invalid_duration', `Not an ISO-8601 date duration: "${duration}"`);
+  }
+  const [, years = '0', months = '0', weeks = '0', days = '0'] = match;
+  const monthsTotal = Number(years) * 12 + Number(months);
+  return addDays(addMonths(date, monthsTotal), Number(weeks) * 7 + Number(days));
+}
+
+/**
+ * The exclusive end date of an instant that closes a term. AWS agreements end at 23:59:59 UTC
+ * on their last day, so any time after midnight means the term runs through that whole day.
+ */
+export function exclusiveEndOfInstant(instant: string): CalendarDate {
+  const date = dateOfInstant(instant);
+  const millis = Date.parse(instant);
+  return millis % 86_400_000 === 0 ? date : addDays(date, 1);
+}

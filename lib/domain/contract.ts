@@ -10,6 +10,7 @@ import {
   CurrencySchema,
   DateIntervalSchema,
   DecimalStringSchema,
+  EXTERNAL_ID_LENGTH_MAX,
   IdSchema,
   InstantSchema,
   type Marketplace,
@@ -50,10 +51,18 @@ export const InstallmentSchema = z.object({
 
 export const ResellerTermsSchema = z.object({
   partnerId: IdSchema.nullable(),
-  /** What the ISV is paid: the ISV's transaction price (finance.md §2.6). */
-  wholesaleMinor: NonNegativeMinorUnitsSchema,
+  /** The marketplace's resale authorization / channel offer reference, when known. */
+  resaleAuthorizationId: IdSchema.nullable(),
+  /** What the ISV is paid: its transaction price (finance.md §2.6); null until known. */
+  wholesaleMinor: NonNegativeMinorUnitsSchema.nullable(),
   /** What the buyer pays the reseller, when known; never enters the ISV ledger. */
   buyerPriceMinor: NonNegativeMinorUnitsSchema.nullable(),
+});
+
+/** What the buyer is entitled to use: a dimension and, for counted grants, a quantity. */
+export const GrantSchema = z.object({
+  dimension: IdSchema,
+  quantity: DecimalStringSchema.nullable(),
 });
 
 /** What was bought, on what terms. A new version of these terms is a contract amendment. */
@@ -70,6 +79,7 @@ export const ContractTermsSchema = z.object({
   trialEnd: CalendarDateSchema.nullable(),
   renewal: z.boolean(),
   fixedCharges: z.array(FixedChargeSchema).max(CONTRACT_LINES_MAX),
+  grants: z.array(GrantSchema).max(CONTRACT_LINES_MAX),
   usageRates: z.array(UsageRateSchema).max(CONTRACT_LINES_MAX),
   installments: z.array(InstallmentSchema).max(CONTRACT_LINES_MAX),
   reseller: ResellerTermsSchema.nullable(),
@@ -86,6 +96,8 @@ export const ContractSnapshotSchema = z
     /** Monotonic version, bumped by every applied change. */
     version: z.int().min(1),
     status: ContractStatusSchema,
+    /** Why the contract is in its status (e.g. "agreement REPLACED"), when the marketplace says. */
+    statusReason: z.string().max(1_000).nullable(),
     /** The marketplace's version marker of what this snapshot reflects. */
     sourceVersion: IdSchema,
     updatedAt: InstantSchema,
@@ -93,6 +105,8 @@ export const ContractSnapshotSchema = z
     replacesContractId: IdSchema.nullable(),
     replacedByContractId: IdSchema.nullable(),
     attributionVersion: z.int().min(1).nullable(),
+    /** Marketplace references for lookups (agreementId, licenseArn, customerIdentifier, …). */
+    refs: z.record(z.string().max(64), z.string().max(EXTERNAL_ID_LENGTH_MAX)),
   })
   .meta({
     title: 'ContractSnapshot',

@@ -15,11 +15,15 @@ export const RAW_HEADER_VALUE_LENGTH_MAX = 2_048;
 
 export const INBOUND_CHANNELS = [
   'aws-eventbridge',
-  'aws-sns',
+  'aws-sns-sqs',
+  'aws-sns-https',
+  'aws-registration',
   'azure-webhook',
+  'azure-landing',
   'gcp-pubsub-push',
   'gcp-pubsub-pull',
-  'replay',
+  'gcp-signup',
+  'operator-replay',
 ] as const;
 export const InboundChannelSchema = z.enum(INBOUND_CHANNELS);
 export type InboundChannel = z.infer<typeof InboundChannelSchema>;

@@ -4,8 +4,12 @@
  * that each route has its entry file and each entry file its route.
  */
 import { z } from 'zod';
-import { InstantSchema } from '../domain/schemas/primitives';
+import { ContractSnapshotSchema, ContractStatusSchema } from '../domain/contract';
+import { ContractEventSchema, ContractEventTypeSchema } from '../domain/events';
+import { RawEnvelopeSchema } from '../domain/raw';
+import { DateIntervalSchema, InstantSchema, MarketplaceSchema } from '../domain/schemas/primitives';
 import { ROLES, RoleSchema } from './auth';
+import { PageQuerySchema, pageOf } from './pagination';
 import { defineRoute, type RouteDefinition } from './route';
 
 export const HealthResponseSchema = z.object({
@@ -56,4 +60,283 @@ export const meRoute = defineRoute({
   response: MeResponseSchema,
 });
 
-export const API_ROUTES: readonly RouteDefinition[] = [healthRoute, openApiRoute, meRoute];
+// ---------------------------------------------------------------------------------------------
+// Contracts and entitlements
+// ---------------------------------------------------------------------------------------------
+
+const CONTRACT_READERS = ['seller', 'finance', 'admin', 'service'] as const;
+const ContractIdParams = z.object({ contractId: z.string().min(1).max(128) });
+
+export const getContractRoute = defineRoute({
+  name: 'get-contract',
+  method: 'GET',
+  path: '/v1/contracts/{contractId}',
+  summary: 'One contract: its current snapshot',
+  tags: ['contracts'],
+  access: { roles: CONTRACT_READERS },
+  params: ContractIdParams,
+  response: ContractSnapshotSchema,
+});
+
+export const listContractsRoute = defineRoute({
+  name: 'list-contracts',
+  method: 'GET',
+  path: '/v1/contracts',
+  summary: 'Contracts, filtered by marketplace, status or customer (buyer account)',
+  tags: ['contracts'],
+  access: { roles: CONTRACT_READERS },
+  query: PageQuerySchema.extend({
+    marketplace: MarketplaceSchema.optional(),
+    status: ContractStatusSchema.optional(),
+    customer: z.string().min(1).max(256).optional(),
+  }),
+  response: pageOf(ContractSnapshotSchema),
+});
+
+export const StoredEventSchema = z.object({
+  version: z.int(),
+  recordedAt: InstantSchema,
+  event: ContractEventSchema,
+});
+
+export const listContractEventsRoute = defineRoute({
+  name: 'list-contract-events',
+  method: 'GET',
+  path: '/v1/contracts/{contractId}/events',
+  summary: "A contract's canonical events, in the order they applied, with their raw references",
+  tags: ['contracts'],
+  access: { roles: CONTRACT_READERS },
+  params: ContractIdParams,
+  query: PageQuerySchema,
+  response: pageOf(StoredEventSchema),
+});
+
+export const EntitlementLineSchema = z.object({
+  contractId: z.string(),
+  marketplace: MarketplaceSchema,
+  productId: z.string(),
+  status: ContractStatusSchema,
+  plan: z.string().nullable(),
+  term: DateIntervalSchema,
+  dimensions: z.array(z.object({ dimension: z.string(), quantity: z.string().nullable() })),
+  entitled: z.boolean(),
+  reason: z.string().nullable(),
+});
+
+export const checkEntitlementRoute = defineRoute({
+  name: 'check-entitlement',
+  method: 'GET',
+  path: '/v1/entitlements',
+  summary: 'Is this customer entitled now (optionally to a product and dimension)?',
+  tags: ['contracts'],
+  access: { roles: ['service', 'seller', 'admin'] },
+  query: z.object({
+    customer: z.string().min(1).max(256),
+    product: z.string().min(1).max(256).optional(),
+    dimension: z.string().min(1).max(256).optional(),
+  }),
+  response: z.object({
+    customer: z.string(),
+    checkedAt: InstantSchema,
+    entitled: z.boolean(),
+    entitlements: z.array(EntitlementLineSchema),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// AWS Marketplace inlets
+// ---------------------------------------------------------------------------------------------
+
+export const IngestResponseSchema = z.object({
+  rawId: z.string(),
+  outcome: z.enum(['stored', 'duplicate']),
+  enqueued: z.boolean(),
+});
+
+export const awsSnsWebhookRoute = defineRoute({
+  name: 'post-aws-sns',
+  method: 'POST',
+  path: '/v1/webhooks/aws-sns',
+  summary: 'Amazon SNS over HTTPS (subscription and entitlement topics)',
+  description:
+    'Authenticated by the SNS signature: the signing certificate must come from an allowed SNS host and the topic must be allowed. Anything else is 401 and writes nothing.',
+  tags: ['marketplace-inbound'],
+  access: 'public',
+  body: z.string(),
+  bodyEncoding: 'raw',
+  idempotency: 'none',
+  response: IngestResponseSchema.extend({ confirmed: z.boolean() }),
+});
+
+export const awsRegisterRoute = defineRoute({
+  name: 'post-aws-register',
+  method: 'POST',
+  path: '/v1/marketplace/aws/register',
+  summary: "The buyer's registration post from AWS Marketplace (fulfillment URL)",
+  description:
+    'Resolves x-amzn-marketplace-token with ResolveCustomer in the seller account that owns the product. An invalid or expired token is 401. Redirects (303) to AGORA_AWS_LANDING_URL when configured.',
+  tags: ['marketplace-inbound'],
+  access: 'public',
+  body: z.object({ 'x-amzn-marketplace-token': z.string().min(1).max(4_096) }),
+  bodyEncoding: 'form',
+  idempotency: 'none',
+  response: IngestResponseSchema.extend({
+    customerAwsAccountId: z.string(),
+    productCode: z.string(),
+    licenseArn: z.string().nullable(),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Provisioning webhooks
+// ---------------------------------------------------------------------------------------------
+
+export const WebhookEndpointSchema = z.object({
+  endpointId: z.string(),
+  url: z.string(),
+  description: z.string(),
+  eventTypes: z.array(ContractEventTypeSchema),
+  status: z.enum(['active', 'disabled']),
+  createdAt: InstantSchema,
+});
+
+export const createWebhookEndpointRoute = defineRoute({
+  name: 'create-webhook-endpoint',
+  method: 'POST',
+  path: '/v1/webhook-endpoints',
+  summary: 'Register a URL that receives signed provisioning webhooks',
+  description:
+    'The response carries the signing secret once. Each POST carries agora-webhook-timestamp and agora-signature: v1=hex(HMAC-SHA256(secret, "<timestamp>.<body>")).',
+  tags: ['webhooks'],
+  access: { roles: ['admin'] },
+  body: z.object({
+    url: z.url().max(2_048),
+    description: z.string().max(500).default(''),
+    eventTypes: z.array(ContractEventTypeSchema).max(20).default([]),
+  }),
+  response: WebhookEndpointSchema.extend({ secret: z.string() }),
+  successStatus: 201,
+});
+
+export const listWebhookEndpointsRoute = defineRoute({
+  name: 'list-webhook-endpoints',
+  method: 'GET',
+  path: '/v1/webhook-endpoints',
+  summary: 'Registered webhook endpoints (secrets are never shown again)',
+  tags: ['webhooks'],
+  access: { roles: ['admin'] },
+  response: z.object({ items: z.array(WebhookEndpointSchema) }),
+});
+
+export const disableWebhookEndpointRoute = defineRoute({
+  name: 'disable-webhook-endpoint',
+  method: 'DELETE',
+  path: '/v1/webhook-endpoints/{endpointId}',
+  summary: 'Disable an endpoint; pending deliveries to it are marked failed',
+  tags: ['webhooks'],
+  access: { roles: ['admin'] },
+  params: z.object({ endpointId: z.string().min(1).max(64) }),
+  response: z.object({ endpointId: z.string(), status: z.literal('disabled') }),
+});
+
+export const WebhookDeliverySchema = z.object({
+  deliveryId: z.string(),
+  endpointId: z.string(),
+  contractId: z.string(),
+  contractVersion: z.int(),
+  eventTypes: z.array(z.string()),
+  status: z.enum(['pending', 'delivered', 'failed']),
+  attempts: z.int(),
+  nextAttemptAt: InstantSchema.nullable(),
+  lastAttemptAt: InstantSchema.nullable(),
+  lastStatusCode: z.int().nullable(),
+  lastError: z.string().nullable(),
+  createdAt: InstantSchema,
+});
+
+export const listWebhookDeliveriesRoute = defineRoute({
+  name: 'list-webhook-deliveries',
+  method: 'GET',
+  path: '/v1/webhook-deliveries',
+  summary: 'The delivery log: every attempt for a contract, or everything still pending',
+  tags: ['webhooks'],
+  access: { roles: ['admin', 'seller'] },
+  query: PageQuerySchema.extend({
+    contractId: z.string().min(1).max(128).optional(),
+    endpointId: z.string().min(1).max(64).optional(),
+  }),
+  response: pageOf(WebhookDeliverySchema),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Operations: dead letters and raw payloads
+// ---------------------------------------------------------------------------------------------
+
+export const SyncFailureSchema = z.object({
+  rawId: z.string(),
+  marketplace: MarketplaceSchema,
+  groupKey: z.string(),
+  attempts: z.int(),
+  code: z.string(),
+  reason: z.string(),
+  firstFailedAt: InstantSchema,
+  lastFailedAt: InstantSchema,
+  status: z.enum(['retrying', 'dead-lettered', 'redriven', 'resolved']),
+});
+
+export const listDeadLettersRoute = defineRoute({
+  name: 'list-dead-letters',
+  method: 'GET',
+  path: '/v1/dlq',
+  summary: 'Notifications that could not be synced, with the reason and the raw reference',
+  tags: ['operations'],
+  access: { roles: ['admin'] },
+  query: PageQuerySchema,
+  response: pageOf(SyncFailureSchema),
+});
+
+export const redriveDeadLetterRoute = defineRoute({
+  name: 'redrive-dead-letter',
+  method: 'POST',
+  path: '/v1/dlq/{rawId}/redrive',
+  summary: 'Send a dead-lettered notification through the sync again (idempotent)',
+  tags: ['operations'],
+  access: { roles: ['admin'] },
+  params: z.object({ rawId: z.string().min(1).max(128) }),
+  response: SyncFailureSchema,
+});
+
+export const getRawRoute = defineRoute({
+  name: 'get-raw',
+  method: 'GET',
+  path: '/v1/raw/{rawId}',
+  summary: 'A raw inbound payload exactly as received, with its audit headers',
+  tags: ['operations'],
+  access: { roles: ['admin', 'finance'] },
+  params: z.object({ rawId: z.string().min(1).max(128) }),
+  response: RawEnvelopeSchema.extend({
+    rawId: z.string(),
+    bodySha256: z.string(),
+    processedAt: InstantSchema.nullable(),
+    outcome: z.string().nullable(),
+  }),
+});
+
+export const API_ROUTES: readonly RouteDefinition[] = [
+  healthRoute,
+  openApiRoute,
+  meRoute,
+  getContractRoute,
+  listContractsRoute,
+  listContractEventsRoute,
+  checkEntitlementRoute,
+  awsSnsWebhookRoute,
+  awsRegisterRoute,
+  createWebhookEndpointRoute,
+  listWebhookEndpointsRoute,
+  disableWebhookEndpointRoute,
+  listWebhookDeliveriesRoute,
+  listDeadLettersRoute,
+  redriveDeadLetterRoute,
+  getRawRoute,
+];

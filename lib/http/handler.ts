@@ -251,16 +251,14 @@ function validation(
         throw new PayloadTooLargeError(`Request body exceeds ${REQUEST_BODY_BYTES_MAX} bytes`);
       }
       let body: unknown;
-      if (route.body) {
+      if (route.body && route.bodyEncoding !== 'raw') {
         let json: unknown;
         let jsonOk = true;
         if (raw.trim() === '') {
-          details.push({
-            path: 'body',
-            code: 'required',
-            message: 'A JSON request body is required',
-          });
+          details.push({ path: 'body', code: 'required', message: 'A request body is required' });
           jsonOk = false;
+        } else if (route.bodyEncoding === 'form') {
+          json = Object.fromEntries(new URLSearchParams(raw));
         } else {
           try {
             json = JSON.parse(raw);

@@ -85,10 +85,17 @@ export function buildOpenApiDocument(
       parameters: parameters(route),
       responses,
     };
-    if (route.body) {
+    if (route.bodyEncoding === 'raw') {
       operation.requestBody = {
         required: true,
-        content: { 'application/json': { schema: schemaOf(route.body) } },
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      };
+    } else if (route.body) {
+      const mediaType =
+        route.bodyEncoding === 'form' ? 'application/x-www-form-urlencoded' : 'application/json';
+      operation.requestBody = {
+        required: true,
+        content: { [mediaType]: { schema: schemaOf(route.body) } },
       };
     }
     paths[route.path] = { ...(paths[route.path] ?? {}), [route.method.toLowerCase()]: operation };

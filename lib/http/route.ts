@@ -26,6 +26,8 @@ export interface RouteDefinition<
   readonly tags: readonly string[];
   readonly access: RouteAccess;
   readonly body?: Body;
+  /** How the body arrives: JSON (default), an HTML form post, or raw text the handler verifies itself. */
+  readonly bodyEncoding?: 'json' | 'form' | 'raw';
   readonly query?: Query;
   readonly params?: Params;
   readonly response: Response;

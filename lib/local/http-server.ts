@@ -25,11 +25,15 @@ export interface LocalRoute {
   readonly handler: LambdaHttpHandler;
 }
 
-/** Routes only the local stack serves (the development JWKS). */
+/** Routes only the local stack serves (the development JWKS, local marketplace inlets). */
 export interface StaticRoute {
-  readonly method: 'GET';
+  readonly method: 'GET' | 'POST';
   readonly path: string;
-  readonly respond: () => { status: number; contentType: string; body: string };
+  readonly respond: (
+    body: string,
+  ) =>
+    | Promise<{ status: number; contentType: string; body: string }>
+    | { status: number; contentType: string; body: string };
 }
 
 export interface LocalHttpServer {
@@ -207,7 +211,17 @@ export async function startLocalHttpServer(options: {
         (r) => r.method === method && r.path === url.pathname,
       );
       if (staticRoute) {
-        const result = staticRoute.respond();
+        const body = await readBody(request);
+        if (body === null) {
+          writeError(
+            response,
+            413,
+            'payload_too_large',
+            `Request body exceeds ${LOCAL_BODY_BYTES_MAX} bytes`,
+          );
+          return;
+        }
+        const result = await staticRoute.respond(body.toString('utf8'));
         response.writeHead(result.status, { 'content-type': result.contentType }).end(result.body);
         return;
       }

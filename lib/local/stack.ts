@@ -1,12 +1,16 @@
 /**
  * The whole service on one machine: DynamoDB Local (persisted under the data folder), the table,
- * the development key pair and JWKS, and the HTTP API invoking the Lambda handlers. While it
- * runs, `<dataDir>/stack.json` tells the CLI where everything is.
+ * the development key pair and JWKS, the marketplace simulators, the in-process sync queue and
+ * webhook sweeper, and the HTTP API invoking the Lambda handlers. While it runs,
+ * `<dataDir>/stack.json` tells the CLI where everything is.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { resetContainer } from '../runtime/container';
+import { recoverPendingRaw } from '../app/recovery';
+import { type AwsAccountConfig, AwsAccountsSchema } from '../marketplaces/aws/config';
+import { configureContainer, getContainer } from '../runtime/container';
 import { createDynamoClient, LOCAL_CREDENTIALS, LOCAL_REGION } from '../store/dynamo-client';
 import { ensureTable } from '../store/table-admin';
 import { LOCAL_TABLE_NAME } from '../store/table-definition';
@@ -22,8 +26,25 @@ import {
   assertPortFree,
   type LocalHttpServer,
   loadApiHandlers,
+  type StaticRoute,
   startLocalHttpServer,
 } from './http-server';
+import { InProcessQueue } from './in-process-queue';
+import {
+  type AwsSimulator,
+  type AwsSimulatorState,
+  AwsSimulatorStateSchema,
+  startAwsSimulator,
+} from './simulators/aws-simulator';
+import { buildSnsNotification, createSnsSigner } from './simulators/sns-signer';
+
+const EVENTS_DIR = resolve(import.meta.dirname, '../../events');
+export const DEFAULT_AWS_SIMULATOR_STATE = join(EVENTS_DIR, 'aws/simulator-state.json');
+export const DEFAULT_AWS_ACCOUNTS = join(EVENTS_DIR, 'aws/local-accounts.json');
+export const LOCAL_SYNC_RETRY_BASE_MS = 1_000;
+export const LOCAL_SYNC_RETRY_MAX_MS = 30_000;
+export const LOCAL_WEBHOOK_SWEEP_MS = 1_000;
+export const SNS_CERT_PATH = '/local/sns/cert.pem';
 
 export const StackFileSchema = z.object({
   pid: z.int(),
@@ -36,6 +57,7 @@ export const StackFileSchema = z.object({
   issuer: z.string(),
   audience: z.string(),
   jwksUrl: z.url(),
+  awsSimulatorUrl: z.url(),
   startedAt: z.string(),
 });
 export type StackFile = z.infer<typeof StackFileSchema>;
@@ -54,6 +76,20 @@ export function readStackFile(dataDir: string): StackFile | null {
   }
 }
 
+/** The AWS simulator's seed: the project's sample state unless one is given. */
+export function defaultAwsSimulatorState(): AwsSimulatorState {
+  if (!existsSync(DEFAULT_AWS_SIMULATOR_STATE))
+    return { agreements: [], entitlements: [], registrations: [] };
+  return AwsSimulatorStateSchema.parse(
+    JSON.parse(readFileSync(DEFAULT_AWS_SIMULATOR_STATE, 'utf8')),
+  );
+}
+
+export function defaultAwsAccounts(): AwsAccountConfig[] {
+  if (!existsSync(DEFAULT_AWS_ACCOUNTS)) return [];
+  return AwsAccountsSchema.parse(JSON.parse(readFileSync(DEFAULT_AWS_ACCOUNTS, 'utf8')));
+}
+
 export interface LocalStackOptions {
   readonly port: number;
   readonly dataDir: string;
@@ -62,6 +98,11 @@ export interface LocalStackOptions {
   readonly tableName?: string;
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly onDynamoOutput?: (line: string) => void;
+  readonly awsSimulatorState?: AwsSimulatorState;
+  readonly awsAccounts?: AwsAccountConfig[];
+  /** First retry delay of a failed sync (then ×3 per attempt, capped). */
+  readonly syncRetryBaseMs?: number;
+  readonly webhookSweepMs?: number;
 }
 
 export interface LocalStack {
@@ -70,7 +111,16 @@ export interface LocalStack {
   readonly dynamodbEndpoint: string;
   readonly tableName: string;
   readonly stackFile: StackFile;
+  readonly awsSimulator: AwsSimulator;
+  readonly queue: InProcessQueue;
+  /** Resolves once every queued sync and due webhook has been worked off. */
+  settle(): Promise<void>;
   stop(): Promise<void>;
+}
+
+async function loadHandler<T>(path: string): Promise<T> {
+  const module = (await import(path)) as { handler: T };
+  return module.handler;
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -78,8 +128,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   let dynamo: DynamoDbLocalHandle | null = null;
   let server: LocalHttpServer | null = null;
+  let simulator: AwsSimulator | null = null;
+  let queue: InProcessQueue | null = null;
+  let sweeper: NodeJS.Timeout | null = null;
   const stopAll = async () => {
+    if (sweeper) clearInterval(sweeper);
+    queue?.stop();
     await server?.close();
+    await simulator?.close();
     await dynamo?.stop();
   };
   try {
@@ -96,23 +152,97 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await ensureTable(client, tableName);
     client.destroy();
 
-    const keys = await ensureDevKeys(options.dataDir);
-    const routes = await loadApiHandlers();
-    server = await startLocalHttpServer({
-      port: options.port,
-      routes,
-      staticRoutes: [
-        {
-          method: 'GET',
-          path: LOCAL_JWKS_PATH,
-          respond: () => ({
-            status: 200,
-            contentType: 'application/json',
-            body: JSON.stringify(jwksDocument(keys)),
-          }),
-        },
-      ],
+    simulator = await startAwsSimulator({
+      state: options.awsSimulatorState ?? defaultAwsSimulatorState(),
     });
+    const keys = await ensureDevKeys(options.dataDir);
+    const snsSigner = createSnsSigner();
+
+    // The sync worker is the Lambda handler; the queue delivers SQS-shaped events to it.
+    const syncWorker = await loadHandler<(event: SQSEvent) => Promise<SQSBatchResponse>>(
+      '../../functions/queue/sync-worker.ts',
+    );
+    const retryBaseMs = options.syncRetryBaseMs ?? LOCAL_SYNC_RETRY_BASE_MS;
+    queue = new InProcessQueue({
+      handler: syncWorker,
+      retryDelayMs: (attempt) =>
+        Math.min(LOCAL_SYNC_RETRY_MAX_MS, retryBaseMs * 3 ** Math.max(0, attempt - 1)),
+    });
+    configureContainer({ queue });
+
+    const routes = await loadApiHandlers();
+    const eventBridgeInlet = await loadHandler<(event: unknown) => Promise<unknown>>(
+      '../../functions/inbound/aws-eventbridge.ts',
+    );
+    const snsSqsInlet = await loadHandler<(event: SQSEvent) => Promise<SQSBatchResponse>>(
+      '../../functions/inbound/aws-sns-sqs.ts',
+    );
+    const deliverWebhooks = await loadHandler<() => Promise<unknown>>(
+      '../../functions/scheduled/deliver-webhooks.ts',
+    );
+    const json = (status: number, body: unknown) => ({
+      status,
+      contentType: 'application/json',
+      body: JSON.stringify(body),
+    });
+    let apiUrl = '';
+    const staticRoutes: StaticRoute[] = [
+      { method: 'GET', path: LOCAL_JWKS_PATH, respond: () => json(200, jwksDocument(keys)) },
+      {
+        method: 'GET',
+        path: SNS_CERT_PATH,
+        respond: () => ({
+          status: 200,
+          contentType: 'application/x-pem-file',
+          body: snsSigner.publicKeyPem,
+        }),
+      },
+      {
+        method: 'POST',
+        path: '/local/aws/eventbridge',
+        respond: async (body) => {
+          const events = [JSON.parse(body)].flat() as unknown[];
+          const results = [];
+          for (const event of events) results.push(await eventBridgeInlet(event));
+          return json(202, { accepted: results.length, results });
+        },
+      },
+      {
+        method: 'POST',
+        path: '/local/aws/sqs',
+        respond: async (body) => {
+          const messages = [JSON.parse(body)].flat() as unknown[];
+          const event: SQSEvent = {
+            Records: messages.map((message, index) => localSqsRecord(message, index)),
+          };
+          return json(202, await snsSqsInlet(event));
+        },
+      },
+      {
+        method: 'POST',
+        path: '/local/aws/sns-publish',
+        respond: async (body) => {
+          // Sign a marketplace SNS message as SNS would and deliver it over HTTPS-style POST.
+          const input = z
+            .object({ topicArn: z.string(), message: z.unknown() })
+            .parse(JSON.parse(body));
+          const envelope = snsSigner.sign(
+            buildSnsNotification({ topicArn: input.topicArn, message: input.message as object }),
+            {
+              certUrl: `${apiUrl}${SNS_CERT_PATH}`,
+            },
+          );
+          const response = await fetch(`${apiUrl}/v1/webhooks/aws-sns`, {
+            method: 'POST',
+            body: JSON.stringify(envelope),
+            headers: { 'content-type': 'text/plain' },
+          });
+          return json(response.status, await response.json());
+        },
+      },
+    ];
+    server = await startLocalHttpServer({ port: options.port, routes, staticRoutes });
+    apiUrl = server.url;
     // The handlers read the same variables a Lambda gets from its stack.
     Object.assign(process.env, {
       AGORA_STAGE: 'local',
@@ -125,8 +255,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AGORA_JWT_AUDIENCE: LOCAL_JWT_AUDIENCE,
       AGORA_JWKS_URL: `${server.url}${LOCAL_JWKS_PATH}`,
       AGORA_LOG_LEVEL: options.logLevel ?? 'INFO',
+      AGORA_AWS_ENDPOINT: simulator.url,
+      AGORA_AWS_ACCOUNTS: JSON.stringify(options.awsAccounts ?? defaultAwsAccounts()),
+      AGORA_SNS_CERT_HOST_PATTERN: '^127\\.0\\.0\\.1$',
+      AGORA_SNS_ALLOW_HTTP: 'true',
+      AGORA_WEBHOOK_ALLOW_HTTP: 'true',
     });
-    resetContainer();
+    configureContainer({ queue });
 
     const stackFile: StackFile = {
       pid: process.pid,
@@ -139,10 +274,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       issuer: LOCAL_JWT_ISSUER,
       audience: LOCAL_JWT_AUDIENCE,
       jwksUrl: `${server.url}${LOCAL_JWKS_PATH}`,
+      awsSimulatorUrl: simulator.url,
       startedAt: new Date().toISOString(),
     };
     writeFileSync(stackFilePath(options.dataDir), `${JSON.stringify(stackFile, null, 2)}\n`);
+
+    // Work left pending by a previous run (the queue is in memory) goes round again.
+    await recoverPendingRaw(getContainer(), 0);
+    let sweeping = false;
+    sweeper = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      deliverWebhooks()
+        .catch((error: unknown) =>
+          getContainer().logger.error('webhook sweep failed', { error: error as Error }),
+        )
+        .finally(() => {
+          sweeping = false;
+        });
+    }, options.webhookSweepMs ?? LOCAL_WEBHOOK_SWEEP_MS);
+
     const runningServer = server;
+    const runningQueue = queue;
+    const runningSimulator = simulator;
     let stopped = false;
     return {
       url: runningServer.url,
@@ -150,6 +304,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dynamodbEndpoint: endpoint,
       tableName,
       stackFile,
+      awsSimulator: runningSimulator,
+      queue: runningQueue,
+      settle: async () => {
+        await runningQueue.drain();
+        await deliverWebhooks();
+      },
       stop: async () => {
         if (stopped) return;
         stopped = true;
@@ -164,4 +324,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stopAll();
     throw error;
   }
+}
+
+function localSqsRecord(message: unknown, index: number): SQSEvent['Records'][number] {
+  const now = String(Date.now());
+  return {
+    messageId: `local-${now}-${index}`,
+    receiptHandle: `local-${now}-${index}`,
+    body: typeof message === 'string' ? message : JSON.stringify(message),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: now,
+      SenderId: 'agora-local',
+      ApproximateFirstReceiveTimestamp: now,
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:agora-marketplace-sns',
+    awsRegion: 'us-east-1',
+  };
 }

@@ -4,6 +4,11 @@
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../domain/errors';
+import { AwsAccountsSchema } from '../marketplaces/aws/config';
+import {
+  AWS_MARKETPLACE_TOPIC_ARN_PATTERN,
+  AWS_SNS_CERT_HOST_PATTERN,
+} from '../marketplaces/aws/sns-verify';
 
 const OptionalUrl = z.url().optional();
 
@@ -25,6 +30,42 @@ export const ConfigSchema = z.object({
     .max(24 * 30)
     .default(24),
   AGORA_VERSION: z.string().default('0.1.0'),
+  /** The SQS FIFO sync queue (AWS); the local stack injects its in-process queue instead. */
+  AGORA_SYNC_QUEUE_URL: OptionalUrl,
+  /** JSON list of seller accounts and products (lib/marketplaces/aws/config.ts). */
+  AGORA_AWS_ACCOUNTS: z
+    .string()
+    .default('[]')
+    .transform((text, context) => {
+      try {
+        return AwsAccountsSchema.parse(JSON.parse(text));
+      } catch (error) {
+        context.addIssue({
+          code: 'custom',
+          message: `not a valid accounts list: ${(error as Error).message.slice(0, 200)}`,
+        });
+        return z.NEVER;
+      }
+    }),
+  /** The marketplace APIs' region (AWS Marketplace serves them from us-east-1). */
+  AGORA_AWS_MARKETPLACE_REGION: z.string().default('us-east-1'),
+  /** Local simulator endpoint for the marketplace APIs. */
+  AGORA_AWS_ENDPOINT: OptionalUrl,
+  /** Which hosts may serve SNS signing certificates (regex source). */
+  AGORA_SNS_CERT_HOST_PATTERN: z.string().default(AWS_SNS_CERT_HOST_PATTERN.source),
+  AGORA_SNS_TOPIC_ARN_PATTERN: z.string().default(AWS_MARKETPLACE_TOPIC_ARN_PATTERN.source),
+  /** Local simulators serve certificates over http. */
+  AGORA_SNS_ALLOW_HTTP: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** Where a registered AWS buyer is sent (303) after POST /v1/marketplace/aws/register. */
+  AGORA_AWS_LANDING_URL: OptionalUrl,
+  /** Allow http:// webhook endpoints (local development only). */
+  AGORA_WEBHOOK_ALLOW_HTTP: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -1,40 +1,118 @@
 /**
  * The composition root of a Lambda (and of the local stack, which runs the same handlers):
- * configuration validated once, one DynamoDB client, the adapters, the token verifier. Built on
- * the first invocation and reused for the life of the process.
+ * configuration validated once, one DynamoDB client, the adapters, the marketplace gateways,
+ * the token verifier. Built on the first invocation and reused for the life of the process.
+ * The local stack swaps in its in-process queue (and nothing else) before the first call.
  */
-import type { Clock } from '../app/ports';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Clock, MarketplaceAdapter, SyncQueue } from '../app/ports';
+import type { ApplyHook, SyncDeps } from '../app/sync';
+import { webhookApplyHook } from '../app/webhooks';
 import { TokenVerifier } from '../http/auth';
 import type { HttpDeps } from '../http/handler';
+import { AwsMarketplaceAdapter } from '../marketplaces/aws/adapter';
+import type { AwsMarketplaceSettings } from '../marketplaces/aws/config';
+import { AwsGatewayRegistry } from '../marketplaces/aws/gateway';
+import { SnsMessageVerifier } from '../marketplaces/aws/sns-verify';
+import { FetchWebhookSender } from '../outbound/webhook-sender';
+import { SqsSyncQueue } from '../queue/sqs-sync-queue';
+import { DynamoContractStore } from '../store/contract-store';
 import { createDynamoClient } from '../store/dynamo-client';
 import { DynamoStore } from '../store/dynamo-store';
 import { DynamoIdempotencyStore } from '../store/idempotency-store';
 import { DynamoRawInboundStore } from '../store/raw-inbound-store';
+import { DynamoSyncFailureStore } from '../store/sync-failure-store';
+import { DynamoWebhookStore } from '../store/webhook-store';
 import { type Config, loadConfig } from './config';
 import { createLogger } from './logger';
 
-export interface Container extends HttpDeps {
+export const SQS_REQUEST_TIMEOUT_MS = 3_000;
+
+export interface Container extends HttpDeps, SyncDeps {
   readonly config: Config;
   readonly store: DynamoStore;
   readonly rawInbound: DynamoRawInboundStore;
+  readonly contracts: DynamoContractStore;
+  readonly failures: DynamoSyncFailureStore;
+  readonly webhooks: DynamoWebhookStore;
+  readonly webhookSender: FetchWebhookSender;
+  readonly queue: SyncQueue;
+  /** Present when the queue is SQS (AWS): used to delay a failed record's retry. */
+  readonly sqsQueue: SqsSyncQueue | null;
+  readonly awsGateways: AwsGatewayRegistry;
+  readonly awsSettings: AwsMarketplaceSettings;
+  readonly snsVerifier: SnsMessageVerifier;
+}
+
+export interface ContainerOverrides {
+  readonly queue?: SyncQueue;
+  readonly clock?: Clock;
 }
 
 export const systemClock: Clock = { now: () => new Date().toISOString() };
 
-export function buildContainer(env: Record<string, string | undefined>): Container {
+class MissingQueue implements SyncQueue {
+  async enqueue(): Promise<void> {
+    throw new Error('No sync queue configured: set AGORA_SYNC_QUEUE_URL (or run the local stack)');
+  }
+}
+
+export function buildContainer(
+  env: Record<string, string | undefined>,
+  overrides: ContainerOverrides = {},
+): Container {
   const config = loadConfig(env);
   const logger = createLogger(config.AGORA_LOG_LEVEL);
+  const clock = overrides.clock ?? systemClock;
   const client = createDynamoClient({
     region: config.AWS_REGION,
     endpoint: config.AGORA_DYNAMODB_ENDPOINT,
   });
   const store = new DynamoStore(client, config.AGORA_TABLE_NAME);
+  const webhooks = new DynamoWebhookStore(store);
+  const awsSettings: AwsMarketplaceSettings = {
+    accounts: config.AGORA_AWS_ACCOUNTS,
+    region: config.AGORA_AWS_MARKETPLACE_REGION,
+    endpoint: config.AGORA_AWS_ENDPOINT,
+  };
+  const awsGateways = new AwsGatewayRegistry(awsSettings);
+  const sqsQueue = config.AGORA_SYNC_QUEUE_URL
+    ? new SqsSyncQueue(
+        new SQSClient({
+          region: config.AWS_REGION,
+          maxAttempts: 3,
+          requestHandler: { requestTimeout: SQS_REQUEST_TIMEOUT_MS },
+        }),
+        config.AGORA_SYNC_QUEUE_URL,
+      )
+    : null;
+  const adapters: Partial<Record<'aws' | 'azure' | 'gcp', MarketplaceAdapter>> = {
+    aws: new AwsMarketplaceAdapter(awsGateways, awsSettings, () =>
+      clock.now(),
+    ) as MarketplaceAdapter,
+  };
+  const hooks: ApplyHook[] = [webhookApplyHook(webhooks)];
   return {
     config,
     logger,
-    clock: systemClock,
+    clock,
     store,
     rawInbound: new DynamoRawInboundStore(store),
+    contracts: new DynamoContractStore(store),
+    failures: new DynamoSyncFailureStore(store),
+    webhooks,
+    webhookSender: new FetchWebhookSender(),
+    queue: overrides.queue ?? sqsQueue ?? new MissingQueue(),
+    sqsQueue: overrides.queue ? null : sqsQueue,
+    adapters,
+    hooks,
+    awsGateways,
+    awsSettings,
+    snsVerifier: new SnsMessageVerifier({
+      certHostPattern: new RegExp(config.AGORA_SNS_CERT_HOST_PATTERN),
+      topicArnPattern: new RegExp(config.AGORA_SNS_TOPIC_ARN_PATTERN),
+      allowHttp: config.AGORA_SNS_ALLOW_HTTP,
+    }),
     idempotency: new DynamoIdempotencyStore(store, config.AGORA_IDEMPOTENCY_TTL_HOURS * 3600),
     verifier: new TokenVerifier({
       issuer: config.AGORA_JWT_ISSUER,
@@ -46,10 +124,17 @@ export function buildContainer(env: Record<string, string | undefined>): Contain
 }
 
 let current: Container | undefined;
+let pendingOverrides: ContainerOverrides = {};
 
 export function getContainer(): Container {
-  current ??= buildContainer(process.env);
+  current ??= buildContainer(process.env, pendingOverrides);
   return current;
+}
+
+/** The local stack injects its queue before handlers run; also drops any cached container. */
+export function configureContainer(overrides: ContainerOverrides): void {
+  pendingOverrides = overrides;
+  current = undefined;
 }
 
 /** Drops the cached container (tests and the local stack's restart path). */

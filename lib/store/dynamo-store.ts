@@ -88,6 +88,8 @@ export interface QueryRequest {
   readonly cursor?: string | undefined;
   readonly ascending?: boolean;
   readonly consistent?: boolean;
+  /** Applied after the key condition; a page may then hold fewer than `limit` items. */
+  readonly filter?: Condition;
 }
 
 export interface QueryPage {
@@ -224,6 +226,9 @@ export class DynamoStore {
       values[':skLow'] = request.sortKeyBetween[0];
       values[':skHigh'] = request.sortKeyBetween[1];
     }
+    const filter = conditionParams(request.filter);
+    Object.assign(names, filter.ExpressionAttributeNames ?? {});
+    const filterValues = filter.ExpressionAttributeValues ?? {};
     const exclusiveStartKey = request.cursor ? decodeCursor(request.cursor) : undefined;
     const output = await this.call(() =>
       this.client.send(
@@ -232,7 +237,8 @@ export class DynamoStore {
           ...(request.index ? { IndexName: request.index } : {}),
           KeyConditionExpression: keyCondition,
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values, MARSHALL_OPTIONS),
+          ExpressionAttributeValues: { ...marshall(values, MARSHALL_OPTIONS), ...filterValues },
+          ...(filter.ConditionExpression ? { FilterExpression: filter.ConditionExpression } : {}),
           Limit: request.limit,
           ScanIndexForward: request.ascending ?? true,
           ConsistentRead: request.index ? false : (request.consistent ?? false),

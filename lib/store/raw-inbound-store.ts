@@ -4,8 +4,16 @@
  * indexed by marketplace and UTC day (gsi1) for replay.
  *
  * Item: pk RAW#<rawId> · sk RAW · gsi1pk RAWDAY#<marketplace>#<YYYY-MM-DD> · gsi1sk <receivedAt>#<rawId>
+ *       gsi2pk RAWPENDING · gsi2sk <receivedAt>#<rawId> — only until processed (a sparse index of
+ *       work not yet done, which recovery sweeps re-enqueue).
  */
-import type { RawInboundStore, SaveRawResult, StoredRawEnvelope } from '../app/ports';
+import type {
+  Page,
+  PageRequest,
+  RawInboundStore,
+  SaveRawResult,
+  StoredRawEnvelope,
+} from '../app/ports';
 import { sha256Hex } from '../domain/ids';
 import { type RawEnvelope, RawEnvelopeSchema, rawIdFor } from '../domain/raw';
 import type { DynamoStore } from './dynamo-store';
@@ -13,6 +21,7 @@ import { ConditionFailedError } from './errors';
 import { ITEM_ABSENT } from './transaction';
 
 const ENTITY = 'RawInbound';
+const PENDING_PARTITION = 'RAWPENDING';
 
 function keyOf(rawId: string) {
   return { pk: `RAW#${rawId}`, sk: 'RAW' };
@@ -36,6 +45,8 @@ export class DynamoRawInboundStore implements RawInboundStore {
           bodySha256,
           gsi1pk: `RAWDAY#${valid.marketplace}#${valid.receivedAt.slice(0, 10)}`,
           gsi1sk: `${valid.receivedAt}#${rawId}`,
+          gsi2pk: PENDING_PARTITION,
+          gsi2sk: `${valid.receivedAt}#${rawId}`,
         },
         ITEM_ABSENT,
       );
@@ -60,11 +71,34 @@ export class DynamoRawInboundStore implements RawInboundStore {
     return item ? toEnvelope(item) : null;
   }
 
+  async markProcessed(rawId: string, outcome: string, at: string): Promise<void> {
+    await this.store.update(
+      'raw-processed',
+      keyOf(rawId),
+      {
+        expression: 'SET processedAt = :at, outcome = :outcome REMOVE gsi2pk, gsi2sk',
+        values: { ':at': at, ':outcome': outcome },
+      },
+      { expression: 'attribute_exists(pk)' },
+    );
+  }
+
+  async listPending(page: PageRequest): Promise<Page<StoredRawEnvelope>> {
+    const result = await this.store.query({
+      index: 'gsi2',
+      partitionKey: PENDING_PARTITION,
+      limit: page.limit,
+      cursor: page.cursor,
+      ascending: true,
+    });
+    return { items: result.items.map(toEnvelope), cursor: result.cursor };
+  }
+
   async listByDay(
     marketplace: RawEnvelope['marketplace'],
     day: string,
-    page: { limit: number; cursor?: string | undefined },
-  ): Promise<{ items: StoredRawEnvelope[]; cursor: string | null }> {
+    page: PageRequest,
+  ): Promise<Page<StoredRawEnvelope>> {
     const result = await this.store.query({
       index: 'gsi1',
       partitionKey: `RAWDAY#${marketplace}#${day}`,
@@ -78,5 +112,11 @@ export class DynamoRawInboundStore implements RawInboundStore {
 
 function toEnvelope(item: Record<string, unknown>): StoredRawEnvelope {
   const envelope = RawEnvelopeSchema.parse(item);
-  return { ...envelope, rawId: String(item.rawId), bodySha256: String(item.bodySha256) };
+  return {
+    ...envelope,
+    rawId: String(item.rawId),
+    bodySha256: String(item.bodySha256),
+    processedAt: typeof item.processedAt === 'string' ? item.processedAt : null,
+    outcome: typeof item.outcome === 'string' ? item.outcome : null,
+  };
 }

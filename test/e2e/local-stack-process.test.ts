@@ -2,7 +2,7 @@
 // stops cleanly on SIGTERM, leaves no JVM behind even when SIGKILLed, and refuses to start with
 // one clear line and exit code 3 when Java is missing or the port is taken.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -99,7 +99,7 @@ describe('npm start (lib/local/main.ts)', () => {
     const health = await waitForHealth(port, first.exited);
     expect(health).toMatchObject({ status: 'ok', store: 'dynamodb-local' });
 
-    const { dynamodbPid, dynamodbEndpoint, tableName } = stackFile(dataDir);
+    const { dynamodbPid, dynamodbEndpoint, tableName } = await stackFile(dataDir);
     const client = createDynamoClient({ region: LOCAL_REGION, endpoint: dynamodbEndpoint });
     await new DynamoStore(client, tableName).put('marker', {
       pk: 'E2E#1',
@@ -115,7 +115,7 @@ describe('npm start (lib/local/main.ts)', () => {
 
     const second = startStack({ AGORA_PORT: String(port), AGORA_DATA_DIR: dataDir });
     await waitForHealth(port, second.exited);
-    const again = stackFile(dataDir);
+    const again = await stackFile(dataDir);
     const client2 = createDynamoClient({ region: LOCAL_REGION, endpoint: again.dynamodbEndpoint });
     expect(
       await new DynamoStore(client2, again.tableName).get({ pk: 'E2E#1', sk: 'MARK' }),
@@ -130,7 +130,7 @@ describe('npm start (lib/local/main.ts)', () => {
     const port = await findFreePort();
     const started = startStack({ AGORA_PORT: String(port), AGORA_DATA_DIR: dataDir });
     await waitForHealth(port, started.exited);
-    const { dynamodbPid } = stackFile(dataDir);
+    const { dynamodbPid } = await stackFile(dataDir);
     expect(alive(dynamodbPid)).toBe(true);
     started.child.kill('SIGKILL');
     await started.exited;

@@ -37,6 +37,7 @@ const created = {
       trialEnd: null,
       renewal: false,
       fixedCharges: [{ dimension: 'users', amountMinor: '36000000' }],
+      grants: [{ dimension: 'users', quantity: '100' }],
       usageRates: [{ dimension: 'api_calls', unitPrice: '0.002' }],
       installments: [{ date: '2025-01-01', amountMinor: '12000000' }],
       reseller: null,

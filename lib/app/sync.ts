@@ -1,0 +1,272 @@
+/**
+ * Sync and apply. A queued notification is re-read against the marketplace's source of truth
+ * (through its adapter), diffed against the stored snapshot, and the difference — canonical
+ * events — is applied with the snapshot in one transaction, together with whatever the apply
+ * hooks attach (provisioning webhooks now; revenue and commission entries later).
+ *
+ * Failures are classified: "not ready" and transient marketplace or store errors are retried
+ * with backoff and then dead-lettered with their reason; permanent ones are dead-lettered at
+ * once. Nothing is dropped: the raw envelope stays stored and the DLQ entry names it.
+ */
+
+import type { ContractSnapshot } from '../domain/contract';
+import { contractIdFor } from '../domain/contract';
+import {
+  diffContract,
+  InvalidContractTransitionError,
+  type SourceContract,
+} from '../domain/contract-lifecycle';
+import { AgoraError } from '../domain/errors';
+import { type ContractEvent, contractEventId } from '../domain/events';
+import type { Marketplace } from '../domain/schemas/primitives';
+import {
+  ContractVersionConflictError,
+  MarketplaceUnavailableError,
+  PermanentSyncError,
+  SourceNotReadyError,
+} from './errors';
+import type {
+  ChangeAttachments,
+  Clock,
+  ContractStore,
+  MarketplaceAdapter,
+  RawInboundStore,
+  StoredRawEnvelope,
+  SyncFailure,
+  SyncFailureStore,
+  SyncMessage,
+  SyncTrigger,
+} from './ports';
+
+/** Deliveries of one sync message before it is dead-lettered (SQS maxReceiveCount). */
+export const SYNC_ATTEMPTS_MAX = 5;
+/** Re-tries of one contract apply that lost an optimistic-lock race. */
+export const APPLY_CONFLICT_RETRIES_MAX = 3;
+/** Contracts one notification may touch (a buyer's concurrent agreements). */
+export const CONTRACTS_PER_TRIGGER_MAX = 50;
+
+/** Adds records to an apply transaction. Later engines register their own. */
+export interface ApplyHook {
+  readonly name: string;
+  contribute(change: AppliedChangeContext): Promise<Partial<ChangeAttachments>>;
+}
+
+export interface AppliedChangeContext {
+  readonly previous: ContractSnapshot | null;
+  readonly next: ContractSnapshot;
+  readonly events: readonly ContractEvent[];
+  readonly now: string;
+}
+
+export interface SyncDeps {
+  readonly rawInbound: RawInboundStore;
+  readonly contracts: ContractStore;
+  readonly failures: SyncFailureStore;
+  readonly adapters: Readonly<Partial<Record<Marketplace, MarketplaceAdapter>>>;
+  readonly hooks: readonly ApplyHook[];
+  readonly clock: Clock;
+}
+
+export interface ContractOutcome {
+  readonly contractId: string;
+  readonly events: readonly string[];
+  readonly version: number | null;
+  readonly rejected: string | null;
+}
+
+export type SyncOutcome =
+  | {
+      readonly status: 'done';
+      readonly rawId: string;
+      readonly note: string;
+      readonly contracts: readonly ContractOutcome[];
+    }
+  | { readonly status: 'retry'; readonly rawId: string; readonly failure: SyncFailure }
+  | { readonly status: 'dead-lettered'; readonly rawId: string; readonly failure: SyncFailure };
+
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof PermanentSyncError) return false;
+  if (error instanceof SourceNotReadyError || error instanceof MarketplaceUnavailableError)
+    return true;
+  if (error instanceof ContractVersionConflictError) return true;
+  const code = error instanceof AgoraError ? error.code : '';
+  return (
+    code === 'store_contention' || code === 'store_unavailable' || !(error instanceof AgoraError)
+  );
+}
+
+/** Processes one queued message; `attempt` is 1 for the first delivery. Never throws for failures it can classify. */
+export async function processSyncMessage(
+  deps: SyncDeps,
+  message: SyncMessage,
+  attempt: number,
+): Promise<SyncOutcome> {
+  try {
+    const raw = await deps.rawInbound.get(message.rawId);
+    if (!raw)
+      throw new PermanentSyncError('raw_missing', `Raw envelope ${message.rawId} is not stored`);
+    const result = await syncRaw(deps, raw);
+    await deps.rawInbound.markProcessed(raw.rawId, result.note, deps.clock.now());
+    if (attempt > 1) await deps.failures.resolve(raw.rawId, deps.clock.now());
+    return { status: 'done', rawId: raw.rawId, note: result.note, contracts: result.contracts };
+  } catch (error) {
+    const permanent = !isRetryable(error);
+    const failure = await deps.failures.record({
+      rawId: message.rawId,
+      marketplace: message.marketplace,
+      groupKey: message.groupKey,
+      attempt,
+      attemptsMax: SYNC_ATTEMPTS_MAX,
+      code: error instanceof AgoraError ? error.code : 'internal_error',
+      reason: error instanceof Error ? error.message : String(error),
+      permanent,
+      at: deps.clock.now(),
+    });
+    if (failure.status !== 'dead-lettered')
+      return { status: 'retry', rawId: message.rawId, failure };
+    // Out of the pending index (recovery sweeps would retry it forever); the DLQ entry keeps it.
+    if (failure.code !== 'raw_missing') {
+      await deps.rawInbound.markProcessed(
+        message.rawId,
+        `dead-lettered: ${failure.code}`,
+        deps.clock.now(),
+      );
+    }
+    return { status: 'dead-lettered', rawId: message.rawId, failure };
+  }
+}
+
+/** Re-reads and applies everything one raw envelope announced. Throws classified errors. */
+export async function syncRaw(
+  deps: SyncDeps,
+  raw: StoredRawEnvelope,
+): Promise<{ note: string; contracts: ContractOutcome[] }> {
+  const adapter = deps.adapters[raw.marketplace];
+  if (!adapter)
+    throw new PermanentSyncError('no_adapter', `No adapter for marketplace ${raw.marketplace}`);
+  const parsed = adapter.parse(raw);
+  if (parsed.kind === 'invalid')
+    throw new PermanentSyncError('invalid_notification', parsed.reason);
+  if (parsed.kind === 'ignored') return { note: `ignored: ${parsed.reason}`, contracts: [] };
+  const contracts: ContractOutcome[] = [];
+  const notes: string[] = [];
+  for (const trigger of parsed.triggers) {
+    const read = await adapter.read(trigger as SyncTrigger, deps.contracts, raw);
+    if (read.kind === 'not-ready')
+      throw new SourceNotReadyError(`${trigger.description}: ${read.reason}`);
+    if (read.kind === 'nothing') {
+      notes.push(`${trigger.description}: ${read.reason}`);
+      continue;
+    }
+    if (read.contracts.length > CONTRACTS_PER_TRIGGER_MAX) {
+      throw new PermanentSyncError(
+        'too_many_contracts',
+        `${trigger.description} touches ${read.contracts.length} contracts`,
+      );
+    }
+    for (const source of read.contracts)
+      contracts.push(await applySource(deps, raw.marketplace, raw, source));
+    notes.push(`${trigger.description}: ${read.contracts.length} contract(s)`);
+  }
+  return { note: notes.join('; ') || 'no triggers', contracts };
+}
+
+/** Diff one source contract against its snapshot and commit the difference (bounded retries). */
+export async function applySource(
+  deps: SyncDeps,
+  marketplace: Marketplace,
+  raw: StoredRawEnvelope | null,
+  source: SourceContract,
+): Promise<ContractOutcome> {
+  const contractId = contractIdFor(marketplace, source.externalId);
+  const replacesContractId = source.replacesExternalId
+    ? contractIdFor(marketplace, source.replacesExternalId)
+    : null;
+  const rawRef = raw
+    ? { rawId: raw.rawId, marketplace: raw.marketplace, providerMessageId: raw.providerMessageId }
+    : null;
+  const rawLink = raw ? { rawId: raw.rawId, receivedAt: raw.receivedAt } : null;
+  for (let round = 0; round <= APPLY_CONFLICT_RETRIES_MAX; round += 1) {
+    const previous = await deps.contracts.get(contractId);
+    const now = deps.clock.now();
+    const factIds = source.facts.map((fact) =>
+      contractEventId(contractId, fact.type, fact.sourceVersion),
+    );
+    const knownFactIds =
+      factIds.length > 0
+        ? await deps.contracts.knownEventIds(contractId, factIds)
+        : new Set<string>();
+    let diff: ReturnType<typeof diffContract>;
+    try {
+      diff = diffContract(previous, source, {
+        contractId,
+        marketplace,
+        now,
+        raw: rawRef,
+        replacesContractId,
+        knownFactIds,
+      });
+    } catch (error) {
+      if (!(error instanceof InvalidContractTransitionError)) throw error;
+      // Impossible transition: recorded against the change, the snapshot is left as it was.
+      await deps.contracts.recordRejection({
+        contractId,
+        rawId: raw?.rawId ?? null,
+        sourceVersion: `${source.status}:${error.eventType}`,
+        eventTypes: [error.eventType],
+        code: error.code,
+        message: error.message,
+        at: now,
+      });
+      return {
+        contractId,
+        events: [],
+        version: previous?.version ?? null,
+        rejected: error.message,
+      };
+    }
+    if (!diff.next) {
+      if (rawLink) await deps.contracts.linkRaw(contractId, rawLink);
+      return { contractId, events: [], version: previous?.version ?? null, rejected: null };
+    }
+    const attachments = await collectAttachments(deps.hooks, {
+      previous,
+      next: diff.next,
+      events: diff.events,
+      now,
+    });
+    try {
+      await deps.contracts.commit({
+        contractId,
+        expectedVersion: previous?.version ?? 0,
+        next: diff.next,
+        events: diff.events,
+        rawLink,
+        attachments,
+      });
+      return {
+        contractId,
+        events: diff.events.map((e) => e.type),
+        version: diff.next.version,
+        rejected: null,
+      };
+    } catch (error) {
+      if (!(error instanceof ContractVersionConflictError) || round === APPLY_CONFLICT_RETRIES_MAX)
+        throw error;
+      // Someone else applied first: re-read and diff again; the result converges.
+    }
+  }
+  throw new ContractVersionConflictError(`Contract ${contractId} kept moving`);
+}
+
+async function collectAttachments(
+  hooks: readonly ApplyHook[],
+  context: AppliedChangeContext,
+): Promise<ChangeAttachments> {
+  const webhookDeliveries = [];
+  for (const hook of hooks) {
+    const contribution = await hook.contribute(context);
+    webhookDeliveries.push(...(contribution.webhookDeliveries ?? []));
+  }
+  return { webhookDeliveries };
+}

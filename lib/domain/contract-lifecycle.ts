@@ -1,0 +1,267 @@
+/**
+ * The contract state machine and the diff that turns a fresh read of the marketplace's source
+ * of truth into canonical events. Pure: time and the raw reference are arguments.
+ *
+ *   (none) ─Created→ pending ─Activated→ active ─Suspended→ suspended ─Reinstated→ active
+ *   pending|active|suspended ─Cancelled→ cancelled      pending|active|suspended ─Expired→ expired
+ *   Amended/Renewed keep the status; money facts (invoice, usage, refund, disbursement) need a
+ *   contract and do not move it. Anything else is an impossible transition: a typed error.
+ */
+import type { z } from 'zod';
+import { calendarDate, dateOfInstant } from './calendar';
+import {
+  type ContractSnapshot,
+  type ContractStatus,
+  type ContractTerms,
+  ContractTermsSchema,
+} from './contract';
+import { AgoraError } from './errors';
+import {
+  type ContractEvent,
+  type ContractEventType,
+  contractEventId,
+  type RawReferenceSchema,
+} from './events';
+import { canonicalJson, sha256Hex } from './ids';
+import type { Marketplace } from './schemas/primitives';
+
+export class InvalidContractTransitionError extends AgoraError {
+  readonly code = 'invalid_transition';
+  constructor(
+    readonly from: ContractStatus | null,
+    readonly eventType: ContractEventType,
+  ) {
+    super(`A ${eventType} cannot apply to a contract that is ${from ?? 'not yet created'}`);
+  }
+}
+
+const LIVE: readonly ContractStatus[] = ['pending', 'active', 'suspended'];
+
+/** The status after `type`, or an InvalidContractTransitionError. */
+export function nextStatus(from: ContractStatus | null, type: ContractEventType): ContractStatus {
+  const fail = () => {
+    throw new InvalidContractTransitionError(from, type);
+  };
+  if (from === null) return type === 'ContractCreated' ? 'pending' : fail();
+  switch (type) {
+    case 'ContractCreated':
+      return fail();
+    case 'ContractActivated':
+      return from === 'pending' ? 'active' : fail();
+    case 'ContractSuspended':
+      return from === 'active' ? 'suspended' : fail();
+    case 'ContractReinstated':
+      return from === 'suspended' ? 'active' : fail();
+    case 'ContractCancelled':
+      return LIVE.includes(from) ? 'cancelled' : fail();
+    case 'ContractExpired':
+      return LIVE.includes(from) ? 'expired' : fail();
+    case 'ContractAmended':
+    case 'ContractRenewed':
+      return LIVE.includes(from) ? from : fail();
+    case 'InvoiceIssued':
+    case 'UsageRecorded':
+    case 'RefundIssued':
+    case 'DisbursementReceived':
+      return from;
+  }
+}
+
+/** What a marketplace says a contract is right now (built by each marketplace adapter). */
+export interface SourceContract {
+  readonly externalId: string;
+  readonly status: ContractStatus;
+  readonly statusReason: string | null;
+  readonly terms: ContractTerms;
+  readonly refs: Readonly<Record<string, string>>;
+  /** When the marketplace last changed it (its own timestamp, else when we read it). */
+  readonly observedAt: string;
+  /** Date it became active, and date it ended, when the marketplace says. */
+  readonly activatedOn: string | null;
+  readonly endedOn: string | null;
+  /** The external id of the contract this one replaces or renews, if any. */
+  readonly replacesExternalId: string | null;
+  /** Money facts the marketplace reported (e.g. an AWS billing adjustment → RefundIssued). */
+  readonly facts: readonly SourceFact[];
+}
+
+export interface SourceFact {
+  readonly type: 'InvoiceIssued' | 'UsageRecorded' | 'RefundIssued' | 'DisbursementReceived';
+  /** The marketplace's id of the fact: the event id input, so a fact is recorded once. */
+  readonly sourceVersion: string;
+  readonly occurredAt: string;
+  readonly effectiveAt: string;
+  readonly payload: Extract<ContractEvent, { type: SourceFact['type'] }>['payload'];
+}
+
+export interface DiffContext {
+  readonly contractId: string;
+  readonly marketplace: Marketplace;
+  readonly now: string;
+  readonly raw: z.infer<typeof RawReferenceSchema> | null;
+  readonly replacesContractId: string | null;
+  /** Ids of fact events already recorded for this contract (a fact is recorded once). */
+  readonly knownFactIds: ReadonlySet<string>;
+}
+
+export interface ContractDiff {
+  /** Events in the order they apply. Empty when nothing changed. */
+  readonly events: ContractEvent[];
+  /** The snapshot after the events (null when nothing at all changed, refs included). */
+  readonly next: ContractSnapshot | null;
+}
+
+/** A short, deterministic version marker of a source state. */
+export function sourceVersionOf(source: SourceContract): string {
+  return sha256Hex(
+    canonicalJson({ status: source.status, terms: ContractTermsSchema.encode(source.terms) }),
+  ).slice(0, 20);
+}
+
+function termsEqual(a: ContractTerms, b: ContractTerms): boolean {
+  return (
+    canonicalJson(ContractTermsSchema.encode(a)) === canonicalJson(ContractTermsSchema.encode(b))
+  );
+}
+
+/** Status events that lead from one status to another (the shortest legal path). */
+function statusPath(
+  from: ContractStatus,
+  to: ContractStatus,
+  everActive: boolean,
+): ContractEventType[] {
+  if (from === to) return [];
+  switch (to) {
+    case 'active':
+      return from === 'suspended' ? ['ContractReinstated'] : ['ContractActivated'];
+    case 'suspended':
+      return from === 'pending'
+        ? ['ContractActivated', 'ContractSuspended']
+        : ['ContractSuspended'];
+    case 'cancelled':
+      return from === 'pending' && everActive
+        ? ['ContractActivated', 'ContractCancelled']
+        : ['ContractCancelled'];
+    case 'expired':
+      return from === 'pending' && everActive
+        ? ['ContractActivated', 'ContractExpired']
+        : ['ContractExpired'];
+    case 'pending':
+      // Going back to pending is never legal; emitting Created would be rejected below.
+      return ['ContractCreated'];
+  }
+}
+
+/**
+ * Compare the stored snapshot with a fresh read and return the events that bring the store in
+ * line, with ids hash(contractId, type, sourceVersion). Throws InvalidContractTransitionError
+ * when the read would move the contract somewhere it cannot go (the caller records it).
+ */
+export function diffContract(
+  snapshot: ContractSnapshot | null,
+  source: SourceContract,
+  context: DiffContext,
+): ContractDiff {
+  const version = sourceVersionOf(source);
+  const occurredAt = source.observedAt;
+  const observedDate = dateOfInstant(occurredAt);
+  const base = {
+    schemaVersion: 1 as const,
+    contractId: context.contractId,
+    marketplace: context.marketplace,
+    occurredAt,
+    sourceVersion: version,
+    raw: context.raw,
+  };
+  const statusEvent = (type: ContractEventType): ContractEvent => {
+    const effectiveAt =
+      type === 'ContractActivated'
+        ? (source.activatedOn ?? observedDate)
+        : type === 'ContractCancelled' || type === 'ContractExpired'
+          ? (source.endedOn ?? observedDate)
+          : observedDate;
+    return {
+      ...base,
+      eventId: contractEventId(context.contractId, type, version),
+      type,
+      effectiveAt: calendarDate(effectiveAt),
+      payload: { reason: source.statusReason },
+    } as ContractEvent;
+  };
+
+  const events: ContractEvent[] = [];
+  if (snapshot === null) {
+    events.push({
+      ...base,
+      eventId: contractEventId(context.contractId, 'ContractCreated', version),
+      type: 'ContractCreated',
+      effectiveAt: source.terms.term.start,
+      payload: { terms: source.terms },
+    });
+    for (const type of statusPath('pending', source.status, source.activatedOn !== null))
+      events.push(statusEvent(type));
+  } else {
+    if (!termsEqual(snapshot.terms, source.terms)) {
+      const oldEnd = snapshot.terms.term.end;
+      const renewed = oldEnd !== null && source.terms.term.start >= oldEnd;
+      events.push(
+        renewed
+          ? {
+              ...base,
+              eventId: contractEventId(context.contractId, 'ContractRenewed', version),
+              type: 'ContractRenewed',
+              effectiveAt: source.terms.term.start,
+              payload: { terms: source.terms, renewsContractId: null },
+            }
+          : {
+              ...base,
+              eventId: contractEventId(context.contractId, 'ContractAmended', version),
+              type: 'ContractAmended',
+              effectiveAt: observedDate,
+              payload: { terms: source.terms, replacesContractId: null },
+            },
+      );
+    }
+    for (const type of statusPath(snapshot.status, source.status, true))
+      events.push(statusEvent(type));
+  }
+  for (const fact of source.facts) {
+    const eventId = contractEventId(context.contractId, fact.type, fact.sourceVersion);
+    if (context.knownFactIds.has(eventId)) continue;
+    events.push({
+      ...base,
+      occurredAt: fact.occurredAt,
+      sourceVersion: fact.sourceVersion,
+      eventId,
+      type: fact.type,
+      effectiveAt: fact.effectiveAt,
+      payload: fact.payload,
+    } as ContractEvent);
+  }
+
+  const refsChanged =
+    snapshot !== null &&
+    canonicalJson(snapshot.refs) !== canonicalJson({ ...snapshot.refs, ...source.refs });
+  if (events.length === 0 && !refsChanged) return { events, next: null };
+  let status: ContractStatus | null = snapshot?.status ?? null;
+  for (const event of events) status = nextStatus(status, event.type);
+  return {
+    events,
+    next: {
+      schemaVersion: 1,
+      contractId: context.contractId,
+      marketplace: context.marketplace,
+      externalId: source.externalId,
+      version: (snapshot?.version ?? 0) + 1,
+      status: status ?? 'pending',
+      statusReason: source.statusReason,
+      sourceVersion: version,
+      updatedAt: context.now,
+      terms: source.terms,
+      replacesContractId: snapshot?.replacesContractId ?? context.replacesContractId,
+      replacedByContractId: snapshot?.replacedByContractId ?? null,
+      attributionVersion: snapshot?.attributionVersion ?? null,
+      refs: { ...(snapshot?.refs ?? {}), ...source.refs },
+    },
+  };
+}
