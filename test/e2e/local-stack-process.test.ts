@@ -79,11 +79,13 @@ async function waitUntilDead(pid: number, timeoutMs: number): Promise<boolean> {
   return !alive(pid);
 }
 
-function stackFile(dataDir: string): {
-  dynamodbPid: number;
-  dynamodbEndpoint: string;
-  tableName: string;
-} {
+async function stackFile(
+  dataDir: string,
+): Promise<{ dynamodbPid: number; dynamodbEndpoint: string; tableName: string }> {
+  // /health answers once the server listens; stack.json is written a moment later.
+  for (let i = 0; i < 50 && !existsSync(join(dataDir, 'stack.json')); i += 1) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
   return JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8'));
 }
 
