@@ -13,6 +13,11 @@ buildAgora(app, {
     process.env.CDK_DEFAULT_REGION ??
     'us-east-1',
   account: process.env.CDK_DEFAULT_ACCOUNT,
+  // -c awsAccounts='[{"sellerAccountId":"111122223333","products":[{"productCode":"abc","identity":"license"}]}]'
+  awsAccountsJson:
+    (app.node.tryGetContext('awsAccounts') as string | undefined) ??
+    process.env.AGORA_AWS_ACCOUNTS ??
+    '[]',
 });
 Tags.of(app).add('application', 'agora');
 // Any unacknowledged AwsSolutions finding interrupts synthesis.

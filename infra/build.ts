@@ -1,5 +1,6 @@
 /** Builds Agora's stacks into an app; shared by infra/app.ts and the template tests. */
 import type { App } from 'aws-cdk-lib';
+import { AwsAccountsSchema } from '../lib/marketplaces/aws/config';
 import { MARKETPLACE_EVENT_REGION, MarketplaceForwarderStack } from './marketplace-forwarder-stack';
 import { StatefulStack } from './stateful-stack';
 import { StatelessStack } from './stateless-stack';
@@ -10,10 +11,16 @@ export interface AgoraStacks {
   readonly forwarder: MarketplaceForwarderStack | null;
 }
 
-export function buildAgora(
-  app: App,
-  options: { homeRegion: string; account?: string | undefined },
-): AgoraStacks {
+export interface AgoraOptions {
+  readonly homeRegion: string;
+  readonly account?: string | undefined;
+  /** JSON list of seller accounts and products (lib/marketplaces/aws/config.ts). */
+  readonly awsAccountsJson?: string;
+  readonly snsProductCodes?: readonly string[];
+}
+
+export function buildAgora(app: App, options: AgoraOptions): AgoraStacks {
+  const accounts = AwsAccountsSchema.parse(JSON.parse(options.awsAccountsJson ?? '[]'));
   const env = {
     region: options.homeRegion,
     ...(options.account ? { account: options.account } : {}),
@@ -29,6 +36,13 @@ export function buildAgora(
     table: stateful.table,
     userPool: stateful.userPool,
     apiClient: stateful.apiClient,
+    awsAccountsJson: JSON.stringify(accounts),
+    assumableRoleArns: accounts.flatMap((a) => (a.roleArn ? [a.roleArn] : [])),
+    snsProductCodes:
+      options.snsProductCodes ??
+      accounts.flatMap((a) =>
+        a.products.filter((p) => p.identity === 'customer').map((p) => p.productCode),
+      ),
   });
   const forwarder =
     options.homeRegion === MARKETPLACE_EVENT_REGION

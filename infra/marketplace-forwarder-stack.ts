@@ -8,9 +8,10 @@ import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { MARKETPLACE_EVENT_SOURCES } from './constructs/contract-pipeline';
 import { acknowledge } from './constructs/service-function';
 
-export const MARKETPLACE_EVENT_SOURCE = 'aws.marketplace';
+export { MARKETPLACE_EVENT_SOURCES };
 export const MARKETPLACE_EVENT_REGION = 'us-east-1';
 
 export interface MarketplaceForwarderStackProps extends StackProps {
@@ -38,8 +39,8 @@ export class MarketplaceForwarderStack extends Stack {
       `arn:${this.partition}:events:${props.homeRegion}:${this.account}:event-bus/default`,
     );
     this.rule = new Rule(this, 'ForwardMarketplaceEvents', {
-      description: `Forward ${MARKETPLACE_EVENT_SOURCE} events to ${props.homeRegion}`,
-      eventPattern: { source: [MARKETPLACE_EVENT_SOURCE] },
+      description: `Forward AWS Marketplace events to ${props.homeRegion}`,
+      eventPattern: { source: MARKETPLACE_EVENT_SOURCES },
       targets: [new EventBusTarget(homeBus, { deadLetterQueue: deadLetters })],
     });
   }

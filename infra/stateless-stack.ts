@@ -21,6 +21,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { API_ROUTES } from '../lib/http/api-routes';
+import { ContractPipeline } from './constructs/contract-pipeline';
 import { acknowledge, ServiceFunction } from './constructs/service-function';
 
 /** Requests per second the API accepts before throttling (burst allows short spikes). */
@@ -33,13 +34,35 @@ export interface StatelessStackProps extends StackProps {
   readonly table: ITable;
   readonly userPool: UserPool;
   readonly apiClient: UserPoolClient;
+  /** JSON list of seller accounts and products (context `awsAccounts`). */
+  readonly awsAccountsJson?: string;
+  readonly assumableRoleArns?: readonly string[];
+  readonly snsProductCodes?: readonly string[];
 }
+
+/** What each HTTP function needs beyond the table. */
+const ROUTE_NEEDS: Record<string, readonly ('queue' | 'marketplace')[]> = {
+  'post-aws-sns': ['queue'],
+  'post-aws-register': ['queue', 'marketplace'],
+  'redrive-dead-letter': ['queue'],
+};
+
+/** Why each public route has no JWT authorizer (cdk-nag APIG4). */
+const PUBLIC_ROUTE_REASONS: Record<string, string> = {
+  'get-health': '/health is public by design so load balancers and uptime checks need no token.',
+  'get-openapi': '/openapi.json is public by design: the API description holds no data.',
+  'post-aws-sns':
+    'SNS cannot present a JWT; each message is authenticated by its SNS signature and allowed certificate host.',
+  'post-aws-register':
+    "The buyer's browser posts here from AWS Marketplace; the registration token is verified with ResolveCustomer.",
+};
 
 export class StatelessStack extends Stack {
   readonly api: HttpApi;
   readonly syncQueue: Queue;
   readonly syncDeadLetterQueue: Queue;
   readonly functions: Record<string, ServiceFunction> = {};
+  readonly pipeline: ContractPipeline;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -99,12 +122,28 @@ export class StatelessStack extends Stack {
       AGORA_JWT_AUDIENCE: props.apiClient.userPoolClientId,
       AGORA_JWKS_URL: `${issuer}/.well-known/jwks.json`,
     };
+    this.pipeline = new ContractPipeline(this, 'ContractPipeline', {
+      table: props.table,
+      syncQueue: this.syncQueue,
+      awsAccountsJson: props.awsAccountsJson ?? '[]',
+      assumableRoleArns: props.assumableRoleArns ?? [],
+      snsProductCodes: props.snsProductCodes ?? [],
+      environment,
+    });
     for (const route of API_ROUTES) {
+      const needs = ROUTE_NEEDS[route.name] ?? [];
       const fn = new ServiceFunction(this, `Fn-${route.name}`, {
         entry: `functions/http/${route.name}.ts`,
         description: `${route.method} ${route.path}: ${route.summary}`,
-        environment,
+        environment: {
+          ...environment,
+          AGORA_AWS_ACCOUNTS: props.awsAccountsJson ?? '[]',
+          ...(needs.includes('queue') ? { AGORA_SYNC_QUEUE_URL: this.syncQueue.queueUrl } : {}),
+        },
       }).bindTable(props.table, route.method === 'GET' ? 'read' : 'read-write');
+      if (needs.includes('queue')) this.syncQueue.grantSendMessages(fn);
+      if (needs.includes('marketplace'))
+        this.pipeline.grantMarketplaceReads(fn, props.assumableRoleArns ?? []);
       this.functions[route.name] = fn;
       const publicRoute = route.access === 'public';
       const routes = this.api.addRoutes({
@@ -118,7 +157,7 @@ export class StatelessStack extends Stack {
           acknowledge(
             r,
             'AwsSolutions-APIG4',
-            `${route.path} is public by design: health checks and the API description need no token.`,
+            PUBLIC_ROUTE_REASONS[route.name] ?? `${route.path} is public by design.`,
           );
         }
       }

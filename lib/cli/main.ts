@@ -7,6 +7,7 @@ import { AgoraError } from '../domain/errors';
 import { EnvironmentError } from '../local/errors';
 import { runLocalStack, startFailure } from '../local/start';
 import { registerDoctorCommand } from './commands/doctor';
+import { registerPipelineCommands } from './commands/pipeline';
 import { registerTokenCommand } from './commands/token';
 import {
   CliError,
@@ -46,9 +47,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       await new Promise<never>(() => undefined);
     });
   registerTokenCommand(program, io);
-  registerDoctorCommand(program, io, (code) => {
+  const setExitCode = (code: number) => {
     exitCode = code;
-  });
+  };
+  registerDoctorCommand(program, io, setExitCode);
+  registerPipelineCommands(program, io, setExitCode);
 
   try {
     await program.parseAsync([...argv]);

@@ -239,10 +239,16 @@ export function diffContract(
     } as ContractEvent);
   }
 
+  // Links and refs learned later (a renewal's predecessor, a registration's customer id) update
+  // the snapshot without an event: they describe the same contract, not a change to it.
   const refsChanged =
     snapshot !== null &&
     canonicalJson(snapshot.refs) !== canonicalJson({ ...snapshot.refs, ...source.refs });
-  if (events.length === 0 && !refsChanged) return { events, next: null };
+  const linkLearned =
+    snapshot !== null &&
+    snapshot.replacesContractId === null &&
+    context.replacesContractId !== null;
+  if (events.length === 0 && !refsChanged && !linkLearned) return { events, next: null };
   let status: ContractStatus | null = snapshot?.status ?? null;
   for (const event of events) status = nextStatus(status, event.type);
   return {

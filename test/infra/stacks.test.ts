@@ -16,9 +16,24 @@ const CONTEXT = {
   '@aws-cdk/core:defaultCrossStackReferences': 'strong',
 };
 
+const ACCOUNTS = JSON.stringify([
+  {
+    sellerAccountId: '111122223333',
+    roleArn: 'arn:aws:iam::111122223333:role/AgoraMarketplaceRead',
+    products: [
+      { productCode: 'newprod', identity: 'license' },
+      { productCode: 'legacyprod', identity: 'customer' },
+    ],
+  },
+]);
+
 function synthAgora(homeRegion: string) {
   const app = new App({ context: CONTEXT });
-  const stacks = buildAgora(app, { homeRegion, account: '123456789012' });
+  const stacks = buildAgora(app, {
+    homeRegion,
+    account: '123456789012',
+    awsAccountsJson: ACCOUNTS,
+  });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth(); // throws if any cdk-nag finding is not acknowledged
   return stacks;
@@ -84,7 +99,8 @@ describe('stateful stack', () => {
 describe('stateless stack', () => {
   it('runs every function on Node 22, arm64, with the table bound', () => {
     const functions = stateless.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(API_ROUTES.length);
+    // one per route, plus the pipeline: two inlets, the sync worker, the webhook sweeper, recovery
+    expect(Object.keys(functions)).toHaveLength(API_ROUTES.length + 5);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -134,12 +150,70 @@ describe('stateless stack', () => {
   });
 });
 
+describe('contract pipeline', () => {
+  it('routes AWS Marketplace events on the home bus to the inlet, with retries and a DLQ', () => {
+    stateless.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.agreement-marketplace', 'aws.marketplacecatalog', 'aws.marketplace'],
+      },
+      Targets: [
+        Match.objectLike({
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+          DeadLetterConfig: Match.anyValue(),
+        }),
+      ],
+    });
+  });
+
+  it('runs the sync worker on the FIFO queue with partial batch failures', () => {
+    stateless.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      EventSourceArn: Match.objectLike({
+        'Fn::GetAtt': Match.arrayWith([Match.stringLikeRegexp('SyncQueue')]),
+      }),
+    });
+  });
+
+  it('delivers webhooks from the table stream, filtered to new deliveries', () => {
+    stateless.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      StartingPosition: 'LATEST',
+      FilterCriteria: { Filters: [{ Pattern: Match.stringLikeRegexp('WebhookDelivery') }] },
+    });
+  });
+
+  it('subscribes only legacy products to their SNS topics', () => {
+    const subscriptions = Object.values(stateless.findResources('AWS::SNS::Subscription')).map(
+      (s) => JSON.stringify(s.Properties.TopicArn),
+    );
+    expect(subscriptions).toHaveLength(2);
+    expect(subscriptions.every((arn) => arn.includes('legacyprod'))).toBe(true);
+    expect(
+      subscriptions.some((arn) => arn.includes('aws-mp-subscription-notification-legacyprod')),
+    ).toBe(true);
+  });
+
+  it('grants marketplace reads and the seller role only to the functions that re-read', () => {
+    const policies = Object.entries(stateless.findResources('AWS::IAM::Policy'));
+    const withMarketplace = policies
+      .filter(([, p]) => JSON.stringify(p).includes('aws-marketplace:GetAgreementTerms'))
+      .map(([id]) => id);
+    expect(withMarketplace.length).toBe(2);
+    expect(withMarketplace.some((id) => id.includes('SyncWorker'))).toBe(true);
+    expect(withMarketplace.some((id) => id.includes('postawsregister'))).toBe(true);
+    const assume = policies.filter(([, p]) => JSON.stringify(p).includes('sts:AssumeRole'));
+    expect(JSON.stringify(assume)).toContain('role/AgoraMarketplaceRead');
+  });
+});
+
 describe('marketplace event forwarder', () => {
   it('forwards aws.marketplace events from us-east-1 to the home region bus, with a DLQ', () => {
     expect(eu.forwarder?.region).toBe('us-east-1');
     const forwarder = Template.fromStack(eu.forwarder as Stack);
     forwarder.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.marketplace'] },
+      EventPattern: {
+        source: ['aws.agreement-marketplace', 'aws.marketplacecatalog', 'aws.marketplace'],
+      },
       Targets: [
         Match.objectLike({ DeadLetterConfig: Match.objectLike({ Arn: Match.anyValue() }) }),
       ],

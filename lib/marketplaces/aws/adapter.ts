@@ -85,14 +85,29 @@ export class AwsMarketplaceAdapter implements MarketplaceAdapter<AwsTrigger> {
     return null;
   }
 
+  /**
+   * The external id of another agreement's contract (what a renewal replaces): from our store if
+   * we have it, else from that agreement's own entitlement, so the link does not depend on which
+   * contract was synced first.
+   */
   private async externalIdOfAgreement(
     agreementId: string | null,
     lookups: ContractLookups,
+    gateway: AwsMarketplaceGateway,
   ): Promise<string | null> {
     if (!agreementId) return null;
     const [contractId] = await lookups.findByRef('aws', 'agreementId', agreementId);
-    if (!contractId) return null;
-    return (await lookups.get(contractId))?.externalId ?? null;
+    const known = contractId ? ((await lookups.get(contractId))?.externalId ?? null) : null;
+    if (known) return known;
+    try {
+      const previous = await gateway.readAgreement(agreementId);
+      const productId = previous?.agreement.proposalSummary?.resources?.[0]?.id ?? null;
+      const licenseArn = previous ? licenseOfAgreement(previous.entitlements, productId) : null;
+      return licenseArn ? licenseExternalId(licenseArn) : null;
+    } catch (error) {
+      if (error instanceof AwsAccessDeniedError) return null;
+      throw error;
+    }
   }
 
   private async readAgreement(
@@ -128,7 +143,11 @@ export class AwsMarketplaceAdapter implements MarketplaceAdapter<AwsTrigger> {
       productId,
       intent: trigger.intent,
       previousAgreementId: trigger.previousAgreementId,
-      replacesExternalId: await this.externalIdOfAgreement(trigger.previousAgreementId, lookups),
+      replacesExternalId: await this.externalIdOfAgreement(
+        trigger.previousAgreementId,
+        lookups,
+        gateway,
+      ),
       resaleAuthorizationId: trigger.resaleAuthorizationId,
       now: this.now(),
     });
@@ -157,6 +176,7 @@ export class AwsMarketplaceAdapter implements MarketplaceAdapter<AwsTrigger> {
             replacesExternalId: await this.externalIdOfAgreement(
               existing?.refs.previousAgreementId ?? null,
               lookups,
+              gateway,
             ),
             resaleAuthorizationId: existing?.terms.reseller?.resaleAuthorizationId ?? null,
             now: this.now(),

@@ -168,3 +168,27 @@ export function envelopeFromSnsSqsRecord(
     authenticatedAs: `sqs:${record.eventSourceARN}`,
   };
 }
+
+/**
+ * A payload file for `agora replay`: an EventBridge event, an SNS envelope or a stored
+ * registration body. Null when it is none of these (the caller reports it as skipped).
+ */
+export function awsEnvelopeForReplay(body: unknown, receivedAt: string): RawEnvelope | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const record = body as Record<string, unknown>;
+  const replay = (providerMessageId: string) => ({
+    marketplace: 'aws' as const,
+    channel: 'operator-replay' as const,
+    providerMessageId,
+    receivedAt,
+    headers: {},
+    body: JSON.stringify(body),
+    authenticatedAs: 'operator:replay',
+  });
+  if ('detail-type' in record && typeof record.id === 'string') return replay(record.id);
+  if (record.Type !== undefined && typeof record.MessageId === 'string' && 'Message' in record)
+    return replay(record.MessageId);
+  if (record.kind === 'aws-registration' && typeof record.tokenSha256 === 'string')
+    return replay(`registration:${record.tokenSha256}`);
+  return null;
+}

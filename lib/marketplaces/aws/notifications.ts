@@ -149,6 +149,14 @@ export function licenseIdOf(licenseArn: string): string {
   return match?.[1] ?? licenseArn;
 }
 
+/** "agreement.id: expected string" — where a payload broke, for the DLQ reason. */
+function firstIssue(error: z.ZodError, fallback: string): string {
+  const issue = error.issues[0];
+  if (!issue) return fallback;
+  const path = issue.path.map(String).join('.');
+  return path ? `${path}: ${issue.message}` : issue.message;
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -164,7 +172,13 @@ function invalid(reason: string, groupKey = 'aws#invalid'): ParsedNotification<A
 export function parseAwsNotification(raw: StoredRawEnvelope): ParsedNotification<AwsTrigger> {
   const body = parseJson(raw.body);
   if (body === undefined) return invalid('body is not JSON');
-  if (raw.channel === 'aws-registration') return parseRegistration(body);
+  const registration =
+    raw.channel === 'aws-registration' ||
+    (typeof body === 'object' &&
+      body !== null &&
+      'kind' in body &&
+      body.kind === 'aws-registration');
+  if (registration) return parseRegistration(body);
   if (typeof body === 'object' && body !== null && 'detail-type' in body)
     return parseEventBridge(body);
   if (typeof body === 'object' && body !== null && 'Type' in body && 'Message' in body)
@@ -174,8 +188,7 @@ export function parseAwsNotification(raw: StoredRawEnvelope): ParsedNotification
 
 function parseEventBridge(body: unknown): ParsedNotification<AwsTrigger> {
   const event = EventBridgeEventSchema.safeParse(body);
-  if (!event.success)
-    return invalid(`EventBridge event: ${event.error.issues[0]?.message ?? 'malformed'}`);
+  if (!event.success) return invalid(`EventBridge event: ${firstIssue(event.error, 'malformed')}`);
   const { source } = event.data;
   const detailType = event.data['detail-type'];
   const sellerAccountId = event.data.account ?? null;
@@ -196,7 +209,7 @@ function parseEventBridge(body: unknown): ParsedNotification<AwsTrigger> {
   if (AGREEMENT_CHANGES.test(detailType)) {
     const detail = AgreementDetailSchema.safeParse(event.data.detail);
     if (!detail.success)
-      return invalid(`${detailType}: ${detail.error.issues[0]?.message ?? 'malformed detail'}`);
+      return invalid(`${detailType}: ${firstIssue(detail.error, 'malformed detail')}`);
     const buyer = detail.data.acceptor?.accountId ?? null;
     const groupKey = groupKeyForBuyer(buyer);
     return {
@@ -220,7 +233,7 @@ function parseEventBridge(body: unknown): ParsedNotification<AwsTrigger> {
   if (LICENSE_CHANGES.test(detailType)) {
     const detail = LicenseDetailSchema.safeParse(event.data.detail);
     if (!detail.success)
-      return invalid(`${detailType}: ${detail.error.issues[0]?.message ?? 'malformed detail'}`);
+      return invalid(`${detailType}: ${firstIssue(detail.error, 'malformed detail')}`);
     const groupKey = groupKeyForBuyer(detail.data.acceptor.accountId);
     return {
       kind: 'triggers',
@@ -245,7 +258,7 @@ function parseEventBridge(body: unknown): ParsedNotification<AwsTrigger> {
   if (CANCELLATION_REQUESTS.test(detailType)) {
     const detail = CancellationDetailSchema.safeParse(event.data.detail);
     if (!detail.success)
-      return invalid(`${detailType}: ${detail.error.issues[0]?.message ?? 'malformed detail'}`);
+      return invalid(`${detailType}: ${firstIssue(detail.error, 'malformed detail')}`);
     const groupKey = groupKeyForBuyer(detail.data.agreement.acceptorId);
     return {
       kind: 'triggers',
@@ -301,8 +314,7 @@ function parseEventBridge(body: unknown): ParsedNotification<AwsTrigger> {
 
 function parseSns(body: unknown): ParsedNotification<AwsTrigger> {
   const envelope = SnsEnvelopeSchema.safeParse(body);
-  if (!envelope.success)
-    return invalid(`SNS envelope: ${envelope.error.issues[0]?.message ?? 'malformed'}`);
+  if (!envelope.success) return invalid(`SNS envelope: ${firstIssue(envelope.error, 'malformed')}`);
   if (envelope.data.Type !== 'Notification') {
     return {
       kind: 'ignored',
@@ -312,9 +324,7 @@ function parseSns(body: unknown): ParsedNotification<AwsTrigger> {
   }
   const message = SnsMarketplaceMessageSchema.safeParse(parseJson(envelope.data.Message));
   if (!message.success)
-    return invalid(
-      `SNS message: ${message.error.issues[0]?.message ?? 'not a marketplace message'}`,
-    );
+    return invalid(`SNS message: ${firstIssue(message.error, 'not a marketplace message')}`);
   const productCode = message.data['product-code'];
   const customerIdentifier = message.data['customer-identifier'];
   const groupKey = `aws#customer:${productCode}/${customerIdentifier}`;

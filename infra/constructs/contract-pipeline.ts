@@ -1,0 +1,205 @@
+/**
+ * The contract pipeline in AWS: the EventBridge rule and SNS→SQS subscription that bring AWS
+ * Marketplace notifications in, the sync worker on the FIFO queue, the webhook sweeper (table
+ * stream + schedule) and the recovery sweep. Every function binds exactly what it needs.
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acknowledge, ServiceFunction } from './service-function';
+
+/** Sources whose EventBridge events carry AWS Marketplace agreements, licenses and offers. */
+export const MARKETPLACE_EVENT_SOURCES = [
+  'aws.agreement-marketplace',
+  'aws.marketplacecatalog',
+  'aws.marketplace',
+];
+/** AWS Marketplace publishes SaaS SNS topics from this account, in us-east-1. */
+export const MARKETPLACE_SNS_ACCOUNT = '287250355862';
+export const SYNC_BATCH_SIZE = 10;
+export const SYNC_WORKER_TIMEOUT_SECONDS = 60;
+
+/** Read access to the marketplace APIs used by re-reads and registration (no resource ARNs exist). */
+export const MARKETPLACE_READ_ACTIONS = [
+  'aws-marketplace:DescribeAgreement',
+  'aws-marketplace:GetAgreementTerms',
+  'aws-marketplace:GetAgreementEntitlements',
+  'aws-marketplace:GetEntitlements',
+  'aws-marketplace:ResolveCustomer',
+];
+
+export interface ContractPipelineProps {
+  readonly table: ITable;
+  readonly syncQueue: Queue;
+  /** JSON of the seller accounts (lib/marketplaces/aws/config.ts). */
+  readonly awsAccountsJson: string;
+  /** Role ARNs in other seller accounts the functions may assume. */
+  readonly assumableRoleArns: readonly string[];
+  /** Product codes whose legacy SNS topics to subscribe to. */
+  readonly snsProductCodes: readonly string[];
+  readonly environment: Record<string, string>;
+}
+
+export class ContractPipeline extends Construct {
+  readonly syncWorker: ServiceFunction;
+  readonly eventBridgeInlet: ServiceFunction;
+  readonly snsInlet: ServiceFunction;
+  readonly webhookSweeper: ServiceFunction;
+
+  constructor(scope: Construct, id: string, props: ContractPipelineProps) {
+    super(scope, id);
+    const environment = {
+      ...props.environment,
+      AGORA_SYNC_QUEUE_URL: props.syncQueue.queueUrl,
+      AGORA_AWS_ACCOUNTS: props.awsAccountsJson,
+    };
+    const fn = (name: string, entry: string, description: string, timeoutSeconds = 30) =>
+      new ServiceFunction(this, name, {
+        entry,
+        description,
+        environment,
+        timeout: Duration.seconds(timeoutSeconds),
+      }).bindTable(props.table, 'read-write');
+
+    this.eventBridgeInlet = fn(
+      'AwsEventBridgeInlet',
+      'functions/inbound/aws-eventbridge.ts',
+      'Stores AWS Marketplace EventBridge events and enqueues their sync',
+    );
+    props.syncQueue.grantSendMessages(this.eventBridgeInlet);
+    const inletDeadLetters = this.deadLetterQueue('EventBridgeInletDeadLetters');
+    new Rule(this, 'MarketplaceEvents', {
+      description: 'AWS Marketplace agreement, license and catalog events → Agora',
+      eventPattern: { source: MARKETPLACE_EVENT_SOURCES },
+      targets: [
+        new LambdaFunction(this.eventBridgeInlet, {
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+          deadLetterQueue: inletDeadLetters,
+        }),
+      ],
+    });
+
+    this.snsInlet = fn(
+      'AwsSnsInlet',
+      'functions/inbound/aws-sns-sqs.ts',
+      'Stores AWS Marketplace SNS messages (via SQS) and enqueues their sync',
+    );
+    props.syncQueue.grantSendMessages(this.snsInlet);
+    const snsDeadLetters = this.deadLetterQueue('SnsInletDeadLetters');
+    const snsQueue = new Queue(this, 'MarketplaceSnsQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(180),
+      retentionPeriod: Duration.days(14),
+      deadLetterQueue: { queue: snsDeadLetters, maxReceiveCount: 5 },
+    });
+    for (const code of props.snsProductCodes) {
+      for (const kind of ['subscription', 'entitlement']) {
+        const topic = Topic.fromTopicArn(
+          this,
+          `Topic-${kind}-${code}`,
+          `arn:${Stack.of(this).partition}:sns:us-east-1:${MARKETPLACE_SNS_ACCOUNT}:aws-mp-${kind}-notification-${code}`,
+        );
+        topic.addSubscription(new SqsSubscription(snsQueue));
+      }
+    }
+    this.snsInlet.addEventSource(
+      new SqsEventSource(snsQueue, { batchSize: SYNC_BATCH_SIZE, reportBatchItemFailures: true }),
+    );
+
+    this.syncWorker = fn(
+      'SyncWorker',
+      'functions/queue/sync-worker.ts',
+      'Re-reads the marketplace source of truth and applies contract changes',
+      SYNC_WORKER_TIMEOUT_SECONDS,
+    );
+    props.syncQueue.grant(this.syncWorker, 'sqs:ChangeMessageVisibility');
+    this.syncWorker.addEventSource(
+      new SqsEventSource(props.syncQueue, {
+        batchSize: SYNC_BATCH_SIZE,
+        reportBatchItemFailures: true,
+      }),
+    );
+    this.grantMarketplaceReads(this.syncWorker, props.assumableRoleArns);
+
+    this.webhookSweeper = fn(
+      'WebhookSweeper',
+      'functions/scheduled/deliver-webhooks.ts',
+      'Delivers due provisioning webhooks (signed, retried)',
+      120,
+    );
+    this.webhookSweeper.addEventSource(
+      new DynamoEventSource(props.table, {
+        startingPosition: StartingPosition.LATEST,
+        batchSize: 100,
+        retryAttempts: 2,
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('INSERT'),
+            dynamodb: { NewImage: { entity: { S: FilterRule.isEqual('WebhookDelivery') } } },
+          }),
+        ],
+      }),
+    );
+    acknowledge(
+      this.webhookSweeper,
+      'AwsSolutions-IAM5[Resource::*]',
+      'The stream event source needs dynamodb:ListStreams, which has no resource-level permissions.',
+    );
+    new Rule(this, 'WebhookRetries', {
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(this.webhookSweeper)],
+    });
+
+    const recovery = fn(
+      'RecoverPending',
+      'functions/scheduled/recover-pending.ts',
+      'Re-enqueues raw envelopes stored but never processed',
+    );
+    props.syncQueue.grantSendMessages(recovery);
+    new Rule(this, 'RecoverySweep', {
+      schedule: Schedule.rate(Duration.minutes(15)),
+      targets: [new LambdaFunction(recovery)],
+    });
+  }
+
+  /** Marketplace read APIs have no resource-level permissions; assuming seller roles is scoped. */
+  grantMarketplaceReads(target: ServiceFunction, assumableRoleArns: readonly string[]): void {
+    target.addToRolePolicy(
+      new PolicyStatement({ actions: MARKETPLACE_READ_ACTIONS, resources: ['*'] }),
+    );
+    if (assumableRoleArns.length > 0) {
+      target.addToRolePolicy(
+        new PolicyStatement({ actions: ['sts:AssumeRole'], resources: [...assumableRoleArns] }),
+      );
+    }
+    acknowledge(
+      target,
+      'AwsSolutions-IAM5[Resource::*]',
+      'AWS Marketplace agreement, entitlement and metering read APIs do not support resource-level permissions.',
+    );
+  }
+
+  private deadLetterQueue(id: string): Queue {
+    const queue = new Queue(this, id, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      queue,
+      'AwsSolutions-SQS3',
+      'This queue is itself a dead-letter queue; it keeps undeliverable notifications for redrive.',
+    );
+    return queue;
+  }
+}
