@@ -110,11 +110,20 @@ describe('agora CLI', () => {
   });
 
   it('replay events/aws exits 0 and applies events; a second run reports that nothing changed', async () => {
-    const env = { AGORA_DATA_DIR: mkdtempSync(join(tmpdir(), 'agora-cli-')), AGORA_PORT: String(await findFreePort()) };
+    const env = {
+      AGORA_DATA_DIR: mkdtempSync(join(tmpdir(), 'agora-cli-')),
+      AGORA_PORT: String(await findFreePort()),
+    };
     const first = await agora(['replay', 'events/aws', '--json'], env);
     expect(first.code).toBe(0);
     const summary = (JSON.parse(first.stdout) as { summary: Record<string, unknown> }).summary;
-    expect(summary).toMatchObject({ replayed: 18, stored: 18, failed: 0, skipped: 2, changed: true });
+    expect(summary).toMatchObject({
+      replayed: 18,
+      stored: 18,
+      failed: 0,
+      skipped: 2,
+      changed: true,
+    });
     expect(Number(summary.events)).toBeGreaterThan(10);
     const second = await agora(['replay', 'events/aws'], env);
     expect(second.code).toBe(0);
@@ -122,7 +131,10 @@ describe('agora CLI', () => {
   });
 
   it('replay of invalid payloads exits 1, and dlq list names them with their reason', async () => {
-    const env = { AGORA_DATA_DIR: mkdtempSync(join(tmpdir(), 'agora-cli-')), AGORA_PORT: String(await findFreePort()) };
+    const env = {
+      AGORA_DATA_DIR: mkdtempSync(join(tmpdir(), 'agora-cli-')),
+      AGORA_PORT: String(await findFreePort()),
+    };
     const replay = await agora(['replay', 'events/invalid'], env);
     expect(replay.code).toBe(1);
     expect(replay.stdout).toMatch(/FAIL aws-eventbridge-agreement-without-id\.json/);
@@ -134,4 +146,3 @@ describe('agora CLI', () => {
     expect(items.map((i) => i.reason).join(' ')).toMatch(/agreement\.id/);
   });
 });
-

@@ -377,14 +377,24 @@ describe('marketplace faults', () => {
 
   it('retries throttling and 5xx from the marketplace until the re-read succeeds, losing nothing', async () => {
     // The SDK tries 3 times per delivery; 4 failures make the first delivery fail and the second succeed.
-    test.stack.awsSimulator.injectFault({ operation: 'DescribeAgreement', kind: 'throttle', times: 2 });
-    test.stack.awsSimulator.injectFault({ operation: 'DescribeAgreement', kind: 'server-error', times: 2 });
+    test.stack.awsSimulator.injectFault({
+      operation: 'DescribeAgreement',
+      kind: 'throttle',
+      times: 2,
+    });
+    test.stack.awsSimulator.injectFault({
+      operation: 'DescribeAgreement',
+      kind: 'server-error',
+      times: 2,
+    });
     const license = sampleFiles('aws').find((s) => s.name.startsWith('03-'));
     expect(await deliver(test, license?.body ?? {})).toBe(202);
     await test.stack.settle();
     expect((await test.get(`/v1/contracts/${DIRECT}`)).body).toMatchObject({ status: 'active' });
     expect((await test.get('/v1/dlq')).body.items).toEqual([]);
-    expect(test.stack.awsSimulator.calls().filter((c) => c.operation === 'DescribeAgreement').length).toBeGreaterThanOrEqual(5);
+    expect(
+      test.stack.awsSimulator.calls().filter((c) => c.operation === 'DescribeAgreement').length,
+    ).toBeGreaterThanOrEqual(5);
   });
 });
 

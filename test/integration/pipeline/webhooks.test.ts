@@ -47,8 +47,15 @@ describe('provisioning webhooks', () => {
   let secret = '';
 
   it('registers an endpoint (admin only) and shows its secret once', async () => {
-    expect((await test.post('/v1/webhook-endpoints', { url: receiverUrl }, { roles: ['seller'] })).status).toBe(403);
-    const created = await test.post('/v1/webhook-endpoints', { url: receiverUrl, description: 'provisioning' }, { roles: ['admin'] });
+    expect(
+      (await test.post('/v1/webhook-endpoints', { url: receiverUrl }, { roles: ['seller'] }))
+        .status,
+    ).toBe(403);
+    const created = await test.post(
+      '/v1/webhook-endpoints',
+      { url: receiverUrl, description: 'provisioning' },
+      { roles: ['admin'] },
+    );
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ url: receiverUrl, status: 'active', eventTypes: [] });
     secret = String(created.body.secret);
@@ -62,12 +69,23 @@ describe('provisioning webhooks', () => {
     await test.stack.settle();
     expect(received).toHaveLength(1);
     const pending = await test.get(`/v1/webhook-deliveries?contractId=${DIRECT}`, ['seller']);
-    expect(pending.body.items).toMatchObject([{ status: 'pending', attempts: 1, lastStatusCode: 500, eventTypes: ['ContractCreated', 'ContractActivated'] }]);
+    expect(pending.body.items).toMatchObject([
+      {
+        status: 'pending',
+        attempts: 1,
+        lastStatusCode: 500,
+        eventTypes: ['ContractCreated', 'ContractActivated'],
+      },
+    ]);
 
     // An hour later the sweeper retries it (the backoff put it in the future).
     const container = getContainer();
     const later = new Date(Date.now() + 3_600_000).toISOString();
-    const sweep = await deliverDueWebhooks({ webhooks: container.webhooks, sender: container.webhookSender, clock: { now: () => later } });
+    const sweep = await deliverDueWebhooks({
+      webhooks: container.webhooks,
+      sender: container.webhookSender,
+      clock: { now: () => later },
+    });
     expect(sweep).toMatchObject({ attempted: 1, delivered: 1 });
     expect(received).toHaveLength(2);
 
@@ -77,10 +95,15 @@ describe('provisioning webhooks', () => {
     expect(last.headers['agora-signature']).toBe(expected);
     expect(last.body).toBe(received[0]?.body); // the same delivery, byte for byte
     const payload = JSON.parse(last.body);
-    expect(payload).toMatchObject({ type: 'contract.changed', contract: { contractId: DIRECT, status: 'active', customer: '444455556666' } });
+    expect(payload).toMatchObject({
+      type: 'contract.changed',
+      contract: { contractId: DIRECT, status: 'active', customer: '444455556666' },
+    });
 
     const log = await test.get(`/v1/webhook-deliveries?contractId=${DIRECT}`);
-    expect(log.body.items).toMatchObject([{ status: 'delivered', attempts: 2, lastStatusCode: 204, lastError: null }]);
+    expect(log.body.items).toMatchObject([
+      { status: 'delivered', attempts: 2, lastStatusCode: 204, lastError: null },
+    ]);
   });
 
   it('sends nothing more for a redelivered notification (no change, no webhook)', async () => {
@@ -90,13 +113,17 @@ describe('provisioning webhooks', () => {
   });
 
   it('stops delivering to a disabled endpoint', async () => {
-    const endpoints = (await test.get('/v1/webhook-endpoints')).body.items as { endpointId: string }[];
+    const endpoints = (await test.get('/v1/webhook-endpoints')).body.items as {
+      endpointId: string;
+    }[];
     const id = endpoints[0]?.endpointId ?? '';
     const response = await fetch(`${test.stack.url}/v1/webhook-endpoints/${id}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${await test.token(['admin'])}` },
     });
     expect(response.status).toBe(200);
-    expect(((await test.get('/v1/webhook-endpoints')).body.items as { status: string }[])[0]?.status).toBe('disabled');
+    expect(
+      ((await test.get('/v1/webhook-endpoints')).body.items as { status: string }[])[0]?.status,
+    ).toBe('disabled');
   });
 });
