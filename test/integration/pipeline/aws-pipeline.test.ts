@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contractIdFor } from '../../../lib/domain/contract';
 import { rawIdFor } from '../../../lib/domain/raw';
 import type { SimAgreement } from '../../../lib/local/simulators/aws-simulator';
+import { getContainer } from '../../../lib/runtime/container';
 import { deliver, sampleFiles, startTestStack, type TestStack } from './helpers';
 
 const contract = (externalId: string) => contractIdFor('aws', externalId);
@@ -395,6 +396,48 @@ describe('marketplace faults', () => {
     expect(
       test.stack.awsSimulator.calls().filter((c) => c.operation === 'DescribeAgreement').length,
     ).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('impossible transitions', () => {
+  let test: TestStack;
+
+  beforeAll(async () => {
+    test = await startTestStack();
+  });
+
+  afterAll(async () => {
+    await test?.stack.stop();
+  });
+
+  it('records a rejection against the contract and leaves the snapshot as it was', async () => {
+    const state = test.stack.awsSimulator.state();
+    const cancelled = state.agreements.find((a) => a.agreementId === 'agmt-agora0000000001001');
+    if (!cancelled) throw new Error('sample agreement missing');
+    test.stack.awsSimulator.upsertAgreement({ ...cancelled, status: 'CANCELLED' });
+    const license = sampleFiles('aws').find((s) => s.name.startsWith('03-'));
+    await deliver(test, license?.body ?? {});
+    await test.stack.settle();
+    expect((await test.get(`/v1/contracts/${DIRECT}`)).body).toMatchObject({
+      status: 'cancelled',
+      version: 1,
+    });
+
+    // The marketplace now claims the cancelled agreement is active again: not a legal move.
+    test.stack.awsSimulator.upsertAgreement({ ...cancelled, status: 'ACTIVE' });
+    await deliver(test, {
+      ...(sampleFiles('aws').find((s) => s.name.startsWith('01-'))?.body ?? {}),
+      id: 'ev-aws-regress',
+    });
+    await test.stack.settle();
+    const after = await test.get(`/v1/contracts/${DIRECT}`);
+    expect(after.body).toMatchObject({ status: 'cancelled', version: 1 });
+    const rejections = (await getContainer().contracts.rejections(DIRECT, { limit: 10 })).items;
+    expect(rejections).toMatchObject([
+      { code: 'invalid_transition', eventTypes: ['ContractActivated'] },
+    ]);
+    expect(rejections[0]?.message).toMatch(/cannot apply to a contract that is cancelled/);
+    expect((await test.get('/v1/dlq')).body.items).toEqual([]);
   });
 });
 
