@@ -14,6 +14,14 @@ buildAgora(app, {
     'us-east-1',
   account: process.env.CDK_DEFAULT_ACCOUNT,
   // -c awsAccounts='[{"sellerAccountId":"111122223333","products":[{"productCode":"abc","identity":"license"}]}]'
+  azureOffersJson:
+    (app.node.tryGetContext('azureOffers') as string | undefined) ??
+    process.env.AGORA_AZURE_OFFERS ??
+    '[]',
+  gcpProvidersJson:
+    (app.node.tryGetContext('gcpProviders') as string | undefined) ??
+    process.env.AGORA_GCP_PROVIDERS ??
+    '[]',
   awsAccountsJson:
     (app.node.tryGetContext('awsAccounts') as string | undefined) ??
     process.env.AGORA_AWS_ACCOUNTS ??

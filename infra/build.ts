@@ -1,6 +1,8 @@
 /** Builds Agora's stacks into an app; shared by infra/app.ts and the template tests. */
 import type { App } from 'aws-cdk-lib';
 import { AwsAccountsSchema } from '../lib/marketplaces/aws/config';
+import { AzureOffersSchema } from '../lib/marketplaces/azure/config';
+import { GcpProvidersSchema } from '../lib/marketplaces/gcp/config';
 import { MARKETPLACE_EVENT_REGION, MarketplaceForwarderStack } from './marketplace-forwarder-stack';
 import { StatefulStack } from './stateful-stack';
 import { StatelessStack } from './stateless-stack';
@@ -17,6 +19,8 @@ export interface AgoraOptions {
   /** JSON list of seller accounts and products (lib/marketplaces/aws/config.ts). */
   readonly awsAccountsJson?: string;
   readonly snsProductCodes?: readonly string[];
+  readonly azureOffersJson?: string;
+  readonly gcpProvidersJson?: string;
 }
 
 export function buildAgora(app: App, options: AgoraOptions): AgoraStacks {
@@ -37,6 +41,12 @@ export function buildAgora(app: App, options: AgoraOptions): AgoraStacks {
     userPool: stateful.userPool,
     apiClient: stateful.apiClient,
     awsAccountsJson: JSON.stringify(accounts),
+    azureOffersJson: JSON.stringify(
+      AzureOffersSchema.parse(JSON.parse(options.azureOffersJson ?? '[]')),
+    ),
+    gcpProvidersJson: JSON.stringify(
+      GcpProvidersSchema.parse(JSON.parse(options.gcpProvidersJson ?? '[]')),
+    ),
     assumableRoleArns: accounts.flatMap((a) => (a.roleArn ? [a.roleArn] : [])),
     snsProductCodes:
       options.snsProductCodes ??

@@ -38,6 +38,9 @@ export interface StatelessStackProps extends StackProps {
   readonly awsAccountsJson?: string;
   readonly assumableRoleArns?: readonly string[];
   readonly snsProductCodes?: readonly string[];
+  /** JSON lists for Azure offers and GCP providers (context `azureOffers`, `gcpProviders`). */
+  readonly azureOffersJson?: string;
+  readonly gcpProvidersJson?: string;
 }
 
 /** What each HTTP function needs beyond the table. */
@@ -45,6 +48,13 @@ const ROUTE_NEEDS: Record<string, readonly ('queue' | 'marketplace')[]> = {
   'post-aws-sns': ['queue'],
   'post-aws-register': ['queue', 'marketplace'],
   'redrive-dead-letter': ['queue'],
+  'post-azure-webhook': ['queue'],
+  'get-azure-landing': ['queue'],
+  'activate-azure-subscription': ['queue'],
+  'post-gcp-push': ['queue'],
+  'post-gcp-signup': ['queue'],
+  'approve-contract': ['queue'],
+  'reject-contract': ['queue'],
 };
 
 /** Why each public route has no JWT authorizer (cdk-nag APIG4). */
@@ -55,6 +65,14 @@ const PUBLIC_ROUTE_REASONS: Record<string, string> = {
     'SNS cannot present a JWT; each message is authenticated by its SNS signature and allowed certificate host.',
   'post-aws-register':
     "The buyer's browser posts here from AWS Marketplace; the registration token is verified with ResolveCustomer.",
+  'post-azure-webhook':
+    'Microsoft calls with an Entra ID token whose audience is the offer app; the function verifies it (tenant, audience, marketplace app).',
+  'get-azure-landing':
+    "The buyer's browser arrives from Azure Marketplace; the landing token is verified with the fulfillment API's Resolve.",
+  'post-gcp-push':
+    'Pub/Sub push carries a Google OIDC token for the push audience; the function verifies issuer, audience and service account.',
+  'post-gcp-signup':
+    "The buyer's browser posts here from Google Cloud Marketplace; the sign-up JWT is verified by the function.",
 };
 
 export class StatelessStack extends Stack {
@@ -121,6 +139,8 @@ export class StatelessStack extends Stack {
       AGORA_JWT_ISSUER: issuer,
       AGORA_JWT_AUDIENCE: props.apiClient.userPoolClientId,
       AGORA_JWKS_URL: `${issuer}/.well-known/jwks.json`,
+      AGORA_AZURE_OFFERS: props.azureOffersJson ?? '[]',
+      AGORA_GCP_PROVIDERS: props.gcpProvidersJson ?? '[]',
     };
     this.pipeline = new ContractPipeline(this, 'ContractPipeline', {
       table: props.table,
@@ -128,6 +148,7 @@ export class StatelessStack extends Stack {
       awsAccountsJson: props.awsAccountsJson ?? '[]',
       assumableRoleArns: props.assumableRoleArns ?? [],
       snsProductCodes: props.snsProductCodes ?? [],
+      gcpPullEnabled: (props.gcpProvidersJson ?? '').includes('pullSubscription'),
       environment,
     });
     for (const route of API_ROUTES) {

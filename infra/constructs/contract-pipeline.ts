@@ -46,6 +46,8 @@ export interface ContractPipelineProps {
   /** Product codes whose legacy SNS topics to subscribe to. */
   readonly snsProductCodes: readonly string[];
   readonly environment: Record<string, string>;
+  /** Whether any GCP provider uses a pull subscription. */
+  readonly gcpPullEnabled?: boolean;
 }
 
 export class ContractPipeline extends Construct {
@@ -159,6 +161,31 @@ export class ContractPipeline extends Construct {
       schedule: Schedule.rate(Duration.minutes(1)),
       targets: [new LambdaFunction(this.webhookSweeper)],
     });
+
+    const reconcileAzure = fn(
+      'ReconcileAzure',
+      'functions/scheduled/reconcile-azure.ts',
+      'Lists Azure SaaS subscriptions and re-syncs those that changed',
+      300,
+    );
+    props.syncQueue.grantSendMessages(reconcileAzure);
+    new Rule(this, 'AzureReconciliation', {
+      schedule: Schedule.rate(Duration.hours(1)),
+      targets: [new LambdaFunction(reconcileAzure)],
+    });
+    if (props.gcpPullEnabled) {
+      const pullGcp = fn(
+        'PullGcp',
+        'functions/scheduled/pull-gcp.ts',
+        'Pulls Google Cloud Marketplace messages (pull mode)',
+        60,
+      );
+      props.syncQueue.grantSendMessages(pullGcp);
+      new Rule(this, 'GcpPull', {
+        schedule: Schedule.rate(Duration.minutes(1)),
+        targets: [new LambdaFunction(pullGcp)],
+      });
+    }
 
     const recovery = fn(
       'RecoverPending',

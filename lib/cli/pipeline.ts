@@ -4,14 +4,39 @@
  * an in-process simulator with the sample state), and no queue — the CLI syncs synchronously
  * and reports what happened.
  */
+
+import type { z } from 'zod';
 import type { MarketplaceAdapter } from '../app/ports';
 import type { SyncDeps } from '../app/sync';
 import type { LocalSettings } from '../local/settings';
-import { type AwsSimulator, startAwsSimulator } from '../local/simulators/aws-simulator';
-import { defaultAwsAccounts, defaultAwsSimulatorState, readStackFile } from '../local/stack';
+import { startAwsSimulator } from '../local/simulators/aws-simulator';
+import { startAzureSimulator } from '../local/simulators/azure-simulator';
+import { startGcpSimulator } from '../local/simulators/gcp-simulator';
+import {
+  defaultAwsAccounts,
+  defaultAwsSimulatorState,
+  defaultAzureOffers,
+  defaultAzureSimulatorState,
+  defaultGcpProviders,
+  defaultGcpSimulatorState,
+  LOCAL_AZURE_SECRET,
+  LOCAL_AZURE_SECRET_ENV,
+  readStackFile,
+  type StackFile,
+} from '../local/stack';
 import { AwsMarketplaceAdapter } from '../marketplaces/aws/adapter';
 import { AwsAccountsSchema } from '../marketplaces/aws/config';
 import { AwsGatewayRegistry } from '../marketplaces/aws/gateway';
+import { AzureMarketplaceAdapter } from '../marketplaces/azure/adapter';
+import {
+  AzureChangePolicySchema,
+  type AzureMarketplaceSettings,
+  AzureOffersSchema,
+} from '../marketplaces/azure/config';
+import { AzureFulfillmentClient } from '../marketplaces/azure/fulfillment-client';
+import { GcpMarketplaceAdapter } from '../marketplaces/gcp/adapter';
+import { type GcpMarketplaceSettings, GcpProvidersSchema } from '../marketplaces/gcp/config';
+import { GcpProcurementClient } from '../marketplaces/gcp/procurement-client';
 import { systemClock } from '../runtime/container';
 import { DynamoContractStore } from '../store/contract-store';
 import { DynamoRawInboundStore } from '../store/raw-inbound-store';
@@ -25,6 +50,45 @@ export interface CliPipeline extends SyncDeps {
   readonly source: 'running-stack' | 'embedded';
 }
 
+/** The simulators the CLI talks to: the running stack's, or in-process ones it started. */
+interface SimulatorEndpoints {
+  readonly aws: string;
+  readonly azure: string;
+  readonly gcp: string;
+  close(): Promise<void>;
+}
+
+async function simulatorEndpoints(
+  running: StackFile | null,
+  log: (line: string) => void,
+): Promise<SimulatorEndpoints> {
+  if (running) {
+    return {
+      aws: running.awsSimulatorUrl,
+      azure: running.azureSimulatorUrl,
+      gcp: running.gcpSimulatorUrl,
+      close: async () => {},
+    };
+  }
+  const aws = await startAwsSimulator({ state: defaultAwsSimulatorState() });
+  const azure = await startAzureSimulator({ state: defaultAzureSimulatorState() });
+  const gcp = await startGcpSimulator({ state: defaultGcpSimulatorState() });
+  log(`marketplace simulators (sample state): aws ${aws.url}, azure ${azure.url}, gcp ${gcp.url}`);
+  return {
+    aws: aws.url,
+    azure: azure.url,
+    gcp: gcp.url,
+    close: async () => {
+      await Promise.all([aws.close(), azure.close(), gcp.close()]);
+    },
+  };
+}
+
+function listFromEnv<T>(name: string, schema: z.ZodType<T[]>, fallback: () => T[]): T[] {
+  const value = process.env[name];
+  return value ? schema.parse(JSON.parse(value)) : fallback();
+}
+
 export async function withPipeline<T>(
   settings: LocalSettings,
   log: (line: string) => void,
@@ -33,19 +97,26 @@ export async function withPipeline<T>(
   return withStore(
     settings,
     async ({ store, source }) => {
-      const running = readStackFile(settings.dataDir);
-      let simulator: AwsSimulator | null = null;
-      let endpoint = source === 'running-stack' ? running?.awsSimulatorUrl : undefined;
-      if (!endpoint) {
-        simulator = await startAwsSimulator({ state: defaultAwsSimulatorState() });
-        endpoint = simulator.url;
-        log(`AWS Marketplace simulator (sample state) on ${endpoint}`);
-      }
+      const running = source === 'running-stack' ? readStackFile(settings.dataDir) : null;
+      const endpoints = await simulatorEndpoints(running, log);
       try {
-        const accounts = process.env.AGORA_AWS_ACCOUNTS
-          ? AwsAccountsSchema.parse(JSON.parse(process.env.AGORA_AWS_ACCOUNTS))
-          : defaultAwsAccounts();
-        const awsSettings = { accounts, region: 'us-east-1', endpoint };
+        const accounts = listFromEnv('AGORA_AWS_ACCOUNTS', AwsAccountsSchema, defaultAwsAccounts);
+        const awsSettings = { accounts, region: 'us-east-1', endpoint: endpoints.aws };
+        const azureSettings: AzureMarketplaceSettings = {
+          offers: listFromEnv('AGORA_AZURE_OFFERS', AzureOffersSchema, defaultAzureOffers),
+          fulfillmentBaseUrl: `${endpoints.azure}/api`,
+          loginBaseUrl: endpoints.azure,
+          changePolicy: AzureChangePolicySchema.parse({}),
+          secret: (name) =>
+            process.env[name] ?? (name === LOCAL_AZURE_SECRET_ENV ? LOCAL_AZURE_SECRET : undefined),
+        };
+        const gcpSettings: GcpMarketplaceSettings = {
+          providers: listFromEnv('AGORA_GCP_PROVIDERS', GcpProvidersSchema, defaultGcpProviders),
+          procurementBaseUrl: endpoints.gcp,
+          oidcJwksUrl: endpoints.gcp,
+          signupJwksUrl: endpoints.gcp,
+          pubsubEndpoint: endpoints.gcp,
+        };
         const pipeline: CliPipeline = {
           rawInbound: new DynamoRawInboundStore(store),
           contracts: new DynamoContractStore(store),
@@ -56,6 +127,14 @@ export async function withPipeline<T>(
               awsSettings,
               systemClock.now,
             ) as MarketplaceAdapter,
+            azure: new AzureMarketplaceAdapter(
+              new AzureFulfillmentClient(azureSettings),
+              azureSettings,
+            ) as MarketplaceAdapter,
+            gcp: new GcpMarketplaceAdapter(
+              new GcpProcurementClient(gcpSettings, async () => 'local-simulator-token'),
+              gcpSettings,
+            ) as MarketplaceAdapter,
           },
           hooks: [],
           clock: systemClock,
@@ -63,7 +142,7 @@ export async function withPipeline<T>(
         };
         return await work(pipeline);
       } finally {
-        await simulator?.close();
+        await endpoints.close();
       }
     },
     log,

@@ -81,6 +81,8 @@ export interface SourceContract {
   readonly endedOn: string | null;
   /** The external id of the contract this one replaces or renews, if any. */
   readonly replacesExternalId: string | null;
+  /** When a change of terms takes effect, if the marketplace says (GCP newOfferStartTime). */
+  readonly changeEffectiveOn?: string | null;
   /** Money facts the marketplace reported (e.g. an AWS billing adjustment → RefundIssued). */
   readonly facts: readonly SourceFact[];
 }
@@ -217,7 +219,7 @@ export function diffContract(
               ...base,
               eventId: contractEventId(context.contractId, 'ContractAmended', version),
               type: 'ContractAmended',
-              effectiveAt: observedDate,
+              effectiveAt: source.changeEffectiveOn ?? observedDate,
               payload: { terms: source.terms, replacesContractId: null },
             },
       );
@@ -248,7 +250,10 @@ export function diffContract(
     snapshot !== null &&
     snapshot.replacesContractId === null &&
     context.replacesContractId !== null;
-  if (events.length === 0 && !refsChanged && !linkLearned) return { events, next: null };
+  // Why a contract waits (parked, awaiting approval) is worth keeping current, without an event.
+  const reasonChanged = snapshot !== null && snapshot.statusReason !== source.statusReason;
+  if (events.length === 0 && !refsChanged && !linkLearned && !reasonChanged)
+    return { events, next: null };
   let status: ContractStatus | null = snapshot?.status ?? null;
   for (const event of events) status = nextStatus(status, event.type);
   return {

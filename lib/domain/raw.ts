@@ -20,9 +20,12 @@ export const INBOUND_CHANNELS = [
   'aws-registration',
   'azure-webhook',
   'azure-landing',
+  'azure-activation',
+  'azure-reconcile',
   'gcp-pubsub-push',
   'gcp-pubsub-pull',
   'gcp-signup',
+  'gcp-decision',
   'operator-replay',
 ] as const;
 export const InboundChannelSchema = z.enum(INBOUND_CHANNELS);

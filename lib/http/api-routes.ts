@@ -188,6 +188,131 @@ export const awsRegisterRoute = defineRoute({
 });
 
 // ---------------------------------------------------------------------------------------------
+// Azure and Google Cloud inlets
+// ---------------------------------------------------------------------------------------------
+
+export const azureWebhookRoute = defineRoute({
+  name: 'post-azure-webhook',
+  method: 'POST',
+  path: '/v1/webhooks/azure',
+  summary:
+    'Microsoft SaaS fulfillment webhook (ChangePlan, ChangeQuantity, Renew, Suspend, Reinstate, Unsubscribe)',
+  description:
+    "Authenticated by the Entra ID bearer JWT (audience = one of our offers' apps, tid = its tenant, appid/azp = the marketplace app). Unauthenticated: 401 and nothing written. Authenticated: stored, then 200 whatever the body holds (a 4xx would reject the customer's change); problems go to the DLQ.",
+  tags: ['marketplace-inbound'],
+  access: 'public',
+  body: z.string(),
+  bodyEncoding: 'raw',
+  idempotency: 'none',
+  response: IngestResponseSchema,
+});
+
+export const azureLandingRoute = defineRoute({
+  name: 'get-azure-landing',
+  method: 'GET',
+  path: '/v1/marketplace/azure/landing',
+  summary: "The SaaS landing page: resolves the buyer's token and shows what was bought",
+  description:
+    'Never activates: activation starts billing and is an explicit POST after sign-in and provisioning.',
+  tags: ['marketplace-inbound'],
+  access: 'public',
+  query: z.object({ token: z.string().min(1).max(4_096) }),
+  response: z.object({
+    subscriptionId: z.string(),
+    offerId: z.string(),
+    planId: z.string(),
+    quantity: z.union([z.number(), z.string()]).nullable(),
+    status: z.string(),
+    beneficiary: z.object({ tenantId: z.string().nullable(), emailId: z.string().nullable() }),
+    activate: z.object({ method: z.literal('POST'), path: z.string() }),
+    rawId: z.string(),
+  }),
+});
+
+export const activateAzureRoute = defineRoute({
+  name: 'activate-azure-subscription',
+  method: 'POST',
+  path: '/v1/marketplace/azure/subscriptions/{subscriptionId}/activate',
+  summary: 'Activate a purchased Azure SaaS subscription (starts billing)',
+  tags: ['marketplace-inbound'],
+  access: { roles: ['seller', 'admin', 'service'] },
+  params: z.object({ subscriptionId: z.string().min(1).max(128) }),
+  body: z.object({
+    planId: z.string().min(1).max(128),
+    quantity: z.int().min(1).nullable().default(null),
+    offerId: z.string().min(1).max(128).nullable().default(null),
+  }),
+  response: IngestResponseSchema,
+});
+
+export const gcpPushRoute = defineRoute({
+  name: 'post-gcp-push',
+  method: 'POST',
+  path: '/v1/webhooks/gcp',
+  summary: 'Google Cloud Marketplace Pub/Sub push',
+  description:
+    'Authenticated by the Google OIDC token of the push subscription (audience and service account from configuration). Unauthenticated: 401 and nothing written.',
+  tags: ['marketplace-inbound'],
+  access: 'public',
+  body: z.string(),
+  bodyEncoding: 'raw',
+  idempotency: 'none',
+  response: IngestResponseSchema,
+});
+
+export const gcpSignupRoute = defineRoute({
+  name: 'post-gcp-signup',
+  method: 'POST',
+  path: '/v1/marketplace/gcp/signup',
+  summary: "The buyer's sign-up from Google Cloud Marketplace (x-gcp-marketplace-token)",
+  description:
+    'Verifies the token, links and approves the procurement account, and resumes entitlements parked until sign-up.',
+  tags: ['marketplace-inbound'],
+  access: 'public',
+  body: z.object({ 'x-gcp-marketplace-token': z.string().min(1).max(8_192) }),
+  bodyEncoding: 'form',
+  idempotency: 'none',
+  response: z.object({
+    providerId: z.string(),
+    accountId: z.string(),
+    approved: z.boolean(),
+    rawId: z.string(),
+  }),
+});
+
+const DecisionBody = z.object({ reason: z.string().max(256).nullable().default(null) });
+const DecisionResponse = z.object({
+  contractId: z.string(),
+  entitlementId: z.string(),
+  action: z.string(),
+  rawId: z.string(),
+});
+
+export const approveContractRoute = defineRoute({
+  name: 'approve-contract',
+  method: 'POST',
+  path: '/v1/contracts/{contractId}/approve',
+  summary: 'Approve a held Google Cloud entitlement request or plan change',
+  tags: ['contracts'],
+  access: { roles: ['seller', 'admin'] },
+  params: ContractIdParams,
+  body: DecisionBody,
+  response: DecisionResponse,
+});
+
+export const rejectContractRoute = defineRoute({
+  name: 'reject-contract',
+  method: 'POST',
+  path: '/v1/contracts/{contractId}/reject',
+  summary: 'Reject a held Google Cloud entitlement request or plan change',
+  tags: ['contracts'],
+  access: { roles: ['seller', 'admin'] },
+  params: ContractIdParams,
+  body: DecisionBody,
+  response: DecisionResponse,
+});
+
+// ---------------------------------------------------------------------------------------------
 // Provisioning webhooks
 // ---------------------------------------------------------------------------------------------
 
@@ -332,6 +457,13 @@ export const API_ROUTES: readonly RouteDefinition[] = [
   checkEntitlementRoute,
   awsSnsWebhookRoute,
   awsRegisterRoute,
+  azureWebhookRoute,
+  azureLandingRoute,
+  activateAzureRoute,
+  gcpPushRoute,
+  gcpSignupRoute,
+  approveContractRoute,
+  rejectContractRoute,
   createWebhookEndpointRoute,
   listWebhookEndpointsRoute,
   disableWebhookEndpointRoute,

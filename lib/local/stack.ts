@@ -10,6 +10,8 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { recoverPendingRaw } from '../app/recovery';
 import { type AwsAccountConfig, AwsAccountsSchema } from '../marketplaces/aws/config';
+import { type AzureOfferConfig, AzureOffersSchema } from '../marketplaces/azure/config';
+import { type GcpProviderConfig, GcpProvidersSchema } from '../marketplaces/gcp/config';
 import { configureContainer, getContainer } from '../runtime/container';
 import { createDynamoClient, LOCAL_CREDENTIALS, LOCAL_REGION } from '../store/dynamo-client';
 import { ensureTable } from '../store/table-admin';
@@ -36,11 +38,32 @@ import {
   AwsSimulatorStateSchema,
   startAwsSimulator,
 } from './simulators/aws-simulator';
+import {
+  type AzureSimulator,
+  type AzureSimulatorStateInput,
+  AzureSimulatorStateSchema,
+  startAzureSimulator,
+} from './simulators/azure-simulator';
+import {
+  type GcpSimulator,
+  type GcpSimulatorState,
+  GcpSimulatorStateSchema,
+  startGcpSimulator,
+} from './simulators/gcp-simulator';
 import { buildSnsNotification, createSnsSigner } from './simulators/sns-signer';
 
 const EVENTS_DIR = resolve(import.meta.dirname, '../../events');
 export const DEFAULT_AWS_SIMULATOR_STATE = join(EVENTS_DIR, 'aws/simulator-state.json');
 export const DEFAULT_AWS_ACCOUNTS = join(EVENTS_DIR, 'aws/local-accounts.json');
+export const DEFAULT_AZURE_SIMULATOR_STATE = join(EVENTS_DIR, 'azure/simulator-state.json');
+export const DEFAULT_AZURE_OFFERS = join(EVENTS_DIR, 'azure/local-offers.json');
+export const DEFAULT_GCP_SIMULATOR_STATE = join(EVENTS_DIR, 'gcp/simulator-state.json');
+export const DEFAULT_GCP_PROVIDERS = join(EVENTS_DIR, 'gcp/local-providers.json');
+/** The local Entra app secret; the simulator's state registers the same one. */
+export const LOCAL_AZURE_SECRET_ENV = 'AGORA_AZURE_SECRET_AGORA_SAAS';
+export const LOCAL_AZURE_SECRET = 'agora-local-azure-secret';
+export const LOCAL_GCP_PUSH_SUBSCRIPTION =
+  'projects/agora-demo/subscriptions/agora-marketplace-push';
 export const LOCAL_SYNC_RETRY_BASE_MS = 1_000;
 export const LOCAL_SYNC_RETRY_MAX_MS = 30_000;
 export const LOCAL_WEBHOOK_SWEEP_MS = 1_000;
@@ -58,6 +81,8 @@ export const StackFileSchema = z.object({
   audience: z.string(),
   jwksUrl: z.url(),
   awsSimulatorUrl: z.url(),
+  azureSimulatorUrl: z.url(),
+  gcpSimulatorUrl: z.url(),
   startedAt: z.string(),
 });
 export type StackFile = z.infer<typeof StackFileSchema>;
@@ -90,6 +115,26 @@ export function defaultAwsAccounts(): AwsAccountConfig[] {
   return AwsAccountsSchema.parse(JSON.parse(readFileSync(DEFAULT_AWS_ACCOUNTS, 'utf8')));
 }
 
+function readJsonFile(path: string): unknown {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+export function defaultAzureSimulatorState(): AzureSimulatorStateInput {
+  return AzureSimulatorStateSchema.parse(readJsonFile(DEFAULT_AZURE_SIMULATOR_STATE));
+}
+
+export function defaultAzureOffers(): AzureOfferConfig[] {
+  return AzureOffersSchema.parse(readJsonFile(DEFAULT_AZURE_OFFERS));
+}
+
+export function defaultGcpSimulatorState(): GcpSimulatorState {
+  return GcpSimulatorStateSchema.parse(readJsonFile(DEFAULT_GCP_SIMULATOR_STATE));
+}
+
+export function defaultGcpProviders(): GcpProviderConfig[] {
+  return GcpProvidersSchema.parse(readJsonFile(DEFAULT_GCP_PROVIDERS));
+}
+
 export interface LocalStackOptions {
   readonly port: number;
   readonly dataDir: string;
@@ -100,6 +145,10 @@ export interface LocalStackOptions {
   readonly onDynamoOutput?: (line: string) => void;
   readonly awsSimulatorState?: AwsSimulatorState;
   readonly awsAccounts?: AwsAccountConfig[];
+  readonly azureSimulatorState?: AzureSimulatorStateInput;
+  readonly azureOffers?: AzureOfferConfig[];
+  readonly gcpSimulatorState?: GcpSimulatorState;
+  readonly gcpProviders?: GcpProviderConfig[];
   /** First retry delay of a failed sync (then ×3 per attempt, capped). */
   readonly syncRetryBaseMs?: number;
   readonly webhookSweepMs?: number;
@@ -112,6 +161,8 @@ export interface LocalStack {
   readonly tableName: string;
   readonly stackFile: StackFile;
   readonly awsSimulator: AwsSimulator;
+  readonly azureSimulator: AzureSimulator;
+  readonly gcpSimulator: GcpSimulator;
   readonly queue: InProcessQueue;
   /** Resolves once every queued sync and due webhook has been worked off. */
   settle(): Promise<void>;
@@ -129,6 +180,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let dynamo: DynamoDbLocalHandle | null = null;
   let server: LocalHttpServer | null = null;
   let simulator: AwsSimulator | null = null;
+  let azureSimulator: AzureSimulator | null = null;
+  let gcpSimulator: GcpSimulator | null = null;
   let queue: InProcessQueue | null = null;
   let sweeper: NodeJS.Timeout | null = null;
   const stopAll = async () => {
@@ -136,6 +189,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     queue?.stop();
     await server?.close();
     await simulator?.close();
+    await azureSimulator?.close();
+    await gcpSimulator?.close();
     await dynamo?.stop();
   };
   try {
@@ -155,6 +210,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     simulator = await startAwsSimulator({
       state: options.awsSimulatorState ?? defaultAwsSimulatorState(),
     });
+    azureSimulator = await startAzureSimulator({
+      state: options.azureSimulatorState ?? defaultAzureSimulatorState(),
+    });
+    gcpSimulator = await startGcpSimulator({
+      state: options.gcpSimulatorState ?? defaultGcpSimulatorState(),
+    });
+    const azureOffers = options.azureOffers ?? defaultAzureOffers();
+    const gcpProviders = options.gcpProviders ?? defaultGcpProviders();
     const keys = await ensureDevKeys(options.dataDir);
     const snsSigner = createSnsSigner();
 
@@ -260,7 +323,34 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AGORA_SNS_CERT_HOST_PATTERN: '^127\\.0\\.0\\.1$',
       AGORA_SNS_ALLOW_HTTP: 'true',
       AGORA_WEBHOOK_ALLOW_HTTP: 'true',
+      AGORA_AZURE_OFFERS: JSON.stringify(azureOffers),
+      AGORA_AZURE_FULFILLMENT_URL: `${azureSimulator.url}/api`,
+      AGORA_AZURE_LOGIN_URL: azureSimulator.url,
+      [LOCAL_AZURE_SECRET_ENV]: process.env[LOCAL_AZURE_SECRET_ENV] ?? LOCAL_AZURE_SECRET,
+      AGORA_GCP_PROVIDERS: JSON.stringify(gcpProviders),
+      AGORA_GCP_PROCUREMENT_URL: gcpSimulator.url,
+      AGORA_GOOGLE_OIDC_JWKS_URL: gcpSimulator.oidcJwksUrl,
+      AGORA_GCP_SIGNUP_JWKS_URL: gcpSimulator.signupJwksUrl,
+      AGORA_GCP_PUBSUB_URL: gcpSimulator.url,
     });
+    // The marketplaces call back into this API, as Microsoft and Google would.
+    const azureOffer = azureOffers[0];
+    if (azureOffer) {
+      azureSimulator.setWebhookTarget({
+        url: `${server.url}/v1/webhooks/azure`,
+        audience: azureOffer.appId,
+        tenantId: azureOffer.tenantId,
+      });
+    }
+    const gcpProvider = gcpProviders[0];
+    if (gcpProvider) {
+      gcpSimulator.setPushTarget({
+        url: `${server.url}/v1/webhooks/gcp`,
+        audience: gcpProvider.pushAudience,
+        serviceAccountEmail: gcpProvider.pushServiceAccount,
+        subscription: gcpProvider.pullSubscription ?? LOCAL_GCP_PUSH_SUBSCRIPTION,
+      });
+    }
     configureContainer({ queue });
 
     const stackFile: StackFile = {
@@ -275,6 +365,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       audience: LOCAL_JWT_AUDIENCE,
       jwksUrl: `${server.url}${LOCAL_JWKS_PATH}`,
       awsSimulatorUrl: simulator.url,
+      azureSimulatorUrl: azureSimulator.url,
+      gcpSimulatorUrl: gcpSimulator.url,
       startedAt: new Date().toISOString(),
     };
     writeFileSync(stackFilePath(options.dataDir), `${JSON.stringify(stackFile, null, 2)}\n`);
@@ -297,6 +389,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const runningServer = server;
     const runningQueue = queue;
     const runningSimulator = simulator;
+    const runningAzure = azureSimulator;
+    const runningGcp = gcpSimulator;
     let stopped = false;
     return {
       url: runningServer.url,
@@ -305,8 +399,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       tableName,
       stackFile,
       awsSimulator: runningSimulator,
+      azureSimulator: runningAzure,
+      gcpSimulator: runningGcp,
       queue: runningQueue,
       settle: async () => {
+        await runningGcp.idle();
         await runningQueue.drain();
         await deliverWebhooks();
       },

@@ -9,8 +9,28 @@ import {
   AWS_MARKETPLACE_TOPIC_ARN_PATTERN,
   AWS_SNS_CERT_HOST_PATTERN,
 } from '../marketplaces/aws/sns-verify';
+import { AzureChangePolicySchema, AzureOffersSchema } from '../marketplaces/azure/config';
+import { GcpProvidersSchema } from '../marketplaces/gcp/config';
 
 const OptionalUrl = z.url().optional();
+
+/** A JSON list in one environment variable, validated by its schema. */
+function jsonOf<T extends z.ZodType>(schema: T) {
+  return z
+    .string()
+    .default('[]')
+    .transform((text, context): z.output<T> => {
+      try {
+        return schema.parse(JSON.parse(text));
+      } catch (error) {
+        context.addIssue({
+          code: 'custom',
+          message: `not a valid list: ${(error as Error).message.slice(0, 200)}`,
+        });
+        return z.NEVER;
+      }
+    });
+}
 
 export const ConfigSchema = z.object({
   AGORA_STAGE: z.enum(['local', 'aws']).default('aws'),
@@ -61,6 +81,36 @@ export const ConfigSchema = z.object({
     .transform((v) => v === 'true'),
   /** Where a registered AWS buyer is sent (303) after POST /v1/marketplace/aws/register. */
   AGORA_AWS_LANDING_URL: OptionalUrl,
+  /** JSON list of Azure SaaS offers and their Entra apps (lib/marketplaces/azure/config.ts). */
+  AGORA_AZURE_OFFERS: jsonOf(AzureOffersSchema),
+  AGORA_AZURE_CHANGE_POLICY: z
+    .string()
+    .default('{}')
+    .transform((text, context) => {
+      try {
+        return AzureChangePolicySchema.parse(JSON.parse(text));
+      } catch (error) {
+        context.addIssue({
+          code: 'custom',
+          message: `not a valid change policy: ${(error as Error).message.slice(0, 200)}`,
+        });
+        return z.NEVER;
+      }
+    }),
+  AGORA_AZURE_FULFILLMENT_URL: z.url().default('https://marketplaceapi.microsoft.com/api'),
+  AGORA_AZURE_LOGIN_URL: z.url().default('https://login.microsoftonline.com'),
+  /** JSON list of GCP provider ids (lib/marketplaces/gcp/config.ts). */
+  AGORA_GCP_PROVIDERS: jsonOf(GcpProvidersSchema),
+  AGORA_GCP_PROCUREMENT_URL: z.url().default('https://cloudcommerceprocurement.googleapis.com'),
+  AGORA_GOOGLE_OIDC_JWKS_URL: z.url().default('https://www.googleapis.com/oauth2/v3/certs'),
+  AGORA_GCP_SIGNUP_JWKS_URL: z
+    .url()
+    .default(
+      'https://www.googleapis.com/service_accounts/v1/jwk/cloud-commerce-partner@system.gserviceaccount.com',
+    ),
+  AGORA_GCP_PUBSUB_URL: z.url().default('https://pubsub.googleapis.com'),
+  /** A GCP service-account key (JSON) for the Procurement and Pub/Sub APIs; unset locally. */
+  AGORA_GCP_CREDENTIALS_JSON: z.string().optional(),
   /** Allow http:// webhook endpoints (local development only). */
   AGORA_WEBHOOK_ALLOW_HTTP: z
     .enum(['true', 'false'])

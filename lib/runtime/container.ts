@@ -5,6 +5,7 @@
  * The local stack swaps in its in-process queue (and nothing else) before the first call.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { GoogleAuth } from 'google-auth-library';
 import type { Clock, MarketplaceAdapter, SyncQueue } from '../app/ports';
 import type { ApplyHook, SyncDeps } from '../app/sync';
 import { webhookApplyHook } from '../app/webhooks';
@@ -14,6 +15,14 @@ import { AwsMarketplaceAdapter } from '../marketplaces/aws/adapter';
 import type { AwsMarketplaceSettings } from '../marketplaces/aws/config';
 import { AwsGatewayRegistry } from '../marketplaces/aws/gateway';
 import { SnsMessageVerifier } from '../marketplaces/aws/sns-verify';
+import { AzureMarketplaceAdapter } from '../marketplaces/azure/adapter';
+import type { AzureMarketplaceSettings } from '../marketplaces/azure/config';
+import { AzureFulfillmentClient } from '../marketplaces/azure/fulfillment-client';
+import { AzureWebhookVerifier } from '../marketplaces/azure/webhook-auth';
+import { GcpMarketplaceAdapter } from '../marketplaces/gcp/adapter';
+import { GcpSignupVerifier, GooglePushVerifier } from '../marketplaces/gcp/auth';
+import type { GcpMarketplaceSettings } from '../marketplaces/gcp/config';
+import { GcpProcurementClient } from '../marketplaces/gcp/procurement-client';
 import { FetchWebhookSender } from '../outbound/webhook-sender';
 import { SqsSyncQueue } from '../queue/sqs-sync-queue';
 import { DynamoContractStore } from '../store/contract-store';
@@ -42,6 +51,13 @@ export interface Container extends HttpDeps, SyncDeps {
   readonly awsGateways: AwsGatewayRegistry;
   readonly awsSettings: AwsMarketplaceSettings;
   readonly snsVerifier: SnsMessageVerifier;
+  readonly azureSettings: AzureMarketplaceSettings;
+  readonly azureClient: AzureFulfillmentClient;
+  readonly azureVerifier: AzureWebhookVerifier;
+  readonly gcpSettings: GcpMarketplaceSettings;
+  readonly gcpClient: GcpProcurementClient;
+  readonly googlePushVerifier: GooglePushVerifier;
+  readonly signupVerifier: GcpSignupVerifier;
 }
 
 export interface ContainerOverrides {
@@ -50,6 +66,16 @@ export interface ContainerOverrides {
 }
 
 export const systemClock: Clock = { now: () => new Date().toISOString() };
+
+/** A service-account token for Google APIs, or a fixed token for the local simulator. */
+function gcpTokenProvider(credentialsJson: string | undefined): () => Promise<string> {
+  if (!credentialsJson) return async () => 'local-simulator-token';
+  const auth = new GoogleAuth({
+    credentials: JSON.parse(credentialsJson) as Record<string, string>,
+    scopes: ['https://www.googleapis.com/auth/cloud-platform'],
+  });
+  return async () => (await auth.getAccessToken()) ?? '';
+}
 
 class MissingQueue implements SyncQueue {
   async enqueue(): Promise<void> {
@@ -86,11 +112,35 @@ export function buildContainer(
         config.AGORA_SYNC_QUEUE_URL,
       )
     : null;
+  const azureSettings: AzureMarketplaceSettings = {
+    offers: config.AGORA_AZURE_OFFERS,
+    fulfillmentBaseUrl: config.AGORA_AZURE_FULFILLMENT_URL,
+    loginBaseUrl: config.AGORA_AZURE_LOGIN_URL,
+    changePolicy: config.AGORA_AZURE_CHANGE_POLICY,
+    secret: (name) => env[name],
+  };
+  const azureClient = new AzureFulfillmentClient(azureSettings);
+  const gcpSettings: GcpMarketplaceSettings = {
+    providers: config.AGORA_GCP_PROVIDERS,
+    procurementBaseUrl: config.AGORA_GCP_PROCUREMENT_URL,
+    oidcJwksUrl: config.AGORA_GOOGLE_OIDC_JWKS_URL,
+    signupJwksUrl: config.AGORA_GCP_SIGNUP_JWKS_URL,
+    pubsubEndpoint: config.AGORA_GCP_PUBSUB_URL,
+  };
+  const gcpClient = new GcpProcurementClient(
+    gcpSettings,
+    gcpTokenProvider(config.AGORA_GCP_CREDENTIALS_JSON),
+  );
+  const keyFailure = (error: unknown) =>
+    logger.error('signing keys could not be fetched', { error: error as Error });
   const adapters: Partial<Record<'aws' | 'azure' | 'gcp', MarketplaceAdapter>> = {
     aws: new AwsMarketplaceAdapter(awsGateways, awsSettings, () =>
       clock.now(),
     ) as MarketplaceAdapter,
+    azure: new AzureMarketplaceAdapter(azureClient, azureSettings) as MarketplaceAdapter,
+    gcp: new GcpMarketplaceAdapter(gcpClient, gcpSettings) as MarketplaceAdapter,
   };
+
   const hooks: ApplyHook[] = [webhookApplyHook(webhooks)];
   return {
     config,
@@ -113,6 +163,13 @@ export function buildContainer(
       topicArnPattern: new RegExp(config.AGORA_SNS_TOPIC_ARN_PATTERN),
       allowHttp: config.AGORA_SNS_ALLOW_HTTP,
     }),
+    azureSettings,
+    azureClient,
+    azureVerifier: new AzureWebhookVerifier(azureSettings, keyFailure),
+    gcpSettings,
+    gcpClient,
+    googlePushVerifier: new GooglePushVerifier(gcpSettings, keyFailure),
+    signupVerifier: new GcpSignupVerifier(gcpSettings, keyFailure),
     idempotency: new DynamoIdempotencyStore(store, config.AGORA_IDEMPOTENCY_TTL_HOURS * 3600),
     verifier: new TokenVerifier({
       issuer: config.AGORA_JWT_ISSUER,

@@ -109,23 +109,24 @@ describe('agora CLI', () => {
     expect(run.stdout).toMatch(/FAIL\s+java\s+Java was not found/);
   });
 
-  it('replay events/aws exits 0 and applies events; a second run reports that nothing changed', async () => {
+  it('replay of every marketplace sample exits 0 and applies events; a second run changes nothing', async () => {
     const env = {
       AGORA_DATA_DIR: mkdtempSync(join(tmpdir(), 'agora-cli-')),
       AGORA_PORT: String(await findFreePort()),
     };
-    const first = await agora(['replay', 'events/aws', '--json'], env);
+    const folders = ['events/aws', 'events/azure', 'events/gcp'];
+    const first = await agora(['replay', ...folders, '--json'], env);
     expect(first.code).toBe(0);
     const summary = (JSON.parse(first.stdout) as { summary: Record<string, unknown> }).summary;
     expect(summary).toMatchObject({
-      replayed: 18,
-      stored: 18,
+      replayed: 31,
+      stored: 31,
       failed: 0,
-      skipped: 2,
+      skipped: 6,
       changed: true,
     });
     expect(Number(summary.events)).toBeGreaterThan(10);
-    const second = await agora(['replay', 'events/aws'], env);
+    const second = await agora(['replay', ...folders], env);
     expect(second.code).toBe(0);
     expect(second.stdout.trim().split('\n').at(-1)).toBe('nothing changed');
   });
@@ -141,8 +142,12 @@ describe('agora CLI', () => {
     const dlq = await agora(['dlq', 'list', '--json'], env);
     expect(dlq.code).toBe(0);
     const items = (JSON.parse(dlq.stdout) as { items: { code: string; reason: string }[] }).items;
-    expect(items).toHaveLength(2);
+    // One per marketplace shape in events/invalid: two AWS, one Azure, one Google Cloud.
+    expect(items).toHaveLength(4);
     expect(items.every((i) => i.code === 'invalid_notification')).toBe(true);
-    expect(items.map((i) => i.reason).join(' ')).toMatch(/agreement\.id/);
+    const reasons = items.map((i) => i.reason).join(' ');
+    expect(reasons).toMatch(/agreement\.id/);
+    expect(reasons).toMatch(/webhook: subscriptionId/);
+    expect(reasons).toMatch(/message\.data is not base64 JSON/);
   });
 });

@@ -99,8 +99,9 @@ describe('stateful stack', () => {
 describe('stateless stack', () => {
   it('runs every function on Node 22, arm64, with the table bound', () => {
     const functions = stateless.findResources('AWS::Lambda::Function');
-    // one per route, plus the pipeline: two inlets, the sync worker, the webhook sweeper, recovery
-    expect(Object.keys(functions)).toHaveLength(API_ROUTES.length + 5);
+    // one per route, plus the pipeline: two inlets, the sync worker, the webhook sweeper,
+    // Azure reconciliation and recovery (no GCP pull: no provider uses a pull subscription)
+    expect(Object.keys(functions)).toHaveLength(API_ROUTES.length + 6);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);

@@ -9,6 +9,8 @@ import { type ReplayItem, type ReplayResult, replayItem } from '../../app/replay
 import { processSyncMessage } from '../../app/sync';
 import { loadLocalSettings } from '../../local/settings';
 import { awsEnvelopeForReplay } from '../../marketplaces/aws/intake';
+import { azureEnvelopeForReplay } from '../../marketplaces/azure/intake';
+import { gcpEnvelopeForReplay } from '../../marketplaces/gcp/intake';
 import { CliError, type CliIo, EXIT_PROBLEMS, EXIT_USAGE, emit } from '../output';
 import { withPipeline } from '../pipeline';
 
@@ -69,7 +71,10 @@ export function registerPipelineCommands(
         } catch {
           body = undefined;
         }
-        const envelope = awsEnvelopeForReplay(body, now);
+        const envelope =
+          awsEnvelopeForReplay(body, now) ??
+          azureEnvelopeForReplay(body, now) ??
+          gcpEnvelopeForReplay(body, now);
         if (envelope) items.push({ name: file, envelope });
         else skipped.push(file);
       }

@@ -5,8 +5,7 @@ import { join, resolve } from 'node:path';
 import { inject } from 'vitest';
 import type { Role } from '../../../lib/http/auth';
 import { ensureDevKeys, mintDevToken } from '../../../lib/local/dev-keys';
-import type { AwsSimulatorState } from '../../../lib/local/simulators/aws-simulator';
-import { type LocalStack, startLocalStack } from '../../../lib/local/stack';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../../lib/local/stack';
 
 export const EVENTS_DIR = resolve(import.meta.dirname, '../../../events');
 
@@ -25,9 +24,10 @@ export interface TestStack {
   ): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
-export async function startTestStack(
-  options: { awsSimulatorState?: AwsSimulatorState } = {},
-): Promise<TestStack> {
+/** Any local-stack option may be overridden (simulator states, offers, providers, ...). */
+export type TestStackOptions = Partial<Omit<LocalStackOptions, 'port' | 'dataDir'>>;
+
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'agora-pipeline-'));
   const stack = await startLocalStack({
     port: 0,
@@ -37,7 +37,7 @@ export async function startTestStack(
     logLevel: 'ERROR',
     syncRetryBaseMs: 10,
     webhookSweepMs: 60_000,
-    ...(options.awsSimulatorState ? { awsSimulatorState: options.awsSimulatorState } : {}),
+    ...options,
   });
   const token = async (roles: Role[], partnerId?: string) =>
     (

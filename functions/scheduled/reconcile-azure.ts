@@ -1,0 +1,13 @@
+/**
+ * Hourly Azure reconciliation: lists every subscription each offer can see and re-syncs those
+ * that changed since the last pass — webhooks are best-effort, this catches what they missed.
+ */
+import { reconcileAzureSubscriptions } from '../../lib/marketplaces/azure/intake';
+import { getContainer } from '../../lib/runtime/container';
+
+export const handler = async () => {
+  const container = getContainer();
+  const result = await reconcileAzureSubscriptions(container);
+  container.logger.info('azure reconciliation', { ...result });
+  return result;
+};
