@@ -131,6 +131,16 @@ describe('agora CLI', () => {
     expect(second.stdout.trim().split('\n').at(-1)).toBe('nothing changed');
   });
 
+  it('simulate exits 3 naming npm start when no stack runs, and 2 for an unknown journey', async () => {
+    const env = { AGORA_DATA_DIR: mkdtempSync(join(tmpdir(), 'agora-cli-')) };
+    const missing = await agora(['simulate', 'azure-subscribe'], env);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/npm start/);
+    const unknown = await agora(['simulate', 'ibm-purchase', '--json'], env);
+    expect(unknown.code).toBe(2);
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { code: 'unknown_journey' } });
+  });
+
   it('replay of invalid payloads exits 1, and dlq list names them with their reason', async () => {
     const env = {
       AGORA_DATA_DIR: mkdtempSync(join(tmpdir(), 'agora-cli-')),

@@ -1,6 +1,7 @@
 // Proves `npm start` as a user runs it: it answers /health, persists data across restarts,
 // stops cleanly on SIGTERM, leaves no JVM behind even when SIGKILLed, and refuses to start with
-// one clear line and exit code 3 when Java is missing or the port is taken.
+// one clear line and exit code 3 when Java is missing or the port is taken; and that
+// `agora simulate` drives a contract through every marketplace's buyer journey while it runs.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -38,6 +39,27 @@ function startStack(env: Record<string, string>): Started {
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return { child, port: Number(env.AGORA_PORT), output: () => output, exited };
+}
+
+function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['bin/agora.mjs', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('exit', (code) => done({ code, stdout, stderr }));
+  });
 }
 
 async function waitForHealth(
@@ -125,6 +147,47 @@ describe('npm start (lib/local/main.ts)', () => {
     client2.destroy();
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+  });
+
+  it('agora simulate plays each buyer journey through the running stack', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'agora-e2e-'));
+    const port = await findFreePort();
+    const env = { AGORA_PORT: String(port), AGORA_DATA_DIR: dataDir };
+    const started = startStack(env);
+    await waitForHealth(port, started.exited);
+    const expected: Record<string, string[]> = {
+      'aws-purchase': ['purchased:active', 'plan changed:active', 'cancelled:cancelled'],
+      'azure-subscribe': [
+        'landed:pending',
+        'activated:active',
+        'plan changed:active',
+        'cancelled:cancelled',
+      ],
+      'gcp-subscribe': [
+        'requested:pending',
+        'signed up and approved:active',
+        'plan changed:active',
+        'cancelled:cancelled',
+      ],
+    };
+    for (const [journey, steps] of Object.entries(expected)) {
+      const run = await cli(['simulate', journey, '--json'], env);
+      expect(run.code, run.stderr).toBe(0);
+      const result = JSON.parse(run.stdout) as {
+        contractId: string;
+        steps: { step: string; status: string; version: number }[];
+      };
+      expect(result.steps.map((s) => `${s.step}:${s.status}`)).toEqual(steps);
+      // Every step is a new contract version: nothing was applied twice or skipped.
+      const versions = result.steps.map((s) => s.version);
+      expect(versions).toEqual([...versions].sort((a, b) => a - b));
+      expect(new Set(versions).size).toBe(versions.length);
+    }
+    const kept = await cli(['simulate', 'gcp-subscribe', '--keep', '--json'], env);
+    expect(kept.code).toBe(0);
+    expect((JSON.parse(kept.stdout) as { steps: unknown[] }).steps).toHaveLength(2);
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
   });
 
   it('leaves no JVM behind when the server is SIGKILLed', async () => {

@@ -1,21 +1,42 @@
-// Proves invariant 5 for AWS with fast-check on DynamoDB Local: any shuffle of the sample
-// notification stream, with duplicates, ends in the same contracts and canonical events as
-// in-order delivery (through the real ingest, FIFO queue, sync and apply code).
+// Proves invariant 5 with fast-check on DynamoDB Local, for all three marketplaces: any shuffle
+// of a marketplace's sample notification stream, with duplicates, ends in the same contracts and
+// canonical events as in-order delivery (through the real ingest, FIFO queue, sync and apply code).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ingestNotification } from '../../../lib/app/ingest';
+import type { MarketplaceAdapter } from '../../../lib/app/ports';
 import type { SyncDeps } from '../../../lib/app/sync';
 import { ContractTermsSchema } from '../../../lib/domain/contract';
+import type { RawEnvelope } from '../../../lib/domain/raw';
 import { InProcessQueue } from '../../../lib/local/in-process-queue';
 import { type AwsSimulator, startAwsSimulator } from '../../../lib/local/simulators/aws-simulator';
-import { defaultAwsAccounts, defaultAwsSimulatorState } from '../../../lib/local/stack';
+import {
+  type AzureSimulator,
+  startAzureSimulator,
+} from '../../../lib/local/simulators/azure-simulator';
+import { type GcpSimulator, startGcpSimulator } from '../../../lib/local/simulators/gcp-simulator';
+import {
+  defaultAwsAccounts,
+  defaultAwsSimulatorState,
+  defaultAzureOffers,
+  defaultAzureSimulatorState,
+  defaultGcpProviders,
+  defaultGcpSimulatorState,
+  LOCAL_AZURE_SECRET,
+} from '../../../lib/local/stack';
 import { AwsMarketplaceAdapter } from '../../../lib/marketplaces/aws/adapter';
 import { AwsGatewayRegistry } from '../../../lib/marketplaces/aws/gateway';
 import {
   envelopeFromEventBridge,
   envelopeFromSnsSqsRecord,
 } from '../../../lib/marketplaces/aws/intake';
+import { AzureMarketplaceAdapter } from '../../../lib/marketplaces/azure/adapter';
+import { AzureChangePolicySchema } from '../../../lib/marketplaces/azure/config';
+import { AzureFulfillmentClient } from '../../../lib/marketplaces/azure/fulfillment-client';
+import { GcpMarketplaceAdapter } from '../../../lib/marketplaces/gcp/adapter';
+import { decodeEnvelope } from '../../../lib/marketplaces/gcp/notifications';
+import { GcpProcurementClient } from '../../../lib/marketplaces/gcp/procurement-client';
 import { processSyncBatch } from '../../../lib/queue/sync-batch';
 import { DynamoContractStore } from '../../../lib/store/contract-store';
 import { DynamoRawInboundStore } from '../../../lib/store/raw-inbound-store';
@@ -25,34 +46,31 @@ import { sampleFiles } from './helpers';
 
 const NOW = '2026-11-23T00:00:00.000Z';
 const clock = { now: () => NOW };
-const samples = sampleFiles('aws').map((s) => s.body);
+/** The simulators' clock is frozen too: their writes (approvals, accepted operations) stamp it. */
+const simulatorNow = () => new Date(NOW);
+const SHUFFLES = 5;
+const DUPLICATES_MAX = 6;
 
-let simulator: AwsSimulator;
-
-beforeAll(async () => {
-  simulator = await startAwsSimulator({ state: defaultAwsSimulatorState() });
-});
-
-afterAll(async () => {
-  await simulator?.close();
-});
+/** One marketplace's stream: its samples, how each becomes a raw envelope, and its adapter. */
+interface Scenario {
+  readonly samples: readonly Record<string, unknown>[];
+  envelope(body: Record<string, unknown>, index: number): RawEnvelope;
+  /** Fresh marketplace state for one run (the sync approves and accepts at the marketplace). */
+  reset(): void;
+  adapter(): MarketplaceAdapter;
+  readonly marketplace: 'aws' | 'azure' | 'gcp';
+}
 
 /** Delivers notifications in the given order and returns what the store ends up holding. */
-async function deliverAll(order: readonly number[]): Promise<unknown> {
+async function deliverAll(scenario: Scenario, order: readonly number[]): Promise<unknown> {
+  scenario.reset();
   const store = await freshStore();
-  const settings = { accounts: defaultAwsAccounts(), region: 'us-east-1', endpoint: simulator.url };
   const contracts = new DynamoContractStore(store);
   const deps: SyncDeps = {
     rawInbound: new DynamoRawInboundStore(store),
     contracts,
     failures: new DynamoSyncFailureStore(store),
-    adapters: {
-      aws: new AwsMarketplaceAdapter(
-        new AwsGatewayRegistry(settings),
-        settings,
-        clock.now,
-      ) as never,
-    },
+    adapters: { [scenario.marketplace]: scenario.adapter() },
     hooks: [],
     clock,
   };
@@ -62,17 +80,10 @@ async function deliverAll(order: readonly number[]): Promise<unknown> {
     retryDelayMs: (n) => 100 * 3 ** (n - 1),
   });
   for (const index of order) {
-    const body = samples[index] as Record<string, unknown> & { id?: string };
-    const envelope =
-      'detail-type' in body
-        ? envelopeFromEventBridge(body as { id: string }, NOW)
-        : envelopeFromSnsSqsRecord(
-            { messageId: `sqs-${index}`, body: JSON.stringify(body), eventSourceARN: 'arn:test' },
-            NOW,
-          );
+    const body = scenario.samples[index] as Record<string, unknown>;
     await ingestNotification(
       { rawInbound: deps.rawInbound, queue, adapters: deps.adapters },
-      envelope,
+      scenario.envelope(body, index),
     );
   }
   await queue.drain();
@@ -105,23 +116,145 @@ async function deliverAll(order: readonly number[]): Promise<unknown> {
   return { state, deadLetters };
 }
 
-describe('delivery order', () => {
+/** The property: every shuffle (with duplicates) of the stream ends where in-order delivery does. */
+function orderIndependence(scenario: () => Scenario, expectedContracts: number) {
   it('any shuffle with duplicates yields the in-order store state', async () => {
-    const indices = samples.map((_, i) => i);
-    const reference = await deliverAll(indices);
-    expect((reference as { state: unknown[] }).state).toHaveLength(5);
+    const current = scenario();
+    const indices = current.samples.map((_, i) => i);
+    const reference = await deliverAll(current, indices);
+    expect((reference as { state: unknown[] }).state).toHaveLength(expectedContracts);
     expect((reference as { deadLetters: unknown[] }).deadLetters).toEqual([]);
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.constantFrom(...indices), { maxLength: 6 }).chain((duplicates) => {
+        fc.array(fc.constantFrom(...indices), { maxLength: DUPLICATES_MAX }).chain((duplicates) => {
           const all = [...indices, ...duplicates];
           return fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length });
         }),
         async (order) => {
-          expect(await deliverAll(order)).toEqual(reference);
+          expect(await deliverAll(current, order)).toEqual(reference);
         },
       ),
-      { numRuns: 6, seed: 20261123 },
+      { numRuns: SHUFFLES, seed: 20261123 },
     );
   }, 180_000);
+}
+
+describe('delivery order: AWS', () => {
+  let simulator: AwsSimulator;
+  beforeAll(async () => {
+    simulator = await startAwsSimulator({ state: defaultAwsSimulatorState() });
+  });
+  afterAll(async () => {
+    await simulator?.close();
+  });
+  orderIndependence(() => {
+    const settings = {
+      accounts: defaultAwsAccounts(),
+      region: 'us-east-1',
+      endpoint: simulator.url,
+    };
+    return {
+      marketplace: 'aws',
+      samples: sampleFiles('aws').map((s) => s.body),
+      reset: () => {},
+      adapter: () =>
+        new AwsMarketplaceAdapter(
+          new AwsGatewayRegistry(settings),
+          settings,
+          clock.now,
+        ) as MarketplaceAdapter,
+      envelope: (body, index) =>
+        'detail-type' in body
+          ? envelopeFromEventBridge(body as { id: string }, NOW)
+          : envelopeFromSnsSqsRecord(
+              { messageId: `sqs-${index}`, body: JSON.stringify(body), eventSourceARN: 'arn:test' },
+              NOW,
+            ),
+    };
+  }, 5);
+});
+
+describe('delivery order: Azure', () => {
+  let simulator: AzureSimulator;
+  beforeAll(async () => {
+    simulator = await startAzureSimulator({
+      state: defaultAzureSimulatorState(),
+      now: simulatorNow,
+    });
+  });
+  afterAll(async () => {
+    await simulator?.close();
+  });
+  orderIndependence(() => {
+    const settings = {
+      offers: defaultAzureOffers(),
+      fulfillmentBaseUrl: `${simulator.url}/api`,
+      loginBaseUrl: simulator.url,
+      changePolicy: AzureChangePolicySchema.parse({}),
+      secret: () => LOCAL_AZURE_SECRET,
+    };
+    return {
+      marketplace: 'azure',
+      samples: sampleFiles('azure').map((s) => s.body),
+      reset: () => simulator.setState(defaultAzureSimulatorState()),
+      adapter: () =>
+        new AzureMarketplaceAdapter(
+          new AzureFulfillmentClient(settings),
+          settings,
+        ) as MarketplaceAdapter,
+      // As the webhook inlet stores it: deduplicated on operation id and action.
+      envelope: (body) => ({
+        marketplace: 'azure',
+        channel: 'azure-webhook',
+        providerMessageId: `${String(body.id)}:${String(body.action)}`,
+        receivedAt: NOW,
+        headers: {},
+        body: JSON.stringify(body),
+        authenticatedAs: 'entra:test',
+      }),
+    };
+  }, 4);
+});
+
+describe('delivery order: Google Cloud', () => {
+  let simulator: GcpSimulator;
+  beforeAll(async () => {
+    simulator = await startGcpSimulator({ state: defaultGcpSimulatorState(), now: simulatorNow });
+  });
+  afterAll(async () => {
+    await simulator?.close();
+  });
+  orderIndependence(() => {
+    const settings = {
+      providers: defaultGcpProviders(),
+      procurementBaseUrl: simulator.url,
+      oidcJwksUrl: simulator.oidcJwksUrl,
+      signupJwksUrl: simulator.signupJwksUrl,
+      pubsubEndpoint: simulator.url,
+    };
+    return {
+      marketplace: 'gcp',
+      samples: sampleFiles('gcp').map((s) => s.body),
+      reset: () => simulator.setState(defaultGcpSimulatorState()),
+      adapter: () =>
+        new GcpMarketplaceAdapter(
+          new GcpProcurementClient(settings, async () => 'test-token'),
+          settings,
+        ) as MarketplaceAdapter,
+      // As the push inlet stores it: deduplicated on the Marketplace eventId.
+      envelope: (body) => {
+        const decoded = decodeEnvelope(body);
+        if (!('message' in decoded)) throw new Error(decoded.problem);
+        return {
+          marketplace: 'gcp',
+          channel: 'gcp-pubsub-push',
+          providerMessageId: decoded.message.eventId,
+          receivedAt: NOW,
+          headers: {},
+          body: JSON.stringify(body),
+          authenticatedAs: 'google:test',
+        };
+      },
+    };
+  }, 6);
 });
