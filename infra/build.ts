@@ -40,6 +40,7 @@ export function buildAgora(app: App, options: AgoraOptions): AgoraStacks {
     table: stateful.table,
     userPool: stateful.userPool,
     apiClient: stateful.apiClient,
+    credentialsSecret: stateful.credentialsSecret,
     awsAccountsJson: JSON.stringify(accounts),
     azureOffersJson: JSON.stringify(
       AzureOffersSchema.parse(JSON.parse(options.azureOffersJson ?? '[]')),

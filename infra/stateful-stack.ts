@@ -22,6 +22,7 @@ import {
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ROLES } from '../lib/http/auth';
 import { TABLE_DEFINITION } from '../lib/store/table-definition';
@@ -33,6 +34,8 @@ export class StatefulStack extends Stack {
   readonly statementBucket: Bucket;
   readonly userPool: UserPool;
   readonly apiClient: UserPoolClient;
+  /** Marketplace credentials: a JSON object of name → value (see README, Deploy). */
+  readonly credentialsSecret: Secret;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -108,6 +111,18 @@ export class StatefulStack extends Stack {
         description: `Agora role ${role}`,
       });
     }
+    // Created empty; the seller puts the Azure app secrets and the Google key in it.
+    this.credentialsSecret = new Secret(this, 'MarketplaceCredentials', {
+      description:
+        'Agora marketplace credentials: JSON object, e.g. {"AGORA_AZURE_SECRET_MY_OFFER":"…","AGORA_GCP_CREDENTIALS_JSON":"{…}"}',
+      generateSecretString: { secretStringTemplate: '{}', generateStringKey: 'unused' },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(
+      this.credentialsSecret,
+      'AwsSolutions-SMG4',
+      'These are credentials issued by Microsoft Entra and Google; they rotate there, and the functions re-read the secret every 5 minutes.',
+    );
     this.apiClient = this.userPool.addClient('ApiClient', {
       authFlows: { userSrp: true },
       generateSecret: false,

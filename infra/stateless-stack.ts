@@ -18,6 +18,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { API_ROUTES } from '../lib/http/api-routes';
@@ -34,6 +35,7 @@ export interface StatelessStackProps extends StackProps {
   readonly table: ITable;
   readonly userPool: UserPool;
   readonly apiClient: UserPoolClient;
+  readonly credentialsSecret: ISecret;
   /** JSON list of seller accounts and products (context `awsAccounts`). */
   readonly awsAccountsJson?: string;
   readonly assumableRoleArns?: readonly string[];
@@ -44,17 +46,17 @@ export interface StatelessStackProps extends StackProps {
 }
 
 /** What each HTTP function needs beyond the table. */
-const ROUTE_NEEDS: Record<string, readonly ('queue' | 'marketplace')[]> = {
+const ROUTE_NEEDS: Record<string, readonly ('queue' | 'marketplace' | 'credentials')[]> = {
   'post-aws-sns': ['queue'],
   'post-aws-register': ['queue', 'marketplace'],
   'redrive-dead-letter': ['queue'],
   'post-azure-webhook': ['queue'],
-  'get-azure-landing': ['queue'],
-  'activate-azure-subscription': ['queue'],
+  'get-azure-landing': ['queue', 'credentials'],
+  'activate-azure-subscription': ['queue', 'credentials'],
   'post-gcp-push': ['queue'],
-  'post-gcp-signup': ['queue'],
-  'approve-contract': ['queue'],
-  'reject-contract': ['queue'],
+  'post-gcp-signup': ['queue', 'credentials'],
+  'approve-contract': ['queue', 'credentials'],
+  'reject-contract': ['queue', 'credentials'],
 };
 
 /** Why each public route has no JWT authorizer (cdk-nag APIG4). */
@@ -141,6 +143,7 @@ export class StatelessStack extends Stack {
       AGORA_JWKS_URL: `${issuer}/.well-known/jwks.json`,
       AGORA_AZURE_OFFERS: props.azureOffersJson ?? '[]',
       AGORA_GCP_PROVIDERS: props.gcpProvidersJson ?? '[]',
+      AGORA_CREDENTIALS_SECRET_ID: props.credentialsSecret.secretArn,
     };
     this.pipeline = new ContractPipeline(this, 'ContractPipeline', {
       table: props.table,
@@ -148,6 +151,7 @@ export class StatelessStack extends Stack {
       awsAccountsJson: props.awsAccountsJson ?? '[]',
       assumableRoleArns: props.assumableRoleArns ?? [],
       snsProductCodes: props.snsProductCodes ?? [],
+      credentialsSecret: props.credentialsSecret,
       gcpPullEnabled: (props.gcpProvidersJson ?? '').includes('pullSubscription'),
       environment,
     });
@@ -163,6 +167,7 @@ export class StatelessStack extends Stack {
         },
       }).bindTable(props.table, route.method === 'GET' ? 'read' : 'read-write');
       if (needs.includes('queue')) this.syncQueue.grantSendMessages(fn);
+      if (needs.includes('credentials')) props.credentialsSecret.grantRead(fn);
       if (needs.includes('marketplace'))
         this.pipeline.grantMarketplaceReads(fn, props.assumableRoleArns ?? []);
       this.functions[route.name] = fn;

@@ -4,7 +4,7 @@ import {
   pubsubAuthClient,
   pullGcpMessages,
 } from '../../lib/marketplaces/gcp/pubsub-pull';
-import { getContainer } from '../../lib/runtime/container';
+import { GCP_CREDENTIALS_NAME, getContainer } from '../../lib/runtime/container';
 
 let subscriber: ReturnType<typeof createSubscriber> | undefined;
 
@@ -12,7 +12,7 @@ export const handler = async () => {
   const container = getContainer();
   subscriber ??= createSubscriber(
     container.gcpSettings,
-    await pubsubAuthClient(container.config.AGORA_GCP_CREDENTIALS_JSON),
+    await pubsubAuthClient(await container.secrets.get(GCP_CREDENTIALS_NAME)),
   );
   const results = [];
   for (const provider of container.gcpSettings.providers) {

@@ -10,6 +10,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -46,6 +47,8 @@ export interface ContractPipelineProps {
   /** Product codes whose legacy SNS topics to subscribe to. */
   readonly snsProductCodes: readonly string[];
   readonly environment: Record<string, string>;
+  /** Marketplace credentials (Azure app secrets, the Google key) for the functions that call out. */
+  readonly credentialsSecret: ISecret;
   /** Whether any GCP provider uses a pull subscription. */
   readonly gcpPullEnabled?: boolean;
 }
@@ -132,6 +135,7 @@ export class ContractPipeline extends Construct {
       }),
     );
     this.grantMarketplaceReads(this.syncWorker, props.assumableRoleArns);
+    props.credentialsSecret.grantRead(this.syncWorker);
 
     this.webhookSweeper = fn(
       'WebhookSweeper',
@@ -169,6 +173,7 @@ export class ContractPipeline extends Construct {
       300,
     );
     props.syncQueue.grantSendMessages(reconcileAzure);
+    props.credentialsSecret.grantRead(reconcileAzure);
     new Rule(this, 'AzureReconciliation', {
       schedule: Schedule.rate(Duration.hours(1)),
       targets: [new LambdaFunction(reconcileAzure)],
@@ -181,6 +186,7 @@ export class ContractPipeline extends Construct {
         60,
       );
       props.syncQueue.grantSendMessages(pullGcp);
+      props.credentialsSecret.grantRead(pullGcp);
       new Rule(this, 'GcpPull', {
         schedule: Schedule.rate(Duration.minutes(1)),
         targets: [new LambdaFunction(pullGcp)],

@@ -44,6 +44,14 @@ export class SourceNotReadyError extends AgoraError {
   readonly code = 'source_not_ready';
 }
 
+/**
+ * A marketplace's token signing keys could not be fetched: the caller should retry (503), never
+ * be told its token is bad — for Azure a 4xx would reject the customer's change.
+ */
+export class SigningKeysUnavailableError extends AgoraError {
+  readonly code = 'signing_keys_unavailable';
+}
+
 /** A marketplace API failed in a way worth retrying (throttling, 5xx, timeout). */
 export class MarketplaceUnavailableError extends AgoraError {
   readonly code = 'marketplace_unavailable';

@@ -175,6 +175,7 @@ export function diffContract(
     sourceVersion: version,
     raw: context.raw,
   };
+  let settledTerms: ContractSnapshot['terms'] | null = null;
   const statusEvent = (type: ContractEventType): ContractEvent => {
     const effectiveAt =
       type === 'ContractActivated'
@@ -187,7 +188,10 @@ export function diffContract(
       eventId: contractEventId(context.contractId, type, version),
       type,
       effectiveAt: calendarDate(effectiveAt),
-      payload: { reason: source.statusReason },
+      payload:
+        type === 'ContractActivated'
+          ? { reason: source.statusReason, terms: settledTerms }
+          : { reason: source.statusReason },
     } as ContractEvent;
   };
 
@@ -203,7 +207,12 @@ export function diffContract(
     for (const type of statusPath('pending', source.status, source.activatedOn !== null))
       events.push(statusEvent(type));
   } else {
-    if (!termsEqual(snapshot.terms, source.terms)) {
+    const path = statusPath(snapshot.status, source.status, true);
+    // Terms settled while a contract is activated (never yet active) are its starting terms,
+    // carried by ContractActivated — not an amendment of a running contract.
+    const activating = snapshot.status === 'pending' && path.includes('ContractActivated');
+    if (activating && !termsEqual(snapshot.terms, source.terms)) settledTerms = source.terms;
+    else if (!termsEqual(snapshot.terms, source.terms)) {
       const oldEnd = snapshot.terms.term.end;
       const renewed = oldEnd !== null && source.terms.term.start >= oldEnd;
       events.push(
@@ -224,8 +233,7 @@ export function diffContract(
             },
       );
     }
-    for (const type of statusPath(snapshot.status, source.status, true))
-      events.push(statusEvent(type));
+    for (const type of path) events.push(statusEvent(type));
   }
   for (const fact of source.facts) {
     const eventId = contractEventId(context.contractId, fact.type, fact.sourceVersion);

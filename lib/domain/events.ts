@@ -49,7 +49,13 @@ const StatusChangePayload = z.object({ reason: z.string().max(1_000).nullable() 
 
 const payloads = {
   ContractCreated: z.object({ terms: ContractTermsSchema }),
-  ContractActivated: StatusChangePayload,
+  ContractActivated: StatusChangePayload.extend({
+    /**
+     * The terms the contract starts on, when they were settled only at activation (an Azure
+     * subscription's term starts when it is activated); null when unchanged since ContractCreated.
+     */
+    terms: ContractTermsSchema.nullable(),
+  }),
   ContractAmended: z.object({
     terms: ContractTermsSchema,
     /** The contract this one replaces (AWS replacement agreements), when different. */

@@ -6,8 +6,10 @@
 import {
   ConflictError,
   ForbiddenError,
+  MarketplaceUnavailableError,
   NotFoundError,
   PayloadTooLargeError,
+  SigningKeysUnavailableError,
   UnauthorizedError,
   ValidationFailedError,
 } from '../app/errors';
@@ -45,6 +47,8 @@ function statusOf(error: unknown): number {
   if (error instanceof ConflictError || error instanceof ConditionFailedError) return 409;
   if (error instanceof PayloadTooLargeError) return 413;
   if (error instanceof StoreContentionError || error instanceof StoreUnavailableError) return 503;
+  if (error instanceof MarketplaceUnavailableError || error instanceof SigningKeysUnavailableError)
+    return 503;
   const explicit = (error as { status?: unknown } | null)?.status;
   if (typeof explicit === 'number' && explicit >= 400 && explicit < 600) return explicit;
   return 500;

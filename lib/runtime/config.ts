@@ -109,8 +109,12 @@ export const ConfigSchema = z.object({
       'https://www.googleapis.com/service_accounts/v1/jwk/cloud-commerce-partner@system.gserviceaccount.com',
     ),
   AGORA_GCP_PUBSUB_URL: z.url().default('https://pubsub.googleapis.com'),
-  /** A GCP service-account key (JSON) for the Procurement and Pub/Sub APIs; unset locally. */
-  AGORA_GCP_CREDENTIALS_JSON: z.string().optional(),
+  /**
+   * Secrets Manager secret (JSON object of name → value) with marketplace credentials: Azure
+   * client secrets under their `clientSecretEnv` names, the Google key under
+   * AGORA_GCP_CREDENTIALS_JSON. Environment variables of the same names win (local development).
+   */
+  AGORA_CREDENTIALS_SECRET_ID: z.string().min(1).optional(),
   /** Allow http:// webhook endpoints (local development only). */
   AGORA_WEBHOOK_ALLOW_HTTP: z
     .enum(['true', 'false'])

@@ -6,6 +6,7 @@
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GoogleAuth } from 'google-auth-library';
+import { PermanentSyncError } from '../app/errors';
 import type { Clock, MarketplaceAdapter, SyncQueue } from '../app/ports';
 import type { ApplyHook, SyncDeps } from '../app/sync';
 import { webhookApplyHook } from '../app/webhooks';
@@ -34,6 +35,7 @@ import { DynamoSyncFailureStore } from '../store/sync-failure-store';
 import { DynamoWebhookStore } from '../store/webhook-store';
 import { type Config, loadConfig } from './config';
 import { createLogger } from './logger';
+import { CachedSecretSource, type SecretSource, secretsManagerFetcher } from './secrets';
 
 export const SQS_REQUEST_TIMEOUT_MS = 3_000;
 
@@ -58,6 +60,8 @@ export interface Container extends HttpDeps, SyncDeps {
   readonly gcpClient: GcpProcurementClient;
   readonly googlePushVerifier: GooglePushVerifier;
   readonly signupVerifier: GcpSignupVerifier;
+  /** Marketplace credentials by name (environment, else the credentials secret). */
+  readonly secrets: SecretSource;
 }
 
 export interface ContainerOverrides {
@@ -67,14 +71,44 @@ export interface ContainerOverrides {
 
 export const systemClock: Clock = { now: () => new Date().toISOString() };
 
-/** A service-account token for Google APIs, or a fixed token for the local simulator. */
-function gcpTokenProvider(credentialsJson: string | undefined): () => Promise<string> {
-  if (!credentialsJson) return async () => 'local-simulator-token';
-  const auth = new GoogleAuth({
-    credentials: JSON.parse(credentialsJson) as Record<string, string>,
-    scopes: ['https://www.googleapis.com/auth/cloud-platform'],
-  });
-  return async () => (await auth.getAccessToken()) ?? '';
+export const GCP_CREDENTIALS_NAME = 'AGORA_GCP_CREDENTIALS_JSON';
+const LOCAL_SIMULATOR_TOKEN = 'local-simulator-token';
+
+/**
+ * A service-account token for Google APIs (the key read lazily from the credentials), or, on the
+ * local stage only, a fixed token for the simulator.
+ */
+export function gcpTokenProvider(
+  secrets: SecretSource,
+  stage: 'local' | 'aws',
+): () => Promise<string> {
+  let auth: GoogleAuth | null = null;
+  return async () => {
+    if (!auth) {
+      const key = await secrets.get(GCP_CREDENTIALS_NAME);
+      if (!key) {
+        if (stage === 'local') return LOCAL_SIMULATOR_TOKEN;
+        throw new PermanentSyncError(
+          'gcp_credentials_missing',
+          `No Google service-account key: set ${GCP_CREDENTIALS_NAME} in the credentials secret`,
+        );
+      }
+      let credentials: Record<string, string>;
+      try {
+        credentials = JSON.parse(key) as Record<string, string>;
+      } catch {
+        throw new PermanentSyncError(
+          'gcp_credentials_invalid',
+          `${GCP_CREDENTIALS_NAME} is not a service-account key (JSON)`,
+        );
+      }
+      auth = new GoogleAuth({
+        credentials,
+        scopes: ['https://www.googleapis.com/auth/cloud-platform'],
+      });
+    }
+    return (await auth.getAccessToken()) ?? '';
+  };
 }
 
 class MissingQueue implements SyncQueue {
@@ -112,12 +146,17 @@ export function buildContainer(
         config.AGORA_SYNC_QUEUE_URL,
       )
     : null;
+  const secrets = new CachedSecretSource(
+    env,
+    config.AGORA_CREDENTIALS_SECRET_ID,
+    secretsManagerFetcher(config.AWS_REGION),
+  );
   const azureSettings: AzureMarketplaceSettings = {
     offers: config.AGORA_AZURE_OFFERS,
     fulfillmentBaseUrl: config.AGORA_AZURE_FULFILLMENT_URL,
     loginBaseUrl: config.AGORA_AZURE_LOGIN_URL,
     changePolicy: config.AGORA_AZURE_CHANGE_POLICY,
-    secret: (name) => env[name],
+    secret: (name) => secrets.get(name),
   };
   const azureClient = new AzureFulfillmentClient(azureSettings);
   const gcpSettings: GcpMarketplaceSettings = {
@@ -129,7 +168,7 @@ export function buildContainer(
   };
   const gcpClient = new GcpProcurementClient(
     gcpSettings,
-    gcpTokenProvider(config.AGORA_GCP_CREDENTIALS_JSON),
+    gcpTokenProvider(secrets, config.AGORA_STAGE),
   );
   const keyFailure = (error: unknown) =>
     logger.error('signing keys could not be fetched', { error: error as Error });
@@ -170,6 +209,7 @@ export function buildContainer(
     gcpClient,
     googlePushVerifier: new GooglePushVerifier(gcpSettings, keyFailure),
     signupVerifier: new GcpSignupVerifier(gcpSettings, keyFailure),
+    secrets,
     idempotency: new DynamoIdempotencyStore(store, config.AGORA_IDEMPOTENCY_TTL_HOURS * 3600),
     verifier: new TokenVerifier({
       issuer: config.AGORA_JWT_ISSUER,

@@ -207,6 +207,34 @@ describe('contract pipeline', () => {
   });
 });
 
+describe('marketplace credentials', () => {
+  it('keeps one retained secret, readable only by the functions that call Azure or Google', () => {
+    stateful.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+    const readers = Object.entries(stateless.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p).includes('secretsmanager:GetSecretValue'))
+      .map(([id]) => id.toLowerCase());
+    for (const expected of [
+      'syncworker',
+      'reconcileazure',
+      'getazurelanding',
+      'activateazuresubscription',
+      'postgcpsignup',
+      'approvecontract',
+      'rejectcontract',
+    ]) {
+      expect(
+        readers.some((id) => id.includes(expected)),
+        expected,
+      ).toBe(true);
+    }
+    expect(readers).toHaveLength(7);
+    // Inbound webhooks and read APIs never see the credentials.
+    expect(
+      readers.some((id) => id.includes('postazurewebhook') || id.includes('getcontract')),
+    ).toBe(false);
+  });
+});
+
 describe('marketplace event forwarder', () => {
   it('forwards aws.marketplace events from us-east-1 to the home region bus, with a DLQ', () => {
     expect(eu.forwarder?.region).toBe('us-east-1');

@@ -45,8 +45,8 @@ export interface AzureMarketplaceSettings {
   /** https://login.microsoftonline.com (or the local simulator): token endpoint and JWKS. */
   readonly loginBaseUrl: string;
   readonly changePolicy: AzureChangePolicy;
-  /** Reads a client secret by name (environment locally, Secrets Manager-backed env in AWS). */
-  readonly secret: (name: string) => string | undefined;
+  /** Reads a client secret by name (the environment locally, the credentials secret in AWS). */
+  readonly secret: (name: string) => string | undefined | Promise<string | undefined>;
 }
 
 export function offerById(

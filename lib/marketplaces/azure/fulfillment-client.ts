@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import {
+  ConflictError,
   MarketplaceUnavailableError,
+  NotFoundError,
   PermanentSyncError,
   UnauthorizedError,
 } from '../../app/errors';
@@ -85,11 +87,19 @@ export class AzureFulfillmentClient {
   private async token(offer: AzureOfferConfig): Promise<string> {
     const cached = this.tokens.get(offer.appId);
     if (cached && cached.expiresAt - TOKEN_EARLY_REFRESH_MS > Date.now()) return cached.token;
-    const secret = offer.clientSecretEnv ? this.settings.secret(offer.clientSecretEnv) : undefined;
+    const secret = offer.clientSecretEnv
+      ? await this.settings.secret(offer.clientSecretEnv)
+      : undefined;
+    if (!secret) {
+      throw new PermanentSyncError(
+        'azure_credentials_missing',
+        `No client secret for app ${offer.appId}: set ${offer.clientSecretEnv ?? 'clientSecretEnv'} (environment or the credentials secret)`,
+      );
+    }
     const form = new URLSearchParams({
       grant_type: 'client_credentials',
       client_id: offer.appId,
-      client_secret: secret ?? '',
+      client_secret: secret,
       scope: `${AZURE_MARKETPLACE_APP_ID}/.default`,
     });
     const response = await fetch(
@@ -250,10 +260,13 @@ export class AzureFulfillmentClient {
         ...(quantity !== null ? { quantity } : {}),
       },
     );
+    // Activation is only ever called by a seller through the API: answer in its terms.
+    if (response.status === 404)
+      throw new NotFoundError(`Microsoft does not know subscription ${subscriptionId}`);
     if (response.status === 400) {
-      throw new PermanentSyncError(
+      throw new ConflictError(
         'azure_activation_rejected',
-        `Activation refused: ${JSON.stringify(response.body).slice(0, 300)}`,
+        `Microsoft refused the activation: ${JSON.stringify(response.body).slice(0, 300)}`,
       );
     }
     if (response.status !== 200)

@@ -7,16 +7,13 @@
 import { z } from 'zod';
 import type { ParsedNotification, StoredRawEnvelope, SyncTrigger } from '../../app/ports';
 
-// unverified: webhook fields from the 2022 azure-docs page; `quantity` may be a string.
+// unverified: webhook fields from the 2022 azure-docs page. Only what we act on is checked
+// (the operation is re-read from Microsoft anyway); any other field may hold anything.
 const WebhookSchema = z.looseObject({
   id: z.string().nullish(),
   subscriptionId: z.string().min(1),
   action: z.string().nullish(),
-  status: z.string().nullish(),
   offerId: z.string().nullish(),
-  planId: z.string().nullish(),
-  quantity: z.union([z.number(), z.string()]).nullish(),
-  timeStamp: z.string().nullish(),
 });
 
 /** What our own Azure inlets store as raw bodies (landing, activation, reconciliation). */
@@ -38,7 +35,8 @@ export type AzureTrigger = SyncTrigger & {
 };
 
 export function groupKeyForSubscription(subscriptionId: string): string {
-  return `azure#${subscriptionId}`;
+  // Lower case, as the contract id is: one subscription, one ordering group.
+  return `azure#${subscriptionId.toLowerCase()}`;
 }
 
 export function parseAzureNotification(raw: StoredRawEnvelope): ParsedNotification<AzureTrigger> {

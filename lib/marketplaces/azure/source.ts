@@ -32,8 +32,10 @@ export function statusOfSubscription(status: string): {
 
 function quantityOf(value: number | string | null | undefined): number | null {
   if (value === null || value === undefined || value === '') return null;
-  const parsed = typeof value === 'number' ? value : Number.parseInt(value, 10);
-  return Number.isInteger(parsed) && parsed >= 0 ? parsed : null;
+  // Microsoft may send the seat count as a string; only a plain whole number is one.
+  if (typeof value === 'string' && !/^\d{1,9}$/.test(value.trim())) return null;
+  const parsed = typeof value === 'number' ? value : Number(value.trim());
+  return Number.isSafeInteger(parsed) && parsed >= 0 ? parsed : null;
 }
 
 export function sourceFromSubscription(

@@ -5,14 +5,9 @@
  * first-party app. The issuer is not pinned: it differs between v1 and v2 tokens (as Microsoft's
  * own SaaS Accelerator does).
  */
-import {
-  createRemoteJWKSet,
-  decodeJwt,
-  type JWTVerifyGetKey,
-  errors as joseErrors,
-  jwtVerify,
-} from 'jose';
+import { createRemoteJWKSet, decodeJwt, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { UnauthorizedError } from '../../app/errors';
+import { tokenFailure } from '../token-failure';
 import { AZURE_MARKETPLACE_APP_ID, type AzureMarketplaceSettings } from './config';
 
 export const AZURE_JWT_CLOCK_TOLERANCE_SECONDS = 60;
@@ -74,24 +69,12 @@ export class AzureWebhookVerifier {
       const caller = payload.appid ?? payload.azp;
       if (caller !== AZURE_MARKETPLACE_APP_ID)
         throw new UnauthorizedError('Token was not issued to the marketplace app (appid/azp)');
-      return {
-        tenantId,
-        appId: String(Array.isArray(payload.aud) ? payload.aud[0] : payload.aud),
-        subject: String(payload.sub ?? ''),
-      };
+      // The app recorded is the configured one the token was for (aud may be a list).
+      const audiences = [payload.aud].flat().map((a) => String(a).toLowerCase());
+      const app = offers.find((o) => audiences.includes(o.appId.toLowerCase()));
+      return { tenantId, appId: app?.appId ?? '', subject: String(payload.sub ?? '') };
     } catch (error) {
-      if (error instanceof UnauthorizedError) throw error;
-      if (
-        error instanceof joseErrors.JOSEError &&
-        !(error instanceof joseErrors.JWKSTimeout) &&
-        error.constructor !== joseErrors.JOSEError
-      ) {
-        throw new UnauthorizedError(`Invalid Entra ID token (${error.code})`, { cause: error });
-      }
-      this.onKeyFetchFailure?.(error);
-      throw new UnauthorizedError('Could not verify the token: signing keys unavailable', {
-        cause: error,
-      });
+      throw tokenFailure(error, 'Entra ID', this.onKeyFetchFailure);
     }
   }
 }

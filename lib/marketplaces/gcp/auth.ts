@@ -4,33 +4,17 @@
  * buyer's sign-up carries the marketplace's `x-gcp-marketplace-token` JWT (audience = our
  * sign-up domain, subject = the procurement account). Keys come from configuration.
  */
-import {
-  createRemoteJWKSet,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  errors as joseErrors,
-  jwtVerify,
-} from 'jose';
+import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { UnauthorizedError } from '../../app/errors';
+import { tokenFailure } from '../token-failure';
 import { GCP_SIGNUP_ISSUER, type GcpMarketplaceSettings, GOOGLE_OIDC_ISSUERS } from './config';
 
 export const GOOGLE_JWT_CLOCK_TOLERANCE_SECONDS = 60;
 export const GOOGLE_JWKS_TIMEOUT_MS = 3_000;
 const TOKEN_LENGTH_MAX = 8_192;
 
-function failure(error: unknown, onKeyFetchFailure?: (error: unknown) => void): UnauthorizedError {
-  if (error instanceof UnauthorizedError) return error;
-  if (
-    error instanceof joseErrors.JOSEError &&
-    !(error instanceof joseErrors.JWKSTimeout) &&
-    error.constructor !== joseErrors.JOSEError
-  ) {
-    return new UnauthorizedError(`Invalid Google token (${error.code})`, { cause: error });
-  }
-  onKeyFetchFailure?.(error);
-  return new UnauthorizedError('Could not verify the token: signing keys unavailable', {
-    cause: error,
-  });
+function failure(error: unknown, onKeyFetchFailure?: (error: unknown) => void): Error {
+  return tokenFailure(error, 'Google', onKeyFetchFailure);
 }
 
 export interface PushIdentity {

@@ -175,6 +175,25 @@ describe('diffContract', () => {
     expect(renewed.events.map((e) => e.type)).toEqual(['ContractRenewed']);
   });
 
+  it('carries terms settled at activation on ContractActivated, not as an amendment', () => {
+    const pending = apply(diffContract(null, source('pending'), context));
+    const settled = { ...terms, term: { start: '2026-02-01', end: '2027-02-01' } };
+    const activated = diffContract(pending, source('active', { terms: settled }), context);
+    expect(activated.events.map((e) => e.type)).toEqual(['ContractActivated']);
+    expect(activated.events[0]?.payload).toMatchObject({ terms: settled });
+    expect(activated.next?.terms).toEqual(settled);
+    // Unchanged terms: the activation says so with null.
+    const plain = diffContract(pending, source('active'), context);
+    expect(plain.events[0]?.payload).toEqual({ reason: null, terms: null });
+    // Terms changing while still pending, or on a pending contract that ends unactivated, are
+    // amendments (no activation carries them).
+    expect(
+      diffContract(pending, source('pending', { terms: settled }), context).events.map(
+        (e) => e.type,
+      ),
+    ).toEqual(['ContractAmended']);
+  });
+
   it('refuses impossible moves with a typed error (cancelled cannot become active)', () => {
     const cancelled = apply(diffContract(null, source('cancelled'), context));
     expect(() => diffContract(cancelled, source('active'), context)).toThrow(
