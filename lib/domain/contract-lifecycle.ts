@@ -83,6 +83,8 @@ export interface SourceContract {
   readonly replacesExternalId: string | null;
   /** When a change of terms takes effect, if the marketplace says (GCP newOfferStartTime). */
   readonly changeEffectiveOn?: string | null;
+  /** Refs that no longer apply (a plan change no longer pending): removed from the snapshot. */
+  readonly dropRefs?: readonly string[];
   /** Money facts the marketplace reported (e.g. an AWS billing adjustment → RefundIssued). */
   readonly facts: readonly SourceFact[];
 }
@@ -207,7 +209,9 @@ export function diffContract(
     for (const type of statusPath('pending', source.status, source.activatedOn !== null))
       events.push(statusEvent(type));
   } else {
-    const path = statusPath(snapshot.status, source.status, true);
+    // A contract still pending that ends is activated first only if the source says it ran.
+    const everActive = snapshot.status !== 'pending' || source.activatedOn !== null;
+    const path = statusPath(snapshot.status, source.status, everActive);
     // Terms settled while a contract is activated (never yet active) are its starting terms,
     // carried by ContractActivated — not an amendment of a running contract.
     const activating = snapshot.status === 'pending' && path.includes('ContractActivated');
@@ -251,9 +255,9 @@ export function diffContract(
 
   // Links and refs learned later (a renewal's predecessor, a registration's customer id) update
   // the snapshot without an event: they describe the same contract, not a change to it.
-  const refsChanged =
-    snapshot !== null &&
-    canonicalJson(snapshot.refs) !== canonicalJson({ ...snapshot.refs, ...source.refs });
+  const refs: Record<string, string> = { ...(snapshot?.refs ?? {}), ...source.refs };
+  for (const name of source.dropRefs ?? []) delete refs[name];
+  const refsChanged = snapshot !== null && canonicalJson(snapshot.refs) !== canonicalJson(refs);
   const linkLearned =
     snapshot !== null &&
     snapshot.replacesContractId === null &&
@@ -280,7 +284,7 @@ export function diffContract(
       replacesContractId: snapshot?.replacesContractId ?? context.replacesContractId,
       replacedByContractId: snapshot?.replacedByContractId ?? null,
       attributionVersion: snapshot?.attributionVersion ?? null,
-      refs: { ...(snapshot?.refs ?? {}), ...source.refs },
+      refs,
     },
   };
 }

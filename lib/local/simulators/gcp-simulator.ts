@@ -2317,7 +2317,8 @@ async function handleApi(
     );
     const allowed = METHOD_QUERY_PARAMETERS[route.method] ?? [];
     for (const name of query.keys()) {
-      if (!allowed.includes(name) && !SYSTEM_QUERY_PARAMETERS.has(name)) {
+      // `$`-prefixed names ($alt, $.xgafv) are system parameters the client libraries send.
+      if (!allowed.includes(name) && !SYSTEM_QUERY_PARAMETERS.has(name) && !name.startsWith('$')) {
         throw googleErrors.invalidArgument(
           `Invalid JSON payload received. Unknown name "${name.slice(0, 64)}": Cannot bind query parameter.`,
         );

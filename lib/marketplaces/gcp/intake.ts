@@ -132,7 +132,9 @@ export async function decideGcpEntitlement(
   const entitlement = await deps.gcpClient.getEntitlement(providerId, entitlementId);
   if (!entitlement)
     throw new NotFoundError(`Entitlement ${entitlementId} is not visible at Google`);
-  const reason = input.reason ?? `${input.decision}d by the seller`;
+  const reason =
+    input.reason ??
+    (input.decision === 'approve' ? 'approved by the seller' : 'rejected by the seller');
   let action: string;
   if (entitlement.state === 'ENTITLEMENT_ACTIVATION_REQUESTED') {
     action = input.decision === 'approve' ? 'entitlement approved' : 'entitlement rejected';

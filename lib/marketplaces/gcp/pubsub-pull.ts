@@ -14,6 +14,7 @@ import { decodeEnvelope } from './notifications';
 export const PULL_BATCH_MAX = 50;
 export const PULL_TIMEOUT_MS = 10_000;
 const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+const LOCAL_SIMULATOR_TOKEN = 'local-simulator-token';
 
 /** An auth client for the Pub/Sub fallback transport: the seller's service account, or none locally. */
 export async function pubsubAuthClient(credentialsJson: string | undefined): Promise<unknown> {
@@ -23,11 +24,16 @@ export async function pubsubAuthClient(credentialsJson: string | undefined): Pro
       scopes: [CLOUD_PLATFORM_SCOPE],
     }).getClient();
   }
-  // The local simulator needs no credentials; the fallback transport only needs fetch and headers.
+  // The local simulator accepts any bearer token; the fallback transport needs fetch and headers.
+  const headers = () => new Headers({ authorization: `Bearer ${LOCAL_SIMULATOR_TOKEN}` });
   return {
-    getRequestHeaders: async () => new Headers(),
+    getRequestHeaders: async () => headers(),
     request: async () => ({}),
-    fetch: (url: string, init: RequestInit) => fetch(url, init),
+    fetch: (url: string, init: RequestInit) => {
+      const merged = new Headers(init.headers);
+      merged.set('authorization', headers().get('authorization') ?? '');
+      return fetch(url, { ...init, headers: merged });
+    },
   };
 }
 

@@ -13,10 +13,16 @@ export function signupApproved(account: GcpAccount | null): boolean {
   return account?.approvals.some((a) => a.name === 'signup' && a.state === 'APPROVED') ?? false;
 }
 
-export function statusOfEntitlement(state: string): {
+export function statusOfEntitlement(
+  state: string,
+  cancellationReason?: string | null,
+): {
   status: ContractStatus;
   reason: string | null;
 } {
+  // An offer that ended without continuation expired; it was not cancelled by anyone.
+  if (state === 'ENTITLEMENT_CANCELLED' && cancellationReason === 'expired')
+    return { status: 'expired', reason: 'offer ended' };
   switch (state) {
     case 'ENTITLEMENT_ACTIVE':
     case 'ENTITLEMENT_PENDING_PLAN_CHANGE':
@@ -39,7 +45,7 @@ export function sourceFromEntitlement(
 ): SourceContract {
   const entitlementId = lastSegment(entitlement.name);
   const accountId = lastSegment(entitlement.account);
-  const status = statusOfEntitlement(entitlement.state);
+  const status = statusOfEntitlement(entitlement.state, entitlement.cancellationReason);
   const created = entitlement.createTime ?? entitlement.updateTime ?? '1970-01-01T00:00:00Z';
   const start = dateOfInstant(created);
   const endInstant = entitlement.subscriptionEndTime ?? entitlement.offerEndTime ?? null;
@@ -55,7 +61,10 @@ export function sourceFromEntitlement(
     entitlement.newPendingPlan
   )
     refs.pendingPlan = entitlement.newPendingPlan;
-  const ended = status.status === 'cancelled';
+  const ended = status.status === 'cancelled' || status.status === 'expired';
+  // unverified: an entitlement cancelled before it ever ran (rejected, or withdrawn by the buyer)
+  // carries no subscriptionEndTime; one that ran always does.
+  const neverRan = ended && !entitlement.subscriptionEndTime;
   return {
     externalId: gcpExternalId(entitlementId),
     status: status.status,
@@ -79,14 +88,16 @@ export function sourceFromEntitlement(
       reseller: null,
     },
     refs: { ...refs, ...(extra.refs ?? {}) },
+    dropRefs: refs.pendingPlan === undefined ? ['pendingPlan'] : [],
     observedAt: entitlement.updateTime ?? created,
-    activatedOn: status.status === 'pending' ? null : start,
-    endedOn:
-      ended && endInstant
-        ? exclusiveEndOfInstant(endInstant)
-        : ended
-          ? dateOfInstant(entitlement.updateTime ?? created)
-          : null,
+    activatedOn: status.status === 'pending' || neverRan ? null : start,
+    // The day it ended: the subscription's end, else when Google recorded it (never the offer
+    // end, which may lie years ahead of an early cancellation).
+    endedOn: !ended
+      ? null
+      : entitlement.subscriptionEndTime
+        ? exclusiveEndOfInstant(entitlement.subscriptionEndTime)
+        : dateOfInstant(entitlement.updateTime ?? created),
     replacesExternalId: null,
     facts: [],
     changeEffectiveOn: entitlement.newOfferStartTime
