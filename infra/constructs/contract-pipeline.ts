@@ -193,6 +193,28 @@ export class ContractPipeline extends Construct {
       });
     }
 
+    // Revenue: the billing job daily, the month-end run on the 1st for the month just ended.
+    const billing = fn(
+      'BillingRun',
+      'functions/scheduled/billing-run.ts',
+      'Posts installments and usage invoices due today (idempotent)',
+      600,
+    );
+    new Rule(this, 'DailyBilling', {
+      schedule: Schedule.cron({ minute: '30', hour: '0' }),
+      targets: [new LambdaFunction(billing)],
+    });
+    const recognition = fn(
+      'RecognitionRun',
+      'functions/scheduled/recognition-run.ts',
+      'Month-end revenue recognition and usage accrual (idempotent)',
+      900,
+    );
+    new Rule(this, 'MonthEndRecognition', {
+      schedule: Schedule.cron({ minute: '0', hour: '2', day: '1' }),
+      targets: [new LambdaFunction(recognition)],
+    });
+
     const recovery = fn(
       'RecoverPending',
       'functions/scheduled/recover-pending.ts',

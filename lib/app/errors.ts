@@ -66,6 +66,11 @@ export class PermanentSyncError extends AgoraError {
   }
 }
 
+/** Another posting moved the contract's book between our read and our write. */
+export class LedgerConflictError extends AgoraError {
+  readonly code = 'ledger_conflict';
+}
+
 /** Another writer moved the contract between our read and our write (optimistic lock). */
 export class ContractVersionConflictError extends AgoraError {
   readonly code = 'contract_version_conflict';

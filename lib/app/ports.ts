@@ -2,10 +2,16 @@
  * Ports: what use cases need from the outside world, as interfaces. Adapters in lib/store,
  * lib/marketplaces and lib/local implement them; use cases never import an adapter.
  */
+
+import type { Period } from '../domain/calendar';
 import type { ContractSnapshot, ContractStatus } from '../domain/contract';
 import type { SourceContract } from '../domain/contract-lifecycle';
 import type { ContractEvent } from '../domain/events';
+import type { JournalEntry } from '../domain/ledger';
 import type { RawEnvelope } from '../domain/raw';
+import type { ContractBook } from '../domain/revenue/book';
+import type { RevenueContract } from '../domain/revenue/revenue-contract';
+import type { RevenueSchedule } from '../domain/revenue/schedule';
 import type { Marketplace } from '../domain/schemas/primitives';
 
 export interface Clock {
@@ -117,6 +123,55 @@ export interface RawLink {
 /** Records the apply step adds beyond snapshot and events; later engines add their kinds. */
 export interface ChangeAttachments {
   readonly webhookDeliveries: readonly WebhookDelivery[];
+  /** Journal entries, the contract's book and a new schedule version, posted in the same commit. */
+  readonly ledger?: LedgerPosting | null;
+  /** Why the contract's revenue could not be computed (kept on the contract for finance). */
+  readonly revenueIssue?: RevenueIssue | null;
+}
+
+export interface RevenueIssue {
+  readonly code: string;
+  readonly message: string;
+  readonly at: string;
+}
+
+/** A schedule version with the revenue terms it was built from. */
+export interface StoredSchedule {
+  readonly schedule: RevenueSchedule;
+  readonly contract: RevenueContract;
+  /** The contract version (snapshot) it was built from. */
+  readonly contractVersion: number;
+  readonly createdAt: string;
+}
+
+/**
+ * What one posting writes: entries (each guarded by its deterministic id), the book after them
+ * (guarded by the entry count it was computed from: the optimistic lock that serializes the
+ * pipeline, the billing job and the month-end run on one contract) and, optionally, a schedule.
+ */
+export interface LedgerPosting {
+  readonly contractId: string;
+  readonly entries: readonly JournalEntry[];
+  readonly book: ContractBook;
+  /** Entry count of the stored book the posting was computed from; null when there was none. */
+  readonly expectedEntryCount: number | null;
+  readonly schedule: StoredSchedule | null;
+  readonly at: string;
+}
+
+export interface LedgerStore {
+  /** The contract's book, or null before its first schedule. */
+  book(contractId: string): Promise<ContractBook | null>;
+  latestSchedule(contractId: string): Promise<StoredSchedule | null>;
+  schedules(contractId: string): Promise<StoredSchedule[]>;
+  entries(contractId: string, page: PageRequest): Promise<Page<JournalEntry>>;
+  entriesOfPeriod(period: Period, page: PageRequest): Promise<Page<JournalEntry>>;
+  /** Throws LedgerConflictError when the book moved (re-read and recompute). */
+  post(posting: LedgerPosting): Promise<void>;
+  /** Contracts with a book (revenue to recognize), in id order. */
+  booksPage(page: PageRequest): Promise<Page<string>>;
+  /** Why the contract's revenue could not be computed, if it could not. */
+  revenueIssue(contractId: string): Promise<RevenueIssue | null>;
 }
 
 export interface ContractChange {

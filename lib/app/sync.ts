@@ -22,6 +22,7 @@ import type { Marketplace } from '../domain/schemas/primitives';
 import {
   ContractVersionConflictError,
   MarketplaceUnavailableError,
+  NotFoundError,
   PermanentSyncError,
   SourceNotReadyError,
 } from './errors';
@@ -259,14 +260,65 @@ export async function applySource(
   throw new ContractVersionConflictError(`Contract ${contractId} kept moving`);
 }
 
+/**
+ * Appends facts the service itself produces (an InvoiceIssued from the billing job) to a
+ * contract: a new version with the same terms, committed with whatever the hooks attach.
+ * Events already recorded are skipped, so a rerun appends nothing.
+ */
+export async function appendContractEvents(
+  deps: SyncDeps,
+  contractId: string,
+  build: (snapshot: ContractSnapshot) => readonly ContractEvent[],
+): Promise<ContractOutcome> {
+  for (let round = 0; round <= APPLY_CONFLICT_RETRIES_MAX; round += 1) {
+    const previous = await deps.contracts.get(contractId);
+    if (!previous) throw new NotFoundError(`No contract ${contractId}`);
+    const candidates = build(previous);
+    const known = await deps.contracts.knownEventIds(
+      contractId,
+      candidates.map((e) => e.eventId),
+    );
+    const events = candidates.filter((e) => !known.has(e.eventId));
+    if (events.length === 0)
+      return { contractId, events: [], version: previous.version, rejected: null };
+    const now = deps.clock.now();
+    const next: ContractSnapshot = { ...previous, version: previous.version + 1, updatedAt: now };
+    const attachments = await collectAttachments(deps.hooks, { previous, next, events, now });
+    try {
+      await deps.contracts.commit({
+        contractId,
+        expectedVersion: previous.version,
+        next,
+        events,
+        rawLink: null,
+        attachments,
+      });
+      return {
+        contractId,
+        events: events.map((e) => e.type),
+        version: next.version,
+        rejected: null,
+      };
+    } catch (error) {
+      if (!(error instanceof ContractVersionConflictError) || round === APPLY_CONFLICT_RETRIES_MAX)
+        throw error;
+    }
+  }
+  throw new ContractVersionConflictError(`Contract ${contractId} kept moving`);
+}
+
 async function collectAttachments(
   hooks: readonly ApplyHook[],
   context: AppliedChangeContext,
 ): Promise<ChangeAttachments> {
   const webhookDeliveries = [];
+  let ledger: ChangeAttachments['ledger'] = null;
+  let revenueIssue: ChangeAttachments['revenueIssue'] = null;
   for (const hook of hooks) {
     const contribution = await hook.contribute(context);
     webhookDeliveries.push(...(contribution.webhookDeliveries ?? []));
+    ledger = contribution.ledger ?? ledger;
+    revenueIssue = contribution.revenueIssue ?? revenueIssue;
   }
-  return { webhookDeliveries };
+  return { webhookDeliveries, ledger, revenueIssue };
 }

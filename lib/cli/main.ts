@@ -8,6 +8,7 @@ import { EnvironmentError } from '../local/errors';
 import { runLocalStack, startFailure } from '../local/start';
 import { registerDoctorCommand } from './commands/doctor';
 import { registerPipelineCommands } from './commands/pipeline';
+import { registerRevenueCommands } from './commands/revenue';
 import { registerSimulateCommand } from './commands/simulate';
 import { registerTokenCommand } from './commands/token';
 import {
@@ -54,6 +55,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerDoctorCommand(program, io, setExitCode);
   registerPipelineCommands(program, io, setExitCode);
   registerSimulateCommand(program, io, setExitCode);
+  registerRevenueCommands(program, io, setExitCode);
 
   try {
     await program.parseAsync([...argv]);

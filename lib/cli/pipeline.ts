@@ -7,6 +7,8 @@
 
 import type { z } from 'zod';
 import type { MarketplaceAdapter } from '../app/ports';
+import { revenueApplyHook } from '../app/revenue/revenue-hook';
+import type { RevenueSettings } from '../app/revenue/settings';
 import type { SyncDeps } from '../app/sync';
 import type { LocalSettings } from '../local/settings';
 import { startAwsSimulator } from '../local/simulators/aws-simulator';
@@ -37,14 +39,18 @@ import { AzureFulfillmentClient } from '../marketplaces/azure/fulfillment-client
 import { GcpMarketplaceAdapter } from '../marketplaces/gcp/adapter';
 import { type GcpMarketplaceSettings, GcpProvidersSchema } from '../marketplaces/gcp/config';
 import { GcpProcurementClient } from '../marketplaces/gcp/procurement-client';
+import { revenueSettingsFrom } from '../runtime/config';
 import { systemClock } from '../runtime/container';
 import { DynamoContractStore } from '../store/contract-store';
+import { DynamoLedgerStore } from '../store/ledger-store';
 import { DynamoRawInboundStore } from '../store/raw-inbound-store';
 import { DynamoSyncFailureStore } from '../store/sync-failure-store';
 import { withStore } from './stack-client';
 
 export interface CliPipeline extends SyncDeps {
   readonly contracts: DynamoContractStore;
+  readonly ledger: DynamoLedgerStore;
+  readonly revenue: RevenueSettings;
   readonly rawInbound: DynamoRawInboundStore;
   readonly failures: DynamoSyncFailureStore;
   readonly source: 'running-stack' | 'embedded';
@@ -117,7 +123,11 @@ export async function withPipeline<T>(
           signupJwksUrl: endpoints.gcp,
           pubsubEndpoint: endpoints.gcp,
         };
+        const ledger = new DynamoLedgerStore(store);
+        const revenue = revenueSettingsFrom(process.env);
         const pipeline: CliPipeline = {
+          ledger,
+          revenue,
           rawInbound: new DynamoRawInboundStore(store),
           contracts: new DynamoContractStore(store),
           failures: new DynamoSyncFailureStore(store),
@@ -136,7 +146,8 @@ export async function withPipeline<T>(
               gcpSettings,
             ) as MarketplaceAdapter,
           },
-          hooks: [],
+          // Revenue follows every change; provisioning webhooks are the running stack's business.
+          hooks: [revenueApplyHook(ledger, revenue)],
           clock: systemClock,
           source,
         };

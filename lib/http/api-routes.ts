@@ -6,8 +6,17 @@
 import { z } from 'zod';
 import { ContractSnapshotSchema, ContractStatusSchema } from '../domain/contract';
 import { ContractEventSchema, ContractEventTypeSchema } from '../domain/events';
+import { JournalEntrySchema } from '../domain/ledger';
 import { RawEnvelopeSchema } from '../domain/raw';
-import { DateIntervalSchema, InstantSchema, MarketplaceSchema } from '../domain/schemas/primitives';
+import { ScenarioSchema } from '../domain/revenue/preview';
+import {
+  CalendarDateSchema,
+  DateIntervalSchema,
+  InstantSchema,
+  MarketplaceSchema,
+  MinorUnitsSchema,
+  PeriodSchema,
+} from '../domain/schemas/primitives';
 import { ROLES, RoleSchema } from './auth';
 import { PageQuerySchema, pageOf } from './pagination';
 import { defineRoute, type RouteDefinition } from './route';
@@ -313,6 +322,146 @@ export const rejectContractRoute = defineRoute({
 });
 
 // ---------------------------------------------------------------------------------------------
+// Revenue
+// ---------------------------------------------------------------------------------------------
+
+const REVENUE_READERS = ['finance', 'seller', 'admin'] as const;
+const Minor = MinorUnitsSchema;
+const ScheduleLineSchema = z.object({
+  period: PeriodSchema,
+  recognizedMinor: Minor,
+  cumulativeMinor: Minor,
+});
+const PositionSchema = z.object({
+  billedMinor: Minor,
+  recognizedMinor: Minor,
+  deferredMinor: Minor,
+  unbilledMinor: Minor,
+});
+const FeeRuleSchema = z.object({ ruleId: z.string(), rate: z.string(), tableVersion: z.string() });
+
+export const RevenuePreviewResponseSchema = z.object({
+  asOf: CalendarDateSchema,
+  functionalCurrency: z.string(),
+  /** Per contract, the whole term, whatever asOf is. */
+  schedules: z.record(z.string(), z.array(ScheduleLineSchema)),
+  /** Every leg posted up to asOf; accounts by chart number ("2400"), with their names. */
+  journal: z.array(
+    z.object({
+      entryId: z.string(),
+      date: CalendarDateSchema,
+      postingPeriod: PeriodSchema,
+      rule: z.string(),
+      description: z.string(),
+      account: z.string(),
+      accountName: z.string(),
+      currency: z.string(),
+      debitMinor: Minor,
+      creditMinor: Minor,
+      functionalDebitMinor: Minor,
+      functionalCreditMinor: Minor,
+      contractId: z.string().nullable(),
+    }),
+  ),
+  /** Per contract, at every month-end up to asOf. */
+  positions: z.record(z.string(), z.array(PositionSchema.extend({ period: PeriodSchema }))),
+  fees: z.record(z.string(), Minor),
+  netPayouts: z.record(z.string(), Minor),
+  feeRules: z.record(z.string(), FeeRuleSchema),
+});
+
+export const revenuePreviewRoute = defineRoute({
+  name: 'post-revenue-preview',
+  method: 'POST',
+  path: '/v1/revenue/preview',
+  summary: 'Deal-desk preview: what the ledger would do with a scenario, touching nothing stored',
+  description:
+    'The scenario format is documented in the README (events, policies, FX rates, asOf). The engine is the one the pipeline and the month-end run use.',
+  tags: ['revenue'],
+  access: { roles: REVENUE_READERS },
+  body: ScenarioSchema,
+  idempotency: 'none',
+  response: RevenuePreviewResponseSchema,
+});
+
+const ServiceSchema = z.object({ start: CalendarDateSchema, end: CalendarDateSchema });
+
+export const RevenueScheduleResponseSchema = z.object({
+  contractId: z.string(),
+  currency: z.string().nullable(),
+  functionalCurrency: z.string(),
+  /** Why revenue could not be computed for this contract (no fee rule, no FX rate…). */
+  issue: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable(),
+  current: z
+    .object({
+      version: z.int(),
+      totalMinor: Minor,
+      service: ServiceSchema,
+      contractVersion: z.int(),
+      createdAt: z.string(),
+      lines: z.array(ScheduleLineSchema.extend({ days: z.int() })),
+    })
+    .nullable(),
+  versions: z.array(
+    z.object({
+      version: z.int(),
+      totalMinor: Minor,
+      service: ServiceSchema,
+      contractVersion: z.int(),
+      createdAt: z.string(),
+    }),
+  ),
+  position: PositionSchema.extend({ recognizedSubscriptionMinor: Minor, feesMinor: Minor }),
+  installments: z.array(
+    z.object({
+      date: CalendarDateSchema,
+      amountMinor: Minor,
+      invoiceId: z.string(),
+      billed: z.boolean(),
+    }),
+  ),
+  usage: z.array(
+    z.object({
+      period: PeriodSchema,
+      accruedMinor: Minor,
+      feeAccruedMinor: Minor,
+      invoicedMinor: Minor,
+      feeInvoicedMinor: Minor,
+    }),
+  ),
+  feeRule: FeeRuleSchema.nullable(),
+});
+
+export const revenueScheduleRoute = defineRoute({
+  name: 'get-revenue-schedule',
+  method: 'GET',
+  path: '/v1/contracts/{contractId}/revenue-schedule',
+  summary: "A contract's revenue schedule (all versions), position, billing and usage",
+  tags: ['revenue'],
+  access: { roles: REVENUE_READERS },
+  params: ContractIdParams,
+  response: RevenueScheduleResponseSchema,
+});
+
+export const listJournalRoute = defineRoute({
+  name: 'list-journal',
+  method: 'GET',
+  path: '/v1/journal',
+  summary: 'Journal entries of one contract (by date) or of one posting period',
+  description: 'Exactly one of contractId or period is required.',
+  tags: ['revenue'],
+  access: { roles: ['finance', 'admin'] },
+  query: PageQuerySchema.extend({
+    contractId: z.string().min(1).max(128).optional(),
+    period: PeriodSchema.optional(),
+  }).refine((q) => (q.contractId === undefined) !== (q.period === undefined), {
+    message: 'Give exactly one of contractId or period',
+    path: ['contractId'],
+  }),
+  response: pageOf(JournalEntrySchema),
+});
+
+// ---------------------------------------------------------------------------------------------
 // Provisioning webhooks
 // ---------------------------------------------------------------------------------------------
 
@@ -471,4 +620,7 @@ export const API_ROUTES: readonly RouteDefinition[] = [
   listDeadLettersRoute,
   redriveDeadLetterRoute,
   getRawRoute,
+  revenuePreviewRoute,
+  revenueScheduleRoute,
+  listJournalRoute,
 ];

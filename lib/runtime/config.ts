@@ -2,8 +2,13 @@
  * Configuration of a Lambda (or of the local stack, which sets the same variables), validated
  * once at cold start. An invalid value stops the process with one line naming the variable.
  */
+
 import { z } from 'zod';
+import { type RevenueSettings, sameCurrencyOnly } from '../app/revenue/settings';
 import { InvalidInputError } from '../domain/errors';
+import { DEFAULT_FEE_TABLE, FeeTableSchema } from '../domain/revenue/fee-table';
+import { RevenuePoliciesSchema } from '../domain/revenue/policies';
+import { CurrencySchema } from '../domain/schemas/primitives';
 import { AwsAccountsSchema } from '../marketplaces/aws/config';
 import {
   AWS_MARKETPLACE_TOPIC_ARN_PATTERN,
@@ -15,17 +20,17 @@ import { GcpProvidersSchema } from '../marketplaces/gcp/config';
 const OptionalUrl = z.url().optional();
 
 /** A JSON list in one environment variable, validated by its schema. */
-function jsonOf<T extends z.ZodType>(schema: T) {
+function jsonOf<T extends z.ZodType>(schema: T, fallback = '[]') {
   return z
     .string()
-    .default('[]')
+    .default(fallback)
     .transform((text, context): z.output<T> => {
       try {
         return schema.parse(JSON.parse(text));
       } catch (error) {
         context.addIssue({
           code: 'custom',
-          message: `not a valid list: ${(error as Error).message.slice(0, 200)}`,
+          message: `not valid: ${(error as Error).message.slice(0, 200)}`,
         });
         return z.NEVER;
       }
@@ -115,6 +120,26 @@ export const ConfigSchema = z.object({
    * AGORA_GCP_CREDENTIALS_JSON. Environment variables of the same names win (local development).
    */
   AGORA_CREDENTIALS_SECRET_ID: z.string().min(1).optional(),
+  /** The currency the books are kept in. */
+  AGORA_FUNCTIONAL_CURRENCY: CurrencySchema.default('USD'),
+  /** Revenue policies (lib/domain/revenue/policies.ts), JSON; defaults are finance.md's. */
+  AGORA_REVENUE_POLICIES: jsonOf(RevenuePoliciesSchema, '{}'),
+  /** A replacement marketplace fee table (lib/domain/revenue/fee-table.ts), JSON. */
+  AGORA_FEE_TABLE: z
+    .string()
+    .optional()
+    .transform((text, context) => {
+      if (text === undefined || text === '') return DEFAULT_FEE_TABLE;
+      try {
+        return FeeTableSchema.parse(JSON.parse(text));
+      } catch (error) {
+        context.addIssue({
+          code: 'custom',
+          message: `not a valid fee table: ${(error as Error).message.slice(0, 200)}`,
+        });
+        return z.NEVER;
+      }
+    }),
   /** Allow http:// webhook endpoints (local development only). */
   AGORA_WEBHOOK_ALLOW_HTTP: z
     .enum(['true', 'false'])
@@ -138,4 +163,25 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const problem =
     env[variable] === undefined ? 'is not set' : `is invalid (${issue?.message ?? 'bad value'})`;
   throw new ConfigurationError(`Configuration error: ${variable} ${problem}`);
+}
+
+/** The revenue settings of a configuration (the CLI reads them without the rest). */
+export function revenueSettingsFrom(env: Record<string, string | undefined>): RevenueSettings {
+  const parsed = ConfigSchema.pick({
+    AGORA_FUNCTIONAL_CURRENCY: true,
+    AGORA_REVENUE_POLICIES: true,
+    AGORA_FEE_TABLE: true,
+  }).safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigurationError(
+      `${String(issue?.path[0] ?? 'configuration')}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  return {
+    functionalCurrency: parsed.data.AGORA_FUNCTIONAL_CURRENCY,
+    policies: parsed.data.AGORA_REVENUE_POLICIES,
+    feeTable: parsed.data.AGORA_FEE_TABLE,
+    rate: sameCurrencyOnly,
+  };
 }

@@ -8,6 +8,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { GoogleAuth } from 'google-auth-library';
 import { PermanentSyncError } from '../app/errors';
 import type { Clock, MarketplaceAdapter, SyncQueue } from '../app/ports';
+import { revenueApplyHook } from '../app/revenue/revenue-hook';
+import type { RevenueSettings } from '../app/revenue/settings';
 import type { ApplyHook, SyncDeps } from '../app/sync';
 import { webhookApplyHook } from '../app/webhooks';
 import { TokenVerifier } from '../http/auth';
@@ -30,10 +32,11 @@ import { DynamoContractStore } from '../store/contract-store';
 import { createDynamoClient } from '../store/dynamo-client';
 import { DynamoStore } from '../store/dynamo-store';
 import { DynamoIdempotencyStore } from '../store/idempotency-store';
+import { DynamoLedgerStore } from '../store/ledger-store';
 import { DynamoRawInboundStore } from '../store/raw-inbound-store';
 import { DynamoSyncFailureStore } from '../store/sync-failure-store';
 import { DynamoWebhookStore } from '../store/webhook-store';
-import { type Config, loadConfig } from './config';
+import { type Config, loadConfig, revenueSettingsFrom } from './config';
 import { createLogger } from './logger';
 import { CachedSecretSource, type SecretSource, secretsManagerFetcher } from './secrets';
 
@@ -46,6 +49,8 @@ export interface Container extends HttpDeps, SyncDeps {
   readonly contracts: DynamoContractStore;
   readonly failures: DynamoSyncFailureStore;
   readonly webhooks: DynamoWebhookStore;
+  readonly ledger: DynamoLedgerStore;
+  readonly revenue: RevenueSettings;
   readonly webhookSender: FetchWebhookSender;
   readonly queue: SyncQueue;
   /** Present when the queue is SQS (AWS): used to delay a failed record's retry. */
@@ -180,7 +185,9 @@ export function buildContainer(
     gcp: new GcpMarketplaceAdapter(gcpClient, gcpSettings) as MarketplaceAdapter,
   };
 
-  const hooks: ApplyHook[] = [webhookApplyHook(webhooks)];
+  const ledger = new DynamoLedgerStore(store);
+  const revenue: RevenueSettings = revenueSettingsFrom(env);
+  const hooks: ApplyHook[] = [webhookApplyHook(webhooks), revenueApplyHook(ledger, revenue)];
   return {
     config,
     logger,
@@ -190,6 +197,8 @@ export function buildContainer(
     contracts: new DynamoContractStore(store),
     failures: new DynamoSyncFailureStore(store),
     webhooks,
+    ledger,
+    revenue,
     webhookSender: new FetchWebhookSender(),
     queue: overrides.queue ?? sqsQueue ?? new MissingQueue(),
     sqsQueue: overrides.queue ? null : sqsQueue,

@@ -28,6 +28,7 @@ import { ContractEventSchema } from '../domain/events';
 import type { Marketplace } from '../domain/schemas/primitives';
 import type { DynamoStore } from './dynamo-store';
 import { ConditionFailedError } from './errors';
+import { addPosting } from './ledger-items';
 import { ITEM_ABSENT, WriteTransaction } from './transaction';
 import { deliveryItem } from './webhook-items';
 
@@ -160,12 +161,25 @@ export class DynamoContractStore implements ContractStore {
     for (const delivery of change.attachments.webhookDeliveries) {
       tx.put('webhook-delivery', deliveryItem(delivery), ITEM_ABSENT);
     }
+    if (change.attachments.ledger) addPosting(tx, change.attachments.ledger);
+    if (change.attachments.revenueIssue) {
+      tx.put('revenue-issue', {
+        pk: `CT#${contractId}`,
+        sk: 'REVISSUE',
+        entity: 'RevenueIssue',
+        ...change.attachments.revenueIssue,
+      });
+    }
     try {
       await this.store.commit(tx);
     } catch (error) {
       if (
         error instanceof ConditionFailedError &&
-        (error.failedOn('contract-snapshot') || error.failedOn('contract-version'))
+        (error.failedOn('contract-snapshot') ||
+          error.failedOn('contract-version') ||
+          // The book moved (a run posted meanwhile): recompute like any other conflict.
+          error.failedOn('contract-book') ||
+          error.failedOn('revenue-schedule'))
       ) {
         throw new ContractVersionConflictError(
           `Contract ${contractId} moved past version ${change.expectedVersion}`,

@@ -141,6 +141,35 @@ describe('agora CLI', () => {
     expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { code: 'unknown_journey' } });
   });
 
+  it('revenue preview prints the pinned JSON for a scenario, and exits 2 for a bad one', async () => {
+    const run = await agora(['revenue', 'preview', 'events/scenarios/we-1.json', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as {
+      schedules: Record<string, { period: string; recognizedMinor: string }[]>;
+      journal: { account: string; debitMinor: string }[];
+      positions: Record<string, { period: string; deferredMinor: string }[]>;
+      fees: Record<string, string>;
+      netPayouts: Record<string, string>;
+    };
+    expect(result.schedules['A-1']?.[0]).toEqual({
+      period: '2025-01',
+      recognizedMinor: '1019178',
+      cumulativeMinor: '1019178',
+    });
+    expect(result.schedules['A-1']).toHaveLength(36);
+    expect(result.positions['A-1']?.find((p) => p.period === '2025-06')?.deferredMinor).toBe(
+      '6049315',
+    );
+    expect(result.fees).toEqual({ 'A-1': '1080000' });
+    expect(result.netPayouts).toEqual({ 'A-1': '34920000' });
+    const human = await agora(['revenue', 'preview', 'events/scenarios/we-4.json']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/2025-03\s+7643\.84\s+7643\.84/);
+    const bad = await agora(['revenue', 'preview', 'package.json', '--json']);
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ error: { code: 'invalid_scenario' } });
+  });
+
   it('replay of invalid payloads exits 1, and dlq list names them with their reason', async () => {
     const env = {
       AGORA_DATA_DIR: mkdtempSync(join(tmpdir(), 'agora-cli-')),

@@ -101,7 +101,7 @@ describe('stateless stack', () => {
     const functions = stateless.findResources('AWS::Lambda::Function');
     // one per route, plus the pipeline: two inlets, the sync worker, the webhook sweeper,
     // Azure reconciliation and recovery (no GCP pull: no provider uses a pull subscription)
-    expect(Object.keys(functions)).toHaveLength(API_ROUTES.length + 6);
+    expect(Object.keys(functions)).toHaveLength(API_ROUTES.length + 8);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);

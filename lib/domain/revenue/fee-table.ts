@@ -70,7 +70,8 @@ function awsPrivate(channel: boolean): FeeRule[] {
   const base = {
     marketplace: 'aws' as const,
     offerType: 'private' as const,
-    productKind: 'saas' as const,
+    // Private-offer tiers apply to every product kind; professional services has its own rule.
+    productKind: null,
     channel,
     effectiveFrom: AWS_FROM,
     rounding: 'half-up' as const,
@@ -310,8 +311,12 @@ export function feeRateFor(table: FeeTable, key: FeeKey): FeeRate {
   );
   const specificity = (r: FeeRule) =>
     [r.offerType, r.productKind, r.renewal, r.channel].filter((v) => v !== null).length;
+  // Most specific first; among equals the newest rule (a dated override), then the id.
   const best = candidates.sort(
-    (a, b) => specificity(b) - specificity(a) || a.id.localeCompare(b.id),
+    (a, b) =>
+      specificity(b) - specificity(a) ||
+      b.effectiveFrom.localeCompare(a.effectiveFrom) ||
+      a.id.localeCompare(b.id),
   )[0];
   if (!best) throw new FeeRuleMissingError(key);
   return {
