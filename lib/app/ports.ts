@@ -10,7 +10,8 @@ import type { ContractEvent } from '../domain/events';
 import type { JournalEntry } from '../domain/ledger';
 import type { RawEnvelope } from '../domain/raw';
 import type { ContractBook } from '../domain/revenue/book';
-import type { RevenueContract } from '../domain/revenue/revenue-contract';
+import type { PeriodLocks } from '../domain/revenue/periods';
+import type { Installment, RevenueContract } from '../domain/revenue/revenue-contract';
 import type { RevenueSchedule } from '../domain/revenue/schedule';
 import type { Marketplace } from '../domain/schemas/primitives';
 
@@ -135,10 +136,15 @@ export interface RevenueIssue {
   readonly at: string;
 }
 
-/** A schedule version with the revenue terms it was built from. */
+/** A schedule version with the revenue state it belongs to (lib/domain/revenue/lifecycle.ts). */
 export interface StoredSchedule {
   readonly schedule: RevenueSchedule;
   readonly contract: RevenueContract;
+  readonly cancelledOn: string | null;
+  readonly refundedMinor: bigint;
+  readonly considerations: readonly Installment[];
+  /** canonicalJson of the priced terms it was built from: a change to them is a modification. */
+  readonly termsFingerprint: string;
   /** The contract version (snapshot) it was built from. */
   readonly contractVersion: number;
   readonly createdAt: string;
@@ -157,6 +163,38 @@ export interface LedgerPosting {
   readonly expectedEntryCount: number | null;
   readonly schedule: StoredSchedule | null;
   readonly at: string;
+  /** Who posts (rule 14): the pipeline may not post into a soft-frozen month; the run may. */
+  readonly poster?: 'pipeline' | 'run';
+}
+
+export interface FxRate {
+  readonly date: string;
+  readonly base: string;
+  readonly quote: string;
+  /** Exact decimal: 1 base = rate quote. */
+  readonly rate: string;
+  readonly source: string;
+}
+
+export interface FxRateStore {
+  put(rates: readonly FxRate[], recordedAt: string): Promise<void>;
+  all(): Promise<FxRate[]>;
+}
+
+export interface PeriodAuditRecord {
+  readonly at: string;
+  readonly period: Period;
+  readonly action: 'FREEZE' | 'CLOSE' | 'PERIOD_REOPENED';
+  readonly by: string;
+  readonly reason: string | null;
+  readonly before: PeriodLocks;
+  readonly after: PeriodLocks;
+}
+
+export interface PeriodStore {
+  locks(): Promise<PeriodLocks & { version: number }>;
+  change(expectedVersion: number, record: PeriodAuditRecord): Promise<void>;
+  audit(page: PageRequest): Promise<Page<PeriodAuditRecord>>;
 }
 
 export interface LedgerStore {

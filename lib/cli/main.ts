@@ -7,7 +7,9 @@ import { AgoraError } from '../domain/errors';
 import { EnvironmentError } from '../local/errors';
 import { runLocalStack, startFailure } from '../local/start';
 import { registerDoctorCommand } from './commands/doctor';
+import { registerFinanceCommands } from './commands/finance';
 import { registerPipelineCommands } from './commands/pipeline';
+import { registerReportCommands } from './commands/reports';
 import { registerRevenueCommands } from './commands/revenue';
 import { registerSimulateCommand } from './commands/simulate';
 import { registerTokenCommand } from './commands/token';
@@ -56,6 +58,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerPipelineCommands(program, io, setExitCode);
   registerSimulateCommand(program, io, setExitCode);
   registerRevenueCommands(program, io, setExitCode);
+  registerReportCommands(
+    program.commands.find((c) => c.name() === 'revenue') as Command,
+    io,
+    setExitCode,
+  );
+  registerFinanceCommands(program, io);
 
   try {
     await program.parseAsync([...argv]);

@@ -7,8 +7,8 @@
 
 import type { z } from 'zod';
 import type { MarketplaceAdapter } from '../app/ports';
+import { LiveRevenueSettings } from '../app/revenue/live-settings';
 import { revenueApplyHook } from '../app/revenue/revenue-hook';
-import type { RevenueSettings } from '../app/revenue/settings';
 import type { SyncDeps } from '../app/sync';
 import type { LocalSettings } from '../local/settings';
 import { startAwsSimulator } from '../local/simulators/aws-simulator';
@@ -42,7 +42,9 @@ import { GcpProcurementClient } from '../marketplaces/gcp/procurement-client';
 import { revenueSettingsFrom } from '../runtime/config';
 import { systemClock } from '../runtime/container';
 import { DynamoContractStore } from '../store/contract-store';
+import { DynamoFxRateStore } from '../store/fx-rate-store';
 import { DynamoLedgerStore } from '../store/ledger-store';
+import { DynamoPeriodStore } from '../store/period-store';
 import { DynamoRawInboundStore } from '../store/raw-inbound-store';
 import { DynamoSyncFailureStore } from '../store/sync-failure-store';
 import { withStore } from './stack-client';
@@ -50,7 +52,9 @@ import { withStore } from './stack-client';
 export interface CliPipeline extends SyncDeps {
   readonly contracts: DynamoContractStore;
   readonly ledger: DynamoLedgerStore;
-  readonly revenue: RevenueSettings;
+  readonly revenue: LiveRevenueSettings;
+  readonly fxRates: DynamoFxRateStore;
+  readonly periods: DynamoPeriodStore;
   readonly rawInbound: DynamoRawInboundStore;
   readonly failures: DynamoSyncFailureStore;
   readonly source: 'running-stack' | 'embedded';
@@ -124,10 +128,14 @@ export async function withPipeline<T>(
           pubsubEndpoint: endpoints.gcp,
         };
         const ledger = new DynamoLedgerStore(store);
-        const revenue = revenueSettingsFrom(process.env);
+        const fxRates = new DynamoFxRateStore(store);
+        const periods = new DynamoPeriodStore(store);
+        const revenue = new LiveRevenueSettings(revenueSettingsFrom(process.env), fxRates, periods);
         const pipeline: CliPipeline = {
           ledger,
           revenue,
+          fxRates,
+          periods,
           rawInbound: new DynamoRawInboundStore(store),
           contracts: new DynamoContractStore(store),
           failures: new DynamoSyncFailureStore(store),

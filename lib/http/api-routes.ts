@@ -11,7 +11,9 @@ import { RawEnvelopeSchema } from '../domain/raw';
 import { ScenarioSchema } from '../domain/revenue/preview';
 import {
   CalendarDateSchema,
+  CurrencySchema,
   DateIntervalSchema,
+  DecimalStringSchema,
   InstantSchema,
   MarketplaceSchema,
   MinorUnitsSchema,
@@ -19,6 +21,7 @@ import {
 } from '../domain/schemas/primitives';
 import { ROLES, RoleSchema } from './auth';
 import { PageQuerySchema, pageOf } from './pagination';
+import { REPORT_ROUTES } from './report-routes';
 import { defineRoute, type RouteDefinition } from './route';
 
 export const HealthResponseSchema = z.object({
@@ -392,6 +395,8 @@ export const RevenueScheduleResponseSchema = z.object({
   functionalCurrency: z.string(),
   /** Why revenue could not be computed for this contract (no fee rule, no FX rate…). */
   issue: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable(),
+  refundedMinor: Minor,
+  cancelledOn: CalendarDateSchema.nullable(),
   current: z
     .object({
       version: z.int(),
@@ -459,6 +464,135 @@ export const listJournalRoute = defineRoute({
     path: ['contractId'],
   }),
   response: pageOf(JournalEntrySchema),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Finance operations: periods, FX rates, disbursements
+// ---------------------------------------------------------------------------------------------
+
+const LocksSchema = z.object({
+  closedThrough: PeriodSchema.nullable(),
+  frozenThrough: PeriodSchema.nullable(),
+});
+const PeriodAuditSchema = z.object({
+  at: z.string(),
+  period: PeriodSchema,
+  action: z.enum(['FREEZE', 'CLOSE', 'PERIOD_REOPENED']),
+  by: z.string(),
+  reason: z.string().nullable(),
+  before: LocksSchema,
+  after: LocksSchema,
+});
+const PeriodParams = z.object({ period: PeriodSchema });
+
+export const listPeriodsRoute = defineRoute({
+  name: 'list-periods',
+  method: 'GET',
+  path: '/v1/periods',
+  summary: 'Period locks (closed and soft-frozen through which month) and their audit trail',
+  tags: ['finance'],
+  access: { roles: ['finance', 'admin'] },
+  query: PageQuerySchema,
+  response: z.object({
+    locks: LocksSchema,
+    audit: z.array(PeriodAuditSchema),
+    nextCursor: z.string().nullable(),
+  }),
+});
+
+const PeriodChangeResponse = z.object({ locks: LocksSchema, record: PeriodAuditSchema });
+
+export const freezePeriodRoute = defineRoute({
+  name: 'freeze-period',
+  method: 'POST',
+  path: '/v1/periods/{period}/freeze',
+  summary:
+    'Soft-freeze a month (and every month before it): only the month-end run and finance post',
+  tags: ['finance'],
+  access: { roles: ['finance', 'admin'] },
+  params: PeriodParams,
+  body: z.object({ reason: z.string().max(500).nullable().default(null) }),
+  response: PeriodChangeResponse,
+});
+
+export const closePeriodRoute = defineRoute({
+  name: 'close-period',
+  method: 'POST',
+  path: '/v1/periods/{period}/close',
+  summary:
+    'Close a month (and every month before it): later entries dated in it post to the first open month',
+  tags: ['finance'],
+  access: { roles: ['finance', 'admin'] },
+  params: PeriodParams,
+  body: z.object({ reason: z.string().max(500).nullable().default(null) }),
+  response: PeriodChangeResponse,
+});
+
+export const reopenPeriodRoute = defineRoute({
+  name: 'reopen-period',
+  method: 'POST',
+  path: '/v1/periods/{period}/reopen',
+  summary: 'Reopen a month (and every month after it); admin only, with a reason on record',
+  tags: ['finance'],
+  access: { roles: ['admin'] },
+  params: PeriodParams,
+  body: z.object({ reason: z.string().min(3).max(500) }),
+  response: PeriodChangeResponse,
+});
+
+const FxRateSchema = z.object({
+  date: CalendarDateSchema,
+  base: CurrencySchema,
+  quote: CurrencySchema,
+  rate: DecimalStringSchema,
+  source: z.string().min(1).max(200),
+});
+
+export const putFxRatesRoute = defineRoute({
+  name: 'put-fx-rates',
+  method: 'PUT',
+  path: '/v1/fx-rates',
+  summary:
+    'Record exchange rates (date, pair, rate, source); a later record for the same day replaces it',
+  tags: ['finance'],
+  access: { roles: ['finance', 'admin'] },
+  body: z.object({ rates: z.array(FxRateSchema).min(1).max(1_000) }),
+  response: z.object({ recorded: z.int() }),
+});
+
+export const listFxRatesRoute = defineRoute({
+  name: 'list-fx-rates',
+  method: 'GET',
+  path: '/v1/fx-rates',
+  summary: 'The FX rate table',
+  tags: ['finance'],
+  access: { roles: ['finance', 'admin', 'seller'] },
+  query: z.object({ base: CurrencySchema.optional(), quote: CurrencySchema.optional() }),
+  response: z.object({ items: z.array(FxRateSchema) }),
+});
+
+export const recordDisbursementRoute = defineRoute({
+  name: 'record-disbursement',
+  method: 'POST',
+  path: '/v1/disbursements',
+  summary:
+    'Record a marketplace payout for a contract: cash, the receivable it settles, realized FX',
+  tags: ['finance'],
+  access: { roles: ['finance', 'admin'] },
+  body: z.object({
+    contractId: z.string().min(1).max(128),
+    disbursementId: z.string().min(1).max(200),
+    date: CalendarDateSchema,
+    currency: CurrencySchema,
+    amountMinor: MinorUnitsSchema,
+    settlesCurrency: CurrencySchema.nullable().default(null),
+    settlesMinor: MinorUnitsSchema.nullable().default(null),
+  }),
+  response: z.object({
+    contractId: z.string(),
+    events: z.array(z.string()),
+    version: z.int().nullable(),
+  }),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -623,4 +757,12 @@ export const API_ROUTES: readonly RouteDefinition[] = [
   revenuePreviewRoute,
   revenueScheduleRoute,
   listJournalRoute,
+  ...REPORT_ROUTES,
+  listPeriodsRoute,
+  freezePeriodRoute,
+  closePeriodRoute,
+  reopenPeriodRoute,
+  putFxRatesRoute,
+  listFxRatesRoute,
+  recordDisbursementRoute,
 ];

@@ -8,8 +8,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { GoogleAuth } from 'google-auth-library';
 import { PermanentSyncError } from '../app/errors';
 import type { Clock, MarketplaceAdapter, SyncQueue } from '../app/ports';
+import { LiveRevenueSettings } from '../app/revenue/live-settings';
 import { revenueApplyHook } from '../app/revenue/revenue-hook';
-import type { RevenueSettings } from '../app/revenue/settings';
 import type { ApplyHook, SyncDeps } from '../app/sync';
 import { webhookApplyHook } from '../app/webhooks';
 import { TokenVerifier } from '../http/auth';
@@ -31,8 +31,10 @@ import { SqsSyncQueue } from '../queue/sqs-sync-queue';
 import { DynamoContractStore } from '../store/contract-store';
 import { createDynamoClient } from '../store/dynamo-client';
 import { DynamoStore } from '../store/dynamo-store';
+import { DynamoFxRateStore } from '../store/fx-rate-store';
 import { DynamoIdempotencyStore } from '../store/idempotency-store';
 import { DynamoLedgerStore } from '../store/ledger-store';
+import { DynamoPeriodStore } from '../store/period-store';
 import { DynamoRawInboundStore } from '../store/raw-inbound-store';
 import { DynamoSyncFailureStore } from '../store/sync-failure-store';
 import { DynamoWebhookStore } from '../store/webhook-store';
@@ -50,7 +52,9 @@ export interface Container extends HttpDeps, SyncDeps {
   readonly failures: DynamoSyncFailureStore;
   readonly webhooks: DynamoWebhookStore;
   readonly ledger: DynamoLedgerStore;
-  readonly revenue: RevenueSettings;
+  readonly revenue: LiveRevenueSettings;
+  readonly fxRates: DynamoFxRateStore;
+  readonly periods: DynamoPeriodStore;
   readonly webhookSender: FetchWebhookSender;
   readonly queue: SyncQueue;
   /** Present when the queue is SQS (AWS): used to delay a failed record's retry. */
@@ -186,7 +190,9 @@ export function buildContainer(
   };
 
   const ledger = new DynamoLedgerStore(store);
-  const revenue: RevenueSettings = revenueSettingsFrom(env);
+  const fxRates = new DynamoFxRateStore(store);
+  const periods = new DynamoPeriodStore(store);
+  const revenue = new LiveRevenueSettings(revenueSettingsFrom(env), fxRates, periods);
   const hooks: ApplyHook[] = [webhookApplyHook(webhooks), revenueApplyHook(ledger, revenue)];
   return {
     config,
@@ -199,6 +205,8 @@ export function buildContainer(
     webhooks,
     ledger,
     revenue,
+    fxRates,
+    periods,
     webhookSender: new FetchWebhookSender(),
     queue: overrides.queue ?? sqsQueue ?? new MissingQueue(),
     sqsQueue: overrides.queue ? null : sqsQueue,

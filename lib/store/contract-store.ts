@@ -179,6 +179,7 @@ export class DynamoContractStore implements ContractStore {
           error.failedOn('contract-version') ||
           // The book moved (a run posted meanwhile): recompute like any other conflict.
           error.failedOn('contract-book') ||
+          error.failedOn('period-lock') ||
           error.failedOn('revenue-schedule'))
       ) {
         throw new ContractVersionConflictError(

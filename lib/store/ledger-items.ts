@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { LedgerPosting, StoredSchedule } from '../app/ports';
 import { type JournalEntry, JournalEntrySchema } from '../domain/ledger';
 import type { ContractBook } from '../domain/revenue/book';
+import { PERIOD_LOCKS_KEY, periodOpenCondition } from './period-store';
 import { ITEM_ABSENT, type Item, type WriteTransaction } from './transaction';
 
 export const BOOKS_PARTITION = 'BOOKS';
@@ -116,4 +117,12 @@ export function addPosting(tx: WriteTransaction, posting: LedgerPosting): void {
         },
   );
   if (posting.schedule) tx.put('revenue-schedule', scheduleItem(posting.schedule), ITEM_ABSENT);
+  // Nothing lands in a locked month, even if the locks moved after the poster read them.
+  for (const period of new Set(posting.entries.map((e) => e.postingPeriod))) {
+    tx.check(
+      'period-lock',
+      PERIOD_LOCKS_KEY,
+      periodOpenCondition(period, posting.poster ?? 'pipeline'),
+    );
+  }
 }

@@ -1,12 +1,13 @@
 /**
- * Revenue in the pipeline's apply transaction: when a contract starts (or its priced terms
- * change) a new schedule version is stored with its book; an InvoiceIssued event posts the
- * invoice and the marketplace fee. Everything lands in the same commit as the contract change,
- * so a contract never exists without the revenue it implies, and a retry converges.
- * A contract whose revenue cannot be computed (no fee rule, no FX rate) still applies: the
- * problem is recorded on it for finance instead of blocking the marketplace's change.
+ * Revenue in the pipeline's apply transaction. A contract that starts gets its first schedule;
+ * a change to its priced terms is a modification (prospective by default, rule 11) or an
+ * in-place renewal; a cancellation stops recognition; an InvoiceIssued, RefundIssued or
+ * DisbursementReceived event posts its entries. Everything lands in the same commit as the
+ * contract change, so a contract never exists without the revenue it implies, and a retry
+ * converges. A contract whose revenue cannot be computed (no fee rule, no FX rate) still
+ * applies: the problem is recorded on it for finance instead of blocking the marketplace.
  */
-
+import { type CalendarDate, compareDates, dateOfInstant } from '../../domain/calendar';
 import type { ContractSnapshot } from '../../domain/contract';
 import { AgoraError } from '../../domain/errors';
 import type { ContractEvent } from '../../domain/events';
@@ -14,16 +15,27 @@ import { canonicalJson } from '../../domain/ids';
 import type { JournalEntry } from '../../domain/ledger';
 import { applyEntry, type ContractBook, emptyBook } from '../../domain/revenue/book';
 import {
+  amendRevenue,
+  cancelRevenue,
+  pricedTermsOf,
+  type RevenueState,
+  refundRevenue,
+  renewInPlace,
+  startRevenue,
+} from '../../domain/revenue/lifecycle';
+import {
   disbursementPosting,
   installmentPostings,
   type PostingContext,
-  scheduleFor,
+  refundPostings,
+  refundSplit,
 } from '../../domain/revenue/postings';
 import {
   type RevenueContract,
   revenueContractFromTerms,
   serviceStart,
 } from '../../domain/revenue/revenue-contract';
+import type { RevenueSchedule } from '../../domain/revenue/schedule';
 import type { LedgerStore, RevenueIssue, StoredSchedule } from '../ports';
 import type { ApplyHook } from '../sync';
 import type { RevenueSettings } from './settings';
@@ -31,9 +43,15 @@ import type { RevenueSettings } from './settings';
 /** Statuses with a revenue contract: accepted, whatever happened since. */
 const HAS_REVENUE = new Set(['active', 'suspended', 'cancelled', 'expired']);
 
+/**
+ * The posting context of a contract. Rule 14: entries dated in a locked period post in the
+ * first open one — for the pipeline a soft-frozen month is locked too; for the month-end run
+ * and finance it is not.
+ */
 export function postingContext(
   settings: RevenueSettings,
   contract: RevenueContract,
+  poster: 'pipeline' | 'run' = 'pipeline',
 ): PostingContext {
   return {
     contract,
@@ -41,6 +59,51 @@ export function postingContext(
     feeTable: settings.feeTable,
     functionalCurrency: settings.functionalCurrency,
     rate: settings.rate,
+    firstOpenPeriod: settings.firstOpenPeriod?.(poster) ?? null,
+  };
+}
+
+/** The revenue state a stored schedule version belongs to. */
+export function stateOf(stored: StoredSchedule): RevenueState {
+  return {
+    contract: stored.contract,
+    schedule: stored.schedule.segments.length > 0 ? stored.schedule : null,
+    cancelledOn: stored.cancelledOn,
+    refundedMinor: stored.refundedMinor,
+    considerations: stored.considerations,
+  };
+}
+
+function emptySchedule(contract: RevenueContract, version: number): RevenueSchedule {
+  const start = serviceStart(contract);
+  return {
+    contractId: contract.contractId,
+    version,
+    currency: contract.currency,
+    totalMinor: 0n,
+    service: { start, end: contract.term.end ?? start },
+    segments: [],
+    lines: [],
+  };
+}
+
+export function storedOf(
+  state: RevenueState,
+  fingerprint: string,
+  contractVersion: number,
+  createdAt: string,
+  version: number,
+): StoredSchedule {
+  // Stored versions count up per contract, whatever the lifecycle numbered them.
+  return {
+    schedule: { ...(state.schedule ?? emptySchedule(state.contract, version)), version },
+    contract: state.contract,
+    cancelledOn: state.cancelledOn,
+    refundedMinor: state.refundedMinor,
+    considerations: state.considerations,
+    termsFingerprint: fingerprint,
+    contractVersion,
+    createdAt,
   };
 }
 
@@ -48,9 +111,34 @@ function acceptedOn(
   next: ContractSnapshot,
   events: readonly ContractEvent[],
   previous: StoredSchedule | null,
-): string {
+): CalendarDate {
   const activated = events.find((e) => e.type === 'ContractActivated');
   return activated?.effectiveAt ?? previous?.contract.acceptedOn ?? next.terms.term.start;
+}
+
+/** The new revenue state after a change to the priced terms (modification or renewal). */
+function modified(
+  ctxFor: (c: RevenueContract) => PostingContext,
+  state: RevenueState,
+  terms: RevenueContract,
+  at: CalendarDate,
+): RevenueState {
+  const oldEnd = state.contract.term.end;
+  if (
+    oldEnd !== null &&
+    terms.term.end !== null &&
+    compareDates(terms.term.end, oldEnd) > 0 &&
+    compareDates(at, oldEnd) >= 0
+  ) {
+    return renewInPlace(ctxFor, state, terms);
+  }
+  const effective = oldEnd !== null && compareDates(at, oldEnd) >= 0 ? oldEnd : at;
+  return amendRevenue(ctxFor, state, {
+    effectiveAt: effective,
+    installments: terms.installments.filter((i) => compareDates(i.date, effective) >= 0),
+    tcvMinor: terms.tcvMinor,
+    termEnd: terms.term.end,
+  });
 }
 
 export function revenueApplyHook(ledger: LedgerStore, settings: RevenueSettings): ApplyHook {
@@ -58,108 +146,97 @@ export function revenueApplyHook(ledger: LedgerStore, settings: RevenueSettings)
     name: 'revenue',
     async contribute({ next, events, now }) {
       if (!HAS_REVENUE.has(next.status)) return {};
-      const invoices = events.filter((e) => e.type === 'InvoiceIssued');
-      const payouts = events.filter((e) => e.type === 'DisbursementReceived');
+      await settings.prepare?.();
+      const ctxFor = (contract: RevenueContract) => postingContext(settings, contract);
       const latest = await ledger.latestSchedule(next.contractId);
-      let contract: RevenueContract;
+      const stored = await ledger.book(next.contractId);
+      let book: ContractBook = stored ?? emptyBook(next.contractId);
+      const entries: JournalEntry[] = [];
+      const post = (list: readonly (JournalEntry | null)[]) => {
+        for (const entry of list) {
+          if (!entry) continue;
+          entries.push(entry);
+          book = applyEntry(book, entry);
+        }
+      };
+      let state: RevenueState | null = latest ? stateOf(latest) : null;
+      let fingerprint = latest?.termsFingerprint ?? '';
+      let changed = false;
       try {
-        contract = revenueContractFromTerms(
+        const terms = revenueContractFromTerms(
           next.contractId,
           next.marketplace,
           next.terms,
           acceptedOn(next, events, latest),
         );
-      } catch (error) {
-        return { revenueIssue: issueOf(error, now) };
-      }
-      const changed = latest === null || canonicalJson(latest.contract) !== canonicalJson(contract);
-      if (!changed && invoices.length === 0 && payouts.length === 0) return {};
-      const stored = await ledger.book(next.contractId);
-      let book: ContractBook = stored ?? emptyBook(next.contractId);
-      let schedule: StoredSchedule | null = null;
-      let current = latest;
-      if (changed) {
-        const built = scheduleFor(
-          postingContext(settings, contract),
-          (latest?.schedule.version ?? 0) + 1,
-        );
-        schedule = built
-          ? { schedule: built, contract, contractVersion: next.version, createdAt: now }
-          : null;
-        // No ratable schedule (usage only, open term): the terms are still kept for billing.
-        if (!built) {
-          schedule = {
-            schedule: {
-              contractId: next.contractId,
-              version: (latest?.schedule.version ?? 0) + 1,
-              currency: contract.currency,
-              totalMinor: 0n,
-              service: {
-                start: serviceStart(contract),
-                end: contract.term.end ?? serviceStart(contract),
-              },
-              lines: [],
-            },
-            contract,
-            contractVersion: next.version,
-            createdAt: now,
-          };
-        }
-        current = schedule;
-      }
-      const entries: JournalEntry[] = [];
-      try {
-        for (const invoice of invoices) {
-          const index = installmentIndexOf(invoice, current?.contract ?? contract);
-          if (index === null) continue;
-          for (const entry of installmentPostings(
-            postingContext(settings, current?.contract ?? contract),
-            book,
-            index,
-          )) {
-            entries.push(entry);
-            book = applyEntry(book, entry);
-          }
-        }
-        for (const payout of payouts) {
-          if (payout.type !== 'DisbursementReceived') continue;
-          const entry = disbursementPosting(
-            postingContext(settings, current?.contract ?? contract),
-            {
-              disbursementId: payout.payload.disbursementId,
-              date: payout.effectiveAt,
-              currency: payout.payload.currency,
-              amountMinor: payout.payload.amountMinor,
-            },
+        const termsFingerprint = canonicalJson(pricedTermsOf(terms));
+        if (state === null) {
+          state = startRevenue(ctxFor, terms);
+          changed = true;
+        } else if (termsFingerprint !== fingerprint && state.cancelledOn === null) {
+          const amended = events.find(
+            (e) => e.type === 'ContractAmended' || e.type === 'ContractRenewed',
           );
-          if (entry) {
-            entries.push(entry);
-            book = applyEntry(book, entry);
+          state = modified(ctxFor, state, terms, amended?.effectiveAt ?? dateOfInstant(now));
+          changed = true;
+        }
+        fingerprint = termsFingerprint;
+        for (const event of events) {
+          if (event.type === 'RefundIssued') {
+            const split = refundSplit(ctxFor(state.contract), book, event.payload.amountMinor);
+            post(
+              refundPostings(ctxFor(state.contract), book, {
+                refundId: event.payload.refundId,
+                date: event.effectiveAt,
+                amountMinor: event.payload.amountMinor,
+              }),
+            );
+            state = refundRevenue(
+              ctxFor,
+              state,
+              event.effectiveAt,
+              event.payload.amountMinor,
+              split.excessMinor,
+            );
+            changed = true;
+          } else if (event.type === 'ContractCancelled' && state.cancelledOn === null) {
+            state = cancelRevenue(state, event.effectiveAt);
+            changed = true;
+          } else if (event.type === 'InvoiceIssued') {
+            const index = state.contract.installments.findIndex(
+              (i, n) => `inst-${n + 1}-${i.date}` === event.payload.invoiceId,
+            );
+            if (index >= 0) post(installmentPostings(ctxFor(state.contract), book, index));
+          } else if (event.type === 'DisbursementReceived') {
+            post([
+              disbursementPosting(ctxFor(state.contract), book, {
+                disbursementId: event.payload.disbursementId,
+                date: event.effectiveAt,
+                currency: event.payload.currency,
+                amountMinor: event.payload.amountMinor,
+                settlesCurrency: event.payload.settlesCurrency,
+                settlesMinor: event.payload.settlesMinor,
+              }),
+            ]);
           }
         }
       } catch (error) {
         return { revenueIssue: issueOf(error, now) };
       }
+      if (!changed && entries.length === 0) return {};
+      const version = (latest?.schedule.version ?? 0) + 1;
       return {
         ledger: {
           contractId: next.contractId,
           entries,
           book,
           expectedEntryCount: stored ? stored.entryCount : null,
-          schedule,
+          schedule: changed ? storedOf(state, fingerprint, next.version, now, version) : null,
           at: now,
         },
       };
     },
   };
-}
-
-function installmentIndexOf(event: ContractEvent, contract: RevenueContract): number | null {
-  if (event.type !== 'InvoiceIssued') return null;
-  const match = /^inst-(\d+)-/.exec(event.payload.invoiceId);
-  if (!match) return null;
-  const index = Number(match[1]) - 1;
-  return index >= 0 && index < contract.installments.length ? index : null;
 }
 
 function issueOf(error: unknown, at: string): RevenueIssue {

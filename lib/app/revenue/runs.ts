@@ -22,6 +22,7 @@ import { applyEntry, type ContractBook, emptyBook } from '../../domain/revenue/b
 import {
   installmentInvoiceId,
   recognitionPosting,
+  remeasurementPosting,
   type UsageQuantity,
   usageAccrualPosting,
   usageInvoiceDate,
@@ -79,6 +80,7 @@ async function postWithRetry(
   compute: (book: ContractBook, schedule: StoredSchedule) => JournalEntry[],
 ): Promise<number> {
   for (let round = 0; round <= POSTING_CONFLICT_RETRIES_MAX; round += 1) {
+    if (round > 0) await deps.revenue.prepare?.(); // the locks may have moved
     const [stored, schedule] = await Promise.all([
       deps.ledger.book(contractId),
       deps.ledger.latestSchedule(contractId),
@@ -96,6 +98,7 @@ async function postWithRetry(
         expectedEntryCount: stored ? stored.entryCount : null,
         schedule: null,
         at: deps.clock.now(),
+        poster: 'run',
       });
       return entries.length;
     } catch (error) {
@@ -156,6 +159,7 @@ export async function runRecognition(
       `${period} has not ended yet (today is ${today}); the month-end run posts on ${lastDayOfPeriod(period)}`,
     );
   }
+  await deps.revenue.prepare?.();
   const summary: RunSummary = {
     contracts: 0,
     entriesPosted: 0,
@@ -167,7 +171,7 @@ export async function runRecognition(
     try {
       const usage = await usageOfPeriod(deps.contracts, contractId, period);
       const posted = await postWithRetry(deps, contractId, (book, stored) => {
-        const ctx = postingContext(deps.revenue, stored.contract);
+        const ctx = postingContext(deps.revenue, stored.contract, 'run');
         const out: JournalEntry[] = [];
         let current = book;
         const recognition = stored.schedule.lines.length
@@ -179,8 +183,14 @@ export async function runRecognition(
         }
         if (usage.length > 0) {
           const accrual = usageAccrualPosting(ctx, current, period, usage);
-          if (accrual) out.push(accrual);
+          if (accrual) {
+            out.push(accrual);
+            current = applyEntry(current, accrual);
+          }
         }
+        // Unrealized FX: receivables at the period-end rate (deferred revenue never).
+        const fx = remeasurementPosting(ctx, current, period);
+        if (fx) out.push(fx);
         return out;
       });
       summary.entriesPosted += posted;
@@ -203,6 +213,7 @@ export async function runBilling(
   today: CalendarDate,
   progress?: RunProgress,
 ): Promise<RunSummary & { invoices: number }> {
+  await deps.revenue.prepare?.();
   const summary = {
     contracts: 0,
     entriesPosted: 0,
@@ -256,7 +267,7 @@ export async function runBilling(
         const out: JournalEntry[] = [];
         let running = current;
         for (const period of Object.keys(current.usage).sort()) {
-          if (compareDates(usageInvoiceDate(ctx, period), today) > 0) continue;
+          if (compareDates(usageInvoiceDate(ctx.policies, period), today) > 0) continue;
           const entry = usageInvoicePosting(ctx, running, period);
           if (entry) {
             out.push(entry);

@@ -2,7 +2,7 @@
  * How this deployment keeps its books: functional currency, policies, the marketplace fee table
  * and where exchange rates come from. Built once from configuration.
  */
-import type { CalendarDate } from '../../domain/calendar';
+import type { CalendarDate, Period } from '../../domain/calendar';
 import type { Rational } from '../../domain/money';
 import { DEFAULT_FEE_TABLE, type FeeTable } from '../../domain/revenue/fee-table';
 import { DEFAULT_REVENUE_POLICIES, type RevenuePolicies } from '../../domain/revenue/policies';
@@ -13,6 +13,10 @@ export interface RevenueSettings {
   readonly feeTable: FeeTable;
   /** 1 unit of `from` in `to` on a date, or null when no rate is known. */
   readonly rate: (date: CalendarDate, from: string, to: string) => Rational | null;
+  /** Refreshes what `rate` and `firstOpenPeriod` read (FX table, period locks); cached. */
+  readonly prepare?: () => Promise<void>;
+  /** Rule 14: the first period a poster may post into, or null when nothing is locked. */
+  readonly firstOpenPeriod?: (poster: 'pipeline' | 'run') => Period | null;
 }
 
 /** Same-currency only until an FX rate source is configured. */

@@ -1,8 +1,8 @@
 /** Read models of a contract's revenue: its schedule versions, position, usage and billing. */
 
 import type { Period } from '../../domain/calendar';
+import { InvalidInputError } from '../../domain/errors';
 import { type ContractPosition, emptyBook, positionOf } from '../../domain/revenue/book';
-import { FeeRuleMissingError } from '../../domain/revenue/fee-table';
 import { feeRateOf, installmentInvoiceId } from '../../domain/revenue/postings';
 import { getContract } from '../contracts';
 import type { ContractStore, LedgerStore, RevenueIssue } from '../ports';
@@ -14,6 +14,9 @@ export interface RevenueScheduleView {
   readonly currency: string | null;
   readonly functionalCurrency: string;
   readonly issue: RevenueIssue | null;
+  /** Refunds authorized so far, and the day access ended (a cancellation), if any. */
+  readonly refundedMinor: bigint;
+  readonly cancelledOn: string | null;
   readonly current: {
     readonly version: number;
     readonly totalMinor: bigint;
@@ -56,6 +59,7 @@ export async function revenueScheduleView(
   contractId: string,
 ): Promise<RevenueScheduleView> {
   await getContract(deps.contracts, contractId); // 404 for an unknown contract
+  await deps.revenue.prepare?.();
   const [schedules, book, issue] = await Promise.all([
     deps.ledger.schedules(contractId),
     deps.ledger.book(contractId),
@@ -69,7 +73,8 @@ export async function revenueScheduleView(
       const rate = feeRateOf(postingContext(deps.revenue, latest.contract));
       feeRule = { ruleId: rate.ruleId, rate: rate.rateText, tableVersion: rate.tableVersion };
     } catch (error) {
-      if (!(error instanceof FeeRuleMissingError)) throw error;
+      // No fee rule (or no rate to band a foreign-currency TCV): shown as no rule, not a 500.
+      if (!(error instanceof InvalidInputError)) throw error;
     }
   }
   return {
@@ -77,6 +82,8 @@ export async function revenueScheduleView(
     currency: latest?.contract.currency ?? null,
     functionalCurrency: deps.revenue.functionalCurrency,
     issue,
+    refundedMinor: latest?.refundedMinor ?? 0n,
+    cancelledOn: latest?.cancelledOn ?? null,
     current: latest
       ? {
           version: latest.schedule.version,

@@ -41,6 +41,10 @@ export const RULE = {
   usageAccrual: 'usage-accrual',
   usageInvoice: 'usage-invoice',
   disbursement: 'disbursement',
+  fxRemeasurement: 'fx-remeasurement',
+  refund: 'refund',
+  refundSettlement: 'refund-settlement',
+  feeRefund: 'marketplace-fee-refund',
 } as const;
 export const RULE_VERSION = 1;
 

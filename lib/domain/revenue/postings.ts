@@ -6,7 +6,6 @@
  * contract's position is always one net figure. Every entry id is derived from what it posts,
  * so posting twice is a no-op, and every entry balances (validated before it leaves).
  */
-import { allocateLargestRemainder } from '../allocation';
 import {
   addDays,
   addMonths,
@@ -28,9 +27,23 @@ import {
   type JournalEntry,
   type JournalLeg,
 } from '../ledger';
-import { divRound, minorUnitsOf, multiplyRational, type Rational, roundRational } from '../money';
+import {
+  divHalfEven,
+  divRound,
+  minorUnitsOf,
+  multiplyRational,
+  type Rational,
+  roundRational,
+} from '../money';
 import type { Marketplace } from '../schemas/primitives';
-import { type ContractBook, positionOf, RULE, RULE_VERSION } from './book';
+import {
+  balanceOf,
+  type ContractBook,
+  functionalBalanceOf,
+  positionOf,
+  RULE,
+  RULE_VERSION,
+} from './book';
 import { type FeeRate, type FeeTable, feeRateFor } from './fee-table';
 import { presentationFor, type RevenuePolicies } from './policies';
 import { installmentCoverage, type RevenueContract, serviceStart } from './revenue-contract';
@@ -115,62 +128,108 @@ interface LegSpec {
   readonly account: AccountCode;
   readonly side: 'debit' | 'credit';
   readonly amountMinor: bigint;
+  /** Transaction currency, when not the contract's (a USD payout of a EUR receivable). */
+  readonly currency?: string;
+  /** Exact functional amount (a carrying amount at historical rates), instead of the rate. */
+  readonly functionalMinor?: bigint;
+  /** This leg's functional amount is whatever balances the entry (revenue released). */
+  readonly balancing?: boolean;
 }
 
-/** Legs in the contract's currency → balanced legs with functional amounts at one rate. */
+/** An entry's legs that may differ in functional currency go through FX gain/loss (7100). */
+const FX_ACCOUNT: AccountCode = '7100';
+
+/**
+ * Legs with transaction amounts → journal legs with functional amounts. In the functional
+ * currency they are equal. Otherwise each leg is translated at the entry date's rate unless it
+ * carries its own (historical) amount; a `balancing` leg takes the difference; any difference
+ * left (FX on a receivable or unbilled amount cleared at its carrying value) goes to 7100.
+ */
 function translate(
   ctx: PostingContext,
   date: CalendarDate,
   specs: readonly LegSpec[],
 ): JournalLeg[] {
   const kept = specs
-    .filter((s) => s.amountMinor !== 0n)
+    .filter((s) => s.amountMinor !== 0n || (s.functionalMinor ?? 0n) !== 0n)
     .map((s) =>
-      s.amountMinor < 0n
+      s.amountMinor < 0n || (s.amountMinor === 0n && (s.functionalMinor ?? 0n) < 0n)
         ? {
             ...s,
             side: s.side === 'debit' ? ('credit' as const) : ('debit' as const),
             amountMinor: -s.amountMinor,
+            ...(s.functionalMinor !== undefined ? { functionalMinor: -s.functionalMinor } : {}),
           }
         : s,
     );
-  const currency = ctx.contract.currency;
   if (kept.length === 0) return [];
-  let functional = kept.map((s) => s.amountMinor);
-  if (currency !== ctx.functionalCurrency) {
+  const rateFor = (currency: string) => {
+    if (currency === ctx.functionalCurrency) return { num: 1n, den: 1n };
     const rate = ctx.rate(date, currency, ctx.functionalCurrency);
     if (!rate) throw new MissingFxRateError(date, currency, ctx.functionalCurrency);
-    // Each side translated as a whole, then split by largest remainder: both sides stay equal.
-    functional = kept.map(() => 0n);
-    for (const side of ['debit', 'credit'] as const) {
-      const indexes = kept.flatMap((s, i) => (s.side === side ? [i] : []));
-      if (indexes.length === 0) continue;
-      const total = indexes.reduce((sum, i) => sum + (kept[i]?.amountMinor ?? 0n), 0n);
-      const converted = roundRational(multiplyRational({ num: total, den: 1n }, rate), 'half-even');
-      const shares = allocateLargestRemainder(
-        converted,
-        indexes.map((i) => ({
-          id: String(i),
-          weight: { num: kept[i]?.amountMinor ?? 0n, den: 1n },
-        })),
-      );
-      for (const share of shares) functional[Number(share.id)] = share.amountMinor;
-    }
+    return rate;
+  };
+  const legs = kept.map((s) => {
+    const currency = s.currency ?? ctx.contract.currency;
+    const functional =
+      currency === ctx.functionalCurrency
+        ? s.amountMinor
+        : (s.functionalMinor ??
+          roundRational(
+            multiplyRational({ num: s.amountMinor, den: 1n }, rateFor(currency)),
+            'half-even',
+          ));
+    return { spec: s, currency, functional };
+  });
+  const signed = (side: 'debit' | 'credit', value: bigint) => (side === 'debit' ? value : -value);
+  const balancing = legs.find((l) => l.spec.balancing && l.currency !== ctx.functionalCurrency);
+  if (balancing) {
+    const others = legs
+      .filter((l) => l !== balancing)
+      .reduce((sum, l) => sum + signed(l.spec.side, l.functional), 0n);
+    balancing.functional = balancing.spec.side === 'debit' ? -others : others;
   }
-  return kept.map((s, i) => {
-    const amount = s.amountMinor;
-    const fn = functional[i] ?? 0n;
-    return {
-      account: s.account,
-      currency,
-      debitMinor: s.side === 'debit' ? amount : 0n,
-      creditMinor: s.side === 'credit' ? amount : 0n,
-      functionalDebitMinor: s.side === 'debit' ? fn : 0n,
-      functionalCreditMinor: s.side === 'credit' ? fn : 0n,
+  const out = legs.map(({ spec, currency, functional }) => ({
+    account: spec.account,
+    currency,
+    debitMinor: spec.side === 'debit' ? spec.amountMinor : 0n,
+    creditMinor: spec.side === 'credit' ? spec.amountMinor : 0n,
+    functionalDebitMinor: spec.side === 'debit' ? functional : 0n,
+    functionalCreditMinor: spec.side === 'credit' ? functional : 0n,
+    contractId: ctx.contract.contractId,
+    partnerId: null,
+  }));
+  const difference = out.reduce(
+    (sum, l) => sum + l.functionalDebitMinor - l.functionalCreditMinor,
+    0n,
+  );
+  if (difference !== 0n) {
+    out.push({
+      account: FX_ACCOUNT,
+      currency: ctx.contract.currency,
+      debitMinor: 0n,
+      creditMinor: 0n,
+      functionalDebitMinor: difference < 0n ? -difference : 0n,
+      functionalCreditMinor: difference > 0n ? difference : 0n,
       contractId: ctx.contract.contractId,
       partnerId: null,
-    };
-  });
+    });
+  }
+  return out;
+}
+
+/** The functional carrying amount of `amount` taken out of an account's balance (pro rata). */
+function carrying(
+  book: ContractBook,
+  account: AccountCode,
+  amountMinor: bigint,
+  sign: 1n | -1n,
+): bigint {
+  const tx = balanceOf(book, account) * sign;
+  const fn = functionalBalanceOf(book, account) * sign;
+  if (tx <= 0n) return 0n;
+  if (amountMinor >= tx) return fn;
+  return divHalfEven(fn * amountMinor, tx);
 }
 
 function postingPeriodFor(ctx: PostingContext, date: CalendarDate): Period {
@@ -207,37 +266,64 @@ function entry(
   });
 }
 
-/** Billing `amount`: clears the unbilled position first, then builds deferred revenue. */
+/**
+ * Billing `amount`: clears the unbilled position first (at its carrying functional amount; the
+ * FX difference goes to 7100), then builds deferred revenue (at the billing-date rate).
+ */
 function billingCredits(ctx: PostingContext, book: ContractBook, amountMinor: bigint): LegSpec[] {
-  const unbilled = positionOf(book).unbilledMinor;
-  const clear = amountMinor > 0n ? (unbilled < amountMinor ? unbilled : amountMinor) : 0n;
+  const account = unbilledAccount(ctx);
+  const unbilled = balanceOf(book, account);
+  if (amountMinor <= 0n) {
+    return [{ account: '2400', side: 'credit', amountMinor }];
+  }
+  const clear = unbilled > 0n ? (unbilled < amountMinor ? unbilled : amountMinor) : 0n;
   return [
-    { account: unbilledAccount(ctx), side: 'credit', amountMinor: clear > 0n ? clear : 0n },
-    { account: '2400', side: 'credit', amountMinor: amountMinor - (clear > 0n ? clear : 0n) },
+    {
+      account,
+      side: 'credit',
+      amountMinor: clear,
+      functionalMinor: carrying(book, account, clear, 1n),
+    },
+    { account: '2400', side: 'credit', amountMinor: amountMinor - clear },
   ];
 }
 
-/** Recognizing `amount`: releases deferred revenue first, then builds the unbilled position. */
+/**
+ * Recognizing `amount`: releases deferred revenue first (at its historical functional amount,
+ * never remeasured), then builds the unbilled position (at the recognition-date rate); the
+ * revenue leg takes the sum (rule 5).
+ */
 function recognitionDebits(
   ctx: PostingContext,
   book: ContractBook,
   amountMinor: bigint,
 ): LegSpec[] {
-  const deferred = positionOf(book).deferredMinor;
+  const account = unbilledAccount(ctx);
   if (amountMinor <= 0n) {
     // A downward revision: give back unbilled first, then restore deferred revenue.
     const back = -amountMinor;
-    const unbilled = positionOf(book).unbilledMinor;
-    const fromUnbilled = unbilled < back ? unbilled : back;
+    const unbilled = balanceOf(book, account);
+    const fromUnbilled = unbilled > 0n ? (unbilled < back ? unbilled : back) : 0n;
     return [
-      { account: unbilledAccount(ctx), side: 'credit', amountMinor: fromUnbilled },
+      {
+        account,
+        side: 'credit',
+        amountMinor: fromUnbilled,
+        functionalMinor: carrying(book, account, fromUnbilled, 1n),
+      },
       { account: '2400', side: 'credit', amountMinor: back - fromUnbilled },
     ];
   }
+  const deferred = -balanceOf(book, '2400');
   const release = deferred > 0n ? (deferred < amountMinor ? deferred : amountMinor) : 0n;
   return [
-    { account: '2400', side: 'debit', amountMinor: release },
-    { account: unbilledAccount(ctx), side: 'debit', amountMinor: amountMinor - release },
+    {
+      account: '2400',
+      side: 'debit',
+      amountMinor: release,
+      functionalMinor: carrying(book, '2400', release, -1n),
+    },
+    { account, side: 'debit', amountMinor: amountMinor - release },
   ];
 }
 
@@ -372,9 +458,19 @@ export function recognitionPosting(
     source: { kind: 'run', id: `recognition:${period}` },
     legs: [
       ...recognitionDebits(ctx, book, due),
-      { account: '4000', side: 'credit', amountMinor: due },
-      { account: '5100', side: 'debit', amountMinor: amortize },
-      { account: '1400', side: 'credit', amountMinor: amortize },
+      { account: '4000', side: 'credit', amountMinor: due, balancing: true },
+      {
+        account: '5100',
+        side: 'debit',
+        amountMinor: amortize,
+        functionalMinor: carrying(book, '1400', amortize, 1n),
+      },
+      {
+        account: '1400',
+        side: 'credit',
+        amountMinor: amortize,
+        functionalMinor: carrying(book, '1400', amortize, 1n),
+      },
     ],
   });
 }
@@ -438,7 +534,7 @@ export function usageAccrualPosting(
     source: { kind: 'run', id: `usage:${period}` },
     legs: [
       ...recognitionDebits(ctx, book, delta),
-      { account: '4100', side: 'credit', amountMinor: delta },
+      { account: '4100', side: 'credit', amountMinor: delta, balancing: true },
       { account: '5100', side: 'debit', amountMinor: feeDelta },
       { account: '2200', side: 'credit', amountMinor: feeDelta },
     ],
@@ -446,8 +542,8 @@ export function usageAccrualPosting(
 }
 
 /** When the marketplace invoices a month's usage (day `usageInvoiceDay` of the next month). */
-export function usageInvoiceDate(ctx: PostingContext, period: Period): CalendarDate {
-  return addDays(periodStart(nextPeriod(period)), ctx.policies.usageInvoiceDay - 1);
+export function usageInvoiceDate(policies: RevenuePolicies, period: Period): CalendarDate {
+  return addDays(periodStart(nextPeriod(period)), policies.usageInvoiceDay - 1);
 }
 
 /**
@@ -468,7 +564,7 @@ export function usageInvoicePosting(
   return entry(ctx, {
     rule: RULE.usageInvoice,
     key: [period, String(month.accruedMinor), String(month.feeAccruedMinor)],
-    date: usageInvoiceDate(ctx, period),
+    date: usageInvoiceDate(ctx.policies, period),
     description: `Marketplace invoice for ${period} usage`,
     source: { kind: 'run', id: `usage:${period}` },
     legs: [
@@ -480,27 +576,215 @@ export function usageInvoicePosting(
   });
 }
 
-/** The marketplace pays out: cash in, receivable down (same currency; FX comes with Revenue II). */
+/**
+ * The marketplace pays out. Same currency: cash in, receivable down (at its carrying amount; a
+ * difference is realized FX). A payout in another currency than the receivable it settles goes
+ * through the FX clearing account (1950), so each transaction currency balances (rule 5, WE-7).
+ */
 export function disbursementPosting(
   ctx: PostingContext,
-  input: { disbursementId: string; date: CalendarDate; currency: string; amountMinor: bigint },
+  book: ContractBook,
+  input: {
+    disbursementId: string;
+    date: CalendarDate;
+    currency: string;
+    amountMinor: bigint;
+    settlesCurrency?: string;
+    settlesMinor?: bigint;
+  },
 ): JournalEntry | null {
-  if (input.currency !== ctx.contract.currency) {
+  const receivable = receivableAccount(ctx.contract.marketplace);
+  const settlesCurrency = input.settlesCurrency ?? input.currency;
+  const settles = input.settlesMinor ?? input.amountMinor;
+  if (settlesCurrency !== ctx.contract.currency) {
     throw new InvalidInputError(
-      'unsupported_disbursement_currency',
-      `Disbursement in ${input.currency} for a ${ctx.contract.currency} contract: cross-currency settlement is not supported yet`,
+      'disbursement_currency_mismatch',
+      `Disbursement ${input.disbursementId} settles ${settlesCurrency}, but the contract's receivable is in ${ctx.contract.currency}`,
     );
   }
-  const receivable = receivableAccount(ctx.contract.marketplace);
+  const carried = carrying(book, receivable, settles, 1n);
+  const legs: LegSpec[] =
+    input.currency === settlesCurrency
+      ? [
+          {
+            account: '1000',
+            side: 'debit',
+            amountMinor: input.amountMinor,
+            currency: input.currency,
+          },
+          {
+            account: receivable,
+            side: 'credit',
+            amountMinor: settles,
+            ...(balanceOf(book, receivable) > 0n ? { functionalMinor: carried } : {}),
+          },
+        ]
+      : [
+          {
+            account: '1000',
+            side: 'debit',
+            amountMinor: input.amountMinor,
+            currency: input.currency,
+          },
+          {
+            account: '1950',
+            side: 'credit',
+            amountMinor: input.amountMinor,
+            currency: input.currency,
+          },
+          {
+            account: '1950',
+            side: 'debit',
+            amountMinor: settles,
+            currency: settlesCurrency,
+            functionalMinor: convert(ctx, input.date, input.amountMinor, input.currency),
+          },
+          {
+            account: receivable,
+            side: 'credit',
+            amountMinor: settles,
+            currency: settlesCurrency,
+            functionalMinor: carried,
+          },
+        ];
   return entry(ctx, {
     rule: RULE.disbursement,
     key: [input.disbursementId],
     date: input.date,
     description: `Disbursement ${input.disbursementId}`,
     source: { kind: 'event', id: input.disbursementId },
+    legs,
+  });
+}
+
+/** An amount in `currency` in the functional currency on a date. */
+function convert(
+  ctx: PostingContext,
+  date: CalendarDate,
+  amountMinor: bigint,
+  currency: string,
+): bigint {
+  if (currency === ctx.functionalCurrency) return amountMinor;
+  const rate = ctx.rate(date, currency, ctx.functionalCurrency);
+  if (!rate) throw new MissingFxRateError(date, currency, ctx.functionalCurrency);
+  return roundRational(multiplyRational({ num: amountMinor, den: 1n }, rate), 'half-even');
+}
+
+/**
+ * Month-end remeasurement (rule 5): the contract's marketplace receivable and unbilled
+ * receivable are monetary, so they are carried at the period-end spot rate; the change is
+ * unrealized FX (7100). Deferred revenue is never remeasured.
+ */
+export function remeasurementPosting(
+  ctx: PostingContext,
+  book: ContractBook,
+  period: Period,
+): JournalEntry | null {
+  if (ctx.contract.currency === ctx.functionalCurrency) return null;
+  const date = lastDayOfPeriod(period);
+  const legs: LegSpec[] = [];
+  const targets: string[] = [];
+  for (const account of [receivableAccount(ctx.contract.marketplace), '1230'] as const) {
+    const tx = balanceOf(book, account);
+    const target = tx === 0n ? 0n : convert(ctx, date, tx, ctx.contract.currency);
+    const delta = target - functionalBalanceOf(book, account);
+    targets.push(`${account}:${target}`);
+    if (delta !== 0n)
+      legs.push({ account, side: 'debit', amountMinor: 0n, functionalMinor: delta });
+  }
+  if (legs.length === 0) return null;
+  return entry(ctx, {
+    rule: RULE.fxRemeasurement,
+    key: [period, ...targets],
+    date,
+    description: `Unrealized FX: receivables remeasured at the ${date} rate`,
+    source: { kind: 'run', id: `fx:${period}` },
+    legs,
+  });
+}
+
+export interface RefundInput {
+  readonly refundId: string;
+  readonly date: CalendarDate;
+  /** What the seller authorized (rule 8): an input, never computed here. */
+  readonly amountMinor: bigint;
+}
+
+/**
+ * Rule 8: a refund the seller authorized. Up to the deferred balance it reverses deferred
+ * revenue, any excess reduces revenue; it sits in the refund liability (2450) until the
+ * marketplace's refund row takes it off the receivable; the marketplace refunds its fee on it.
+ */
+/** How a refund splits: up to deferred revenue it reverses 2400; the excess reduces revenue. */
+export function refundSplit(
+  ctx: PostingContext,
+  book: ContractBook,
+  amountMinor: bigint,
+): { amountMinor: bigint; feeMinor: bigint; fromDeferredMinor: bigint; excessMinor: bigint } {
+  const fee = feeOn(ctx, amountMinor);
+  const amount = isNet(ctx) ? amountMinor - fee : amountMinor;
+  const deferred = -balanceOf(book, '2400');
+  const fromDeferred = deferred > 0n ? (deferred < amount ? deferred : amount) : 0n;
+  return {
+    amountMinor: amount,
+    feeMinor: fee,
+    fromDeferredMinor: fromDeferred,
+    excessMinor: amount - fromDeferred,
+  };
+}
+
+export function refundPostings(
+  ctx: PostingContext,
+  book: ContractBook,
+  refund: RefundInput,
+): JournalEntry[] {
+  const receivable = receivableAccount(ctx.contract.marketplace);
+  const net = isNet(ctx);
+  const split = refundSplit(ctx, book, refund.amountMinor);
+  const fee = split.feeMinor;
+  const amount = split.amountMinor;
+  const fromDeferred = split.fromDeferredMinor;
+  const source = { kind: 'event' as const, id: `refund:${refund.refundId}` };
+  const authorization = entry(ctx, {
+    rule: RULE.refund,
+    key: [refund.refundId],
+    date: refund.date,
+    description: `Refund ${refund.refundId} authorized`,
+    source,
     legs: [
-      { account: '1000', side: 'debit', amountMinor: input.amountMinor },
-      { account: receivable, side: 'credit', amountMinor: input.amountMinor },
+      {
+        account: '2400',
+        side: 'debit',
+        amountMinor: fromDeferred,
+        functionalMinor: carrying(book, '2400', fromDeferred, -1n),
+      },
+      { account: '4000', side: 'debit', amountMinor: amount - fromDeferred },
+      { account: '2450', side: 'credit', amountMinor: amount },
     ],
   });
+  const settlement = entry(ctx, {
+    rule: RULE.refundSettlement,
+    key: [refund.refundId],
+    date: refund.date,
+    description: `Refund ${refund.refundId} taken off the marketplace receivable`,
+    source,
+    legs: [
+      { account: '2450', side: 'debit', amountMinor: amount },
+      { account: receivable, side: 'credit', amountMinor: amount },
+    ],
+  });
+  const feeRefund = net
+    ? null
+    : entry(ctx, {
+        rule: RULE.feeRefund,
+        key: [refund.refundId],
+        date: refund.date,
+        description: `Marketplace fee refunded on ${refund.refundId}`,
+        source,
+        legs: [
+          { account: receivable, side: 'debit', amountMinor: fee },
+          { account: '5100', side: 'credit', amountMinor: fee },
+        ],
+      });
+  return [authorization, settlement, feeRefund].filter((e): e is JournalEntry => e !== null);
 }

@@ -6,11 +6,15 @@
  */
 import { z } from 'zod';
 import {
+  addDays,
+  addMonths,
   type CalendarDate,
   compareDates,
   comparePeriods,
   dateOfInstant,
+  dayCount,
   lastDayOfPeriod,
+  minDate,
   type Period,
   periodOf,
   periodRange,
@@ -31,6 +35,14 @@ import {
 } from '../schemas/primitives';
 import { applyEntry, type ContractBook, emptyBook, positionOf } from './book';
 import { DEFAULT_FEE_TABLE, type FeeTable, ProductKindSchema } from './fee-table';
+import {
+  amendRevenue,
+  cancelRevenue,
+  type RevenueState,
+  refundRevenue,
+  startRevenue,
+  stillBillable,
+} from './lifecycle';
 import { type RevenuePolicies, RevenuePoliciesSchema } from './policies';
 import {
   disbursementPosting,
@@ -39,7 +51,9 @@ import {
   installmentPostings,
   type PostingContext,
   recognitionPosting,
-  scheduleFor,
+  refundPostings,
+  refundSplit,
+  remeasurementPosting,
   type UsageQuantity,
   usageAccrualPosting,
   usageAmount,
@@ -47,7 +61,7 @@ import {
   usageInvoicePosting,
 } from './postings';
 import { normalizeInstallments, type RevenueContract, serviceStart } from './revenue-contract';
-import type { RevenueSchedule } from './schedule';
+import { valueAt } from './schedule';
 
 export const SCENARIO_EVENTS_MAX = 10_000;
 export const SCENARIO_CONTRACTS_MAX = 500;
@@ -105,17 +119,43 @@ const DisbursementReceivedInput = z.object({
   settlesMinor: MinorUnitsSchema.optional(),
 });
 
-/** Kept in the format; the engine takes them with the modifications issue (Revenue II). */
-const LaterInput = z.looseObject({
-  type: z.enum(['ContractAmended', 'ContractCancelled', 'RefundIssued']),
+const ContractAmendedInput = z.object({
+  type: z.literal('ContractAmended'),
   contractId: IdSchema,
+  /** The replacement agreement; on the old end date it is a renewal: a new contract by this id. */
+  replacementId: IdSchema.optional(),
+  effectiveAt: CalendarDateSchema,
+  /** The replacement's total contract value: sets its fee tier. */
+  tcvMinor: NonNegativeMinorUnitsSchema,
+  /** The replacement's billings from effectiveAt on; they replace every unbilled installment. */
+  installments: z.array(InstallmentInput).max(1_000).default([]),
+  /** A new term end (extension or renewal length); default: the old end (or, for a renewal, the old length). */
+  term: z.object({ end: CalendarDateSchema }).optional(),
+});
+
+const ContractCancelledInput = z.object({
+  type: z.literal('ContractCancelled'),
+  contractId: IdSchema,
+  /** The day access ends: recognition stops there. */
+  effectiveAt: CalendarDateSchema,
+});
+
+const RefundIssuedInput = z.object({
+  type: z.literal('RefundIssued'),
+  contractId: IdSchema,
+  refundId: IdSchema.optional(),
+  effectiveAt: CalendarDateSchema,
+  /** What the seller authorized (rule 8). */
+  amountMinor: NonNegativeMinorUnitsSchema,
 });
 
 export const ScenarioEventSchema = z.discriminatedUnion('type', [
   ContractCreatedInput,
+  ContractAmendedInput,
+  ContractCancelledInput,
+  RefundIssuedInput,
   UsageRecordedInput,
   DisbursementReceivedInput,
-  LaterInput,
 ]);
 
 export const ScenarioSchema = z
@@ -180,6 +220,10 @@ export interface PreviewResult {
   readonly fees: Record<string, bigint>;
   readonly netPayouts: Record<string, bigint>;
   readonly feeRules: Record<string, { ruleId: string; rate: string; tableVersion: string }>;
+  /** Findings for review (e.g. a possible significant financing component). */
+  readonly flags: Record<string, { code: string; message: string }[]>;
+  /** Renewals create contracts of their own: the contract each one renews. */
+  readonly renewals: Record<string, string>;
   readonly entries: JournalEntry[];
 }
 
@@ -204,13 +248,16 @@ export function rateLookup(
 }
 
 interface ContractRun {
-  readonly contract: RevenueContract;
-  readonly ctx: PostingContext;
-  readonly schedule: RevenueSchedule | null;
+  state: RevenueState;
   book: ContractBook;
   readonly usage: Map<Period, Map<string, Rational>>;
+  /** What the marketplace invoiced (and refunded) and kept, as posted. */
+  grossMinor: bigint;
+  feesMinor: bigint;
+  /** Installment invoices already posted (so an amendment never bills one twice). */
+  readonly invoiced: Set<string>;
+  readonly firstDate: CalendarDate;
 }
-
 function contractFrom(event: z.output<typeof ContractCreatedInput>): RevenueContract {
   const wholesale = event.reseller?.wholesaleMinor ?? null;
   const priceMinor = wholesale ?? event.totalMinor;
@@ -247,6 +294,8 @@ function contractFrom(event: z.output<typeof ContractCreatedInput>): RevenueCont
   };
 }
 
+type ScenarioEvent = Scenario['events'][number];
+
 /** Runs a scenario through the engine. Throws ScenarioError (a 400) for unusable input. */
 export function previewScenario(
   input: Scenario,
@@ -254,72 +303,320 @@ export function previewScenario(
 ): PreviewResult {
   const feeTable = options.feeTable ?? DEFAULT_FEE_TABLE;
   const rate = rateLookup(input.fxRates);
-  const runs = new Map<string, ContractRun>();
-  const problems: { path: string; code: string; message: string }[] = [];
-
-  input.events.forEach((event, index) => {
-    if (
-      event.type === 'ContractAmended' ||
-      event.type === 'ContractCancelled' ||
-      event.type === 'RefundIssued'
-    ) {
-      problems.push({
-        path: `events.${index}.type`,
-        code: 'unsupported_event',
-        message: `${event.type} is not supported by the preview yet (modifications, cancellations and refunds)`,
-      });
-      return;
-    }
-    if (event.type !== 'ContractCreated') return;
-    if (runs.has(event.contractId)) {
-      problems.push({
-        path: `events.${index}.contractId`,
-        code: 'duplicate_contract',
-        message: `${event.contractId} is created twice`,
-      });
-      return;
-    }
-    let contract: RevenueContract;
-    try {
-      contract = contractFrom(event);
-    } catch (error) {
-      if (!(error instanceof InvalidInputError)) throw error;
-      problems.push({ path: `events.${index}`, code: error.code, message: error.message });
-      return;
-    }
-    const ctx: PostingContext = {
-      contract,
-      policies: input.policies,
-      feeTable,
-      functionalCurrency: input.functionalCurrency,
-      rate,
-    };
-    runs.set(event.contractId, {
-      contract,
-      ctx,
-      schedule: scheduleFor(ctx, 1),
-      book: emptyBook(contract.contractId),
-      usage: new Map(),
-    });
+  const ctxFor = (contract: RevenueContract): PostingContext => ({
+    contract,
+    policies: input.policies,
+    feeTable,
+    functionalCurrency: input.functionalCurrency,
+    rate,
   });
-  if (runs.size > SCENARIO_CONTRACTS_MAX) {
+  const problems = validate(input);
+  if (problems.length > 0)
+    throw new ScenarioError('invalid_scenario', 'The scenario cannot be previewed', problems);
+
+  const runs = new Map<string, ContractRun>();
+  const renewals: Record<string, string> = {};
+  const journal: JournalEntry[] = [];
+  const post = (run: ContractRun, entries: readonly (JournalEntry | null)[]) => {
+    for (const entry of entries) {
+      if (!entry) continue;
+      run.book = applyEntry(run.book, entry);
+      journal.push(entry);
+    }
+  };
+  const guard = <T>(index: number, work: () => T): T => {
+    try {
+      return work();
+    } catch (error) {
+      if (!(error instanceof InvalidInputError) || error instanceof ScenarioError) throw error;
+      throw new ScenarioError('invalid_scenario', 'The scenario cannot be previewed', [
+        { path: `events.${index}`, code: error.code, message: error.message },
+      ]);
+    }
+  };
+  const newRun = (contract: RevenueContract): ContractRun => ({
+    state: startRevenue(ctxFor, contract),
+    book: emptyBook(contract.contractId),
+    usage: new Map(),
+    grossMinor: 0n,
+    feesMinor: 0n,
+    invoiced: new Set(),
+    firstDate: minDate(
+      serviceStart(contract),
+      contract.installments[0]?.date ?? serviceStart(contract),
+    ),
+  });
+
+  // Every day something can happen, in order; each day runs its phases in a fixed order.
+  const days = new Set<CalendarDate>();
+  for (const event of input.events) {
+    if ('effectiveAt' in event) days.add(event.effectiveAt);
+    if (event.type === 'ContractCreated') {
+      days.add(event.term.start);
+      // The normalized installments: without any, one on the first paid day (after a trial).
+      for (const i of contractFrom(event).installments) days.add(i.date);
+    }
+    if (event.type === 'ContractAmended') for (const i of event.installments) days.add(i.date);
+    if (event.type === 'UsageRecorded') {
+      const period = periodOf(usageDate(event.usageTime));
+      days.add(lastDayOfPeriod(period));
+      days.add(usageInvoiceDate(input.policies, period));
+    }
+  }
+  const first = [...days].sort()[0] ?? input.asOf;
+  for (const period of periodRange(periodOf(first), periodOf(input.asOf)))
+    days.add(lastDayOfPeriod(period));
+  const timeline = [...days].filter((d) => compareDates(d, input.asOf) <= 0).sort();
+
+  const eventsOn = new Map<CalendarDate, { event: ScenarioEvent; index: number }[]>();
+  input.events.forEach((event, index) => {
+    const date = 'effectiveAt' in event ? event.effectiveAt : usageDate(event.usageTime);
+    const list = eventsOn.get(date) ?? [];
+    list.push({ event, index });
+    eventsOn.set(date, list);
+  });
+  // Usage is known up front: it is accrued at its month-end whatever day it was recorded.
+  input.events.forEach((event) => {
+    if (event.type !== 'ContractCreated') return;
+    runs.set(event.contractId, newRun(contractFrom(event)));
+  });
+  for (const event of input.events) {
+    if (event.type !== 'UsageRecorded') continue;
+    const run = runs.get(event.contractId);
+    if (!run) continue;
+    const period = periodOf(usageDate(event.usageTime));
+    const month = run.usage.get(period) ?? new Map<string, Rational>();
+    month.set(
+      event.dimension,
+      addRational(month.get(event.dimension) ?? { num: 0n, den: 1n }, parseDecimal(event.quantity)),
+    );
+    run.usage.set(period, month);
+  }
+
+  for (const day of timeline) {
+    const todays = eventsOn.get(day) ?? [];
+    // Phase 0: contract changes (amendments, refunds, then cancellations of the day).
+    const order = { ContractAmended: 0, RefundIssued: 1, ContractCancelled: 2 } as Record<
+      string,
+      number
+    >;
+    const changes = todays
+      .filter(({ event }) => event.type in order)
+      .sort((a, b) => (order[a.event.type] ?? 0) - (order[b.event.type] ?? 0) || a.index - b.index);
+    for (const { event, index } of changes) {
+      const run = runs.get(event.contractId);
+      if (!run) continue;
+      guard(index, () => {
+        if (event.type === 'ContractAmended') {
+          const old = run.state.contract;
+          if (old.term.end !== null && compareDates(event.effectiveAt, old.term.end) >= 0) {
+            // Rule 12: on (or after) the old end, a replacement is a renewal — a new contract.
+            const id = event.replacementId ?? `${old.contractId}-renewal`;
+            const length = old.term.end
+              ? dayCount({ start: old.term.start, end: old.term.end })
+              : 365;
+            const renewal: RevenueContract = {
+              ...old,
+              contractId: id,
+              renewal: true,
+              acceptedOn: event.effectiveAt,
+              term: {
+                start: event.effectiveAt,
+                end: event.term?.end ?? addDays(event.effectiveAt, length),
+              },
+              trialEnd: null,
+              tcvMinor: event.tcvMinor,
+              priceMinor: event.installments.reduce((sum, i) => sum + i.amountMinor, 0n),
+              buyerPriceMinor: null,
+              channel: old.channel,
+              installments: [...event.installments].sort((a, b) => compareDates(a.date, b.date)),
+            };
+            renewals[id] = old.contractId;
+            runs.set(id, newRun(renewal));
+            return;
+          }
+          run.state = amendRevenue(ctxFor, run.state, {
+            effectiveAt: event.effectiveAt,
+            installments: event.installments,
+            tcvMinor: event.tcvMinor,
+            termEnd: event.term?.end ?? null,
+          });
+        } else if (event.type === 'RefundIssued') {
+          const refundId = event.refundId ?? `refund-${event.effectiveAt}-${event.amountMinor}`;
+          const ctx = ctxFor(run.state.contract);
+          const split = refundSplit(ctx, run.book, event.amountMinor);
+          post(
+            run,
+            refundPostings(ctx, run.book, { refundId, date: day, amountMinor: event.amountMinor }),
+          );
+          run.grossMinor -= event.amountMinor;
+          run.feesMinor -= feeOn(ctx, event.amountMinor);
+          run.state = refundRevenue(ctxFor, run.state, day, event.amountMinor, split.excessMinor);
+        } else if (event.type === 'ContractCancelled') {
+          run.state = cancelRevenue(run.state, day);
+        }
+      });
+    }
+    // Phase 1: installments due today.
+    for (const run of runs.values()) {
+      const ctx = ctxFor(run.state.contract);
+      run.state.contract.installments.forEach((installment, index) => {
+        if (installment.date !== day || !stillBillable(run.state, day)) return;
+        const key = `${installment.date}:${installment.amountMinor}:${index}`;
+        if (run.invoiced.has(key)) return;
+        run.invoiced.add(key);
+        post(run, installmentPostings(ctx, run.book, index));
+        run.grossMinor += installment.amountMinor;
+        run.feesMinor += feeOn(ctx, installment.amountMinor);
+      });
+    }
+    // Phase 2: the marketplace invoices last month's usage.
+    for (const run of runs.values()) {
+      const ctx = ctxFor(run.state.contract);
+      for (const period of run.usage.keys()) {
+        if (usageInvoiceDate(ctx.policies, period) === day)
+          post(run, [usageInvoicePosting(ctx, run.book, period)]);
+      }
+    }
+    // Phase 3: payouts.
+    for (const { event, index } of todays) {
+      if (event.type !== 'DisbursementReceived') continue;
+      const run = runs.get(event.contractId);
+      if (!run) continue;
+      guard(index, () =>
+        post(run, [
+          disbursementPosting(ctxFor(run.state.contract), run.book, {
+            disbursementId:
+              event.disbursementId ?? `disbursement-${event.effectiveAt}-${event.amountMinor}`,
+            date: day,
+            currency: event.currency,
+            amountMinor: event.amountMinor,
+            ...(event.settlesCurrency ? { settlesCurrency: event.settlesCurrency } : {}),
+            ...(event.settlesMinor !== undefined ? { settlesMinor: event.settlesMinor } : {}),
+          }),
+        ]),
+      );
+    }
+    // Phase 4: the month-end run.
+    if (lastDayOfPeriod(periodOf(day)) !== day) continue;
+    const period = periodOf(day);
+    for (const run of runs.values()) {
+      if (compareDates(run.firstDate, day) > 0 && !run.usage.has(period)) continue;
+      const ctx = ctxFor(run.state.contract);
+      if (run.state.schedule)
+        post(run, [recognitionPosting(ctx, run.book, run.state.schedule, period)]);
+      const month = run.usage.get(period);
+      if (month) {
+        const usage: UsageQuantity[] = [...month].map(([dimension, quantity]) => ({
+          dimension,
+          quantity,
+        }));
+        const before = run.book.usage[period]?.accruedMinor ?? 0n;
+        post(run, [usageAccrualPosting(ctx, run.book, period, usage)]);
+        if ((run.book.usage[period]?.accruedMinor ?? 0n) !== before) {
+          const gross = usageAmount(ctx, usage);
+          run.grossMinor += gross;
+          run.feesMinor += feeOn(ctx, gross);
+        }
+      }
+      post(run, [remeasurementPosting(ctx, run.book, period)]);
+    }
+  }
+  return summarize(input, runs, journal, ctxFor, renewals);
+}
+
+function usageDate(usageTime: string): CalendarDate {
+  return usageTime.length === 10 ? usageTime : dateOfInstant(usageTime);
+}
+
+/** Every problem with the scenario's references, at once (the shapes were checked by zod). */
+function validate(input: Scenario): { path: string; code: string; message: string }[] {
+  const problems: { path: string; code: string; message: string }[] = [];
+  const created = new Map<string, z.output<typeof ContractCreatedInput>>();
+  const renewalIds = new Map<string, CalendarDate>();
+  const refundIds = new Set<string>();
+  const disbursementIds = new Set<string>();
+  input.events.forEach((event, index) => {
+    if (event.type === 'ContractCreated') {
+      if (created.has(event.contractId)) {
+        problems.push({
+          path: `events.${index}.contractId`,
+          code: 'duplicate_contract',
+          message: `${event.contractId} is created twice`,
+        });
+        return;
+      }
+      try {
+        contractFrom(event);
+      } catch (error) {
+        if (!(error instanceof InvalidInputError)) throw error;
+        problems.push({ path: `events.${index}`, code: error.code, message: error.message });
+      }
+      if (compareDates(event.term.end, event.term.start) <= 0) {
+        problems.push({
+          path: `events.${index}.term.end`,
+          code: 'empty_term',
+          message: 'The term must end after it starts',
+        });
+      }
+      created.set(event.contractId, event);
+    }
+    if (event.type === 'ContractAmended' && event.replacementId)
+      renewalIds.set(event.replacementId, event.effectiveAt);
+  });
+  if (created.size > SCENARIO_CONTRACTS_MAX) {
     problems.push({
       path: 'events',
       code: 'too_many_contracts',
       message: `At most ${SCENARIO_CONTRACTS_MAX} contracts`,
     });
   }
-  const disbursementIds = new Set<string>();
   input.events.forEach((event, index) => {
-    if (event.type !== 'UsageRecorded' && event.type !== 'DisbursementReceived') return;
-    const run = runs.get(event.contractId);
-    if (!run) {
+    if (event.type === 'ContractCreated') return;
+    const contract = created.get(event.contractId);
+    const renewalStart = renewalIds.get(event.contractId);
+    if (
+      !contract &&
+      renewalStart !== undefined &&
+      'effectiveAt' in event &&
+      event.effectiveAt < renewalStart
+    ) {
+      problems.push({
+        path: `events.${index}.effectiveAt`,
+        code: 'before_contract',
+        message: `${event.type} is dated before the renewal ${event.contractId} starts (${renewalStart})`,
+      });
+      return;
+    }
+    if (event.type === 'RefundIssued') {
+      const id = `${event.contractId}:${event.refundId ?? `${event.effectiveAt}-${event.amountMinor}`}`;
+      if (refundIds.has(id)) {
+        problems.push({
+          path: `events.${index}.refundId`,
+          code: 'duplicate_refund',
+          message: `${event.contractId} has two refunds with the same id (${id}); give each a refundId`,
+        });
+      }
+      refundIds.add(id);
+    }
+    if (!contract && renewalStart === undefined) {
       problems.push({
         path: `events.${index}.contractId`,
         code: 'unknown_contract',
         message: `${event.contractId} has no ContractCreated event`,
       });
       return;
+    }
+    if (
+      event.type === 'UsageRecorded' &&
+      contract &&
+      !contract.usageRates.some((r) => r.dimension === event.dimension)
+    ) {
+      problems.push({
+        path: `events.${index}.dimension`,
+        code: 'usage_without_price',
+        message: `${event.contractId} has no usage rate for ${event.dimension}`,
+      });
     }
     if (event.type === 'DisbursementReceived') {
       const id = `${event.contractId}:${event.disbursementId ?? `${event.effectiveAt}-${event.amountMinor}`}`;
@@ -332,111 +629,25 @@ export function previewScenario(
       }
       disbursementIds.add(id);
     }
-    if (event.type === 'UsageRecorded') {
-      if (!run.contract.usagePrices.some((p) => p.dimension === event.dimension)) {
-        problems.push({
-          path: `events.${index}.dimension`,
-          code: 'usage_without_price',
-          message: `${event.contractId} has no usage rate for ${event.dimension}`,
-        });
-        return;
-      }
-      const period = periodOf(
-        event.usageTime.length === 10 ? event.usageTime : dateOfInstant(event.usageTime),
-      );
-      const month = run.usage.get(period) ?? new Map<string, Rational>();
-      month.set(
-        event.dimension,
-        addRational(
-          month.get(event.dimension) ?? { num: 0n, den: 1n },
-          parseDecimal(event.quantity),
-        ),
-      );
-      run.usage.set(period, month);
+    if (
+      'effectiveAt' in event &&
+      contract &&
+      compareDates(event.effectiveAt, contract.effectiveAt) < 0 &&
+      event.type !== 'DisbursementReceived'
+    ) {
+      problems.push({
+        path: `events.${index}.effectiveAt`,
+        code: 'before_contract',
+        message: `${event.type} is dated before ${event.contractId} was accepted (${contract.effectiveAt})`,
+      });
     }
   });
-  if (problems.length > 0)
-    throw new ScenarioError('invalid_scenario', 'The scenario cannot be previewed', problems);
-
-  // Everything that happens, by day; each day runs in a fixed order of phases.
-  const asOf = input.asOf;
-  type Action = { date: CalendarDate; phase: number; run: () => void };
-  const actions: Action[] = [];
-  const post = (run: ContractRun, entries: readonly (JournalEntry | null)[]) => {
-    for (const entry of entries) {
-      if (!entry) continue;
-      run.book = applyEntry(run.book, entry);
-      journal.push(entry);
-    }
-  };
-  const journal: JournalEntry[] = [];
-  for (const run of runs.values()) {
-    run.contract.installments.forEach((installment, index) => {
-      actions.push({
-        date: installment.date,
-        phase: 1,
-        run: () => post(run, installmentPostings(run.ctx, run.book, index)),
-      });
-    });
-    for (const period of run.usage.keys()) {
-      actions.push({
-        date: usageInvoiceDate(run.ctx, period),
-        phase: 2,
-        run: () => post(run, [usageInvoicePosting(run.ctx, run.book, period)]),
-      });
-    }
-    for (const period of monthEnds(run, asOf)) {
-      actions.push({
-        date: lastDayOfPeriod(period),
-        phase: 4,
-        run: () => {
-          if (run.schedule)
-            post(run, [recognitionPosting(run.ctx, run.book, run.schedule, period)]);
-          const month = run.usage.get(period);
-          if (month) {
-            const usage: UsageQuantity[] = [...month].map(([dimension, quantity]) => ({
-              dimension,
-              quantity,
-            }));
-            post(run, [usageAccrualPosting(run.ctx, run.book, period, usage)]);
-          }
-        },
-      });
-    }
-  }
-  input.events.forEach((event) => {
-    if (event.type !== 'DisbursementReceived') return;
-    const run = runs.get(event.contractId);
-    if (!run) return;
-    actions.push({
-      date: event.effectiveAt,
-      phase: 3,
-      run: () =>
-        post(run, [
-          disbursementPosting(run.ctx, {
-            // Without an id, one derived from what it is: stable when other events are added.
-            disbursementId:
-              event.disbursementId ?? `disbursement-${event.effectiveAt}-${event.amountMinor}`,
-            date: event.effectiveAt,
-            currency: event.currency,
-            amountMinor: event.amountMinor,
-          }),
-        ]),
-    });
-  });
-  const due = actions
-    .filter((a) => compareDates(a.date, asOf) <= 0)
-    .sort((a, b) => compareDates(a.date, b.date) || a.phase - b.phase);
-  for (const action of due) action.run();
-
-  return summarize(input, runs, journal);
+  return problems;
 }
 
 /** Month-ends from the contract's first activity through asOf (whole months only). */
 function monthEnds(run: ContractRun, asOf: CalendarDate): Period[] {
-  const starts = [serviceStart(run.contract), ...run.contract.installments.map((i) => i.date)];
-  const usagePeriods = [...run.usage.keys()];
-  const first = [...starts.map(periodOf), ...usagePeriods].sort(comparePeriods)[0];
+  const first = [periodOf(run.firstDate), ...run.usage.keys()].sort(comparePeriods)[0];
   const lastComplete =
     compareDates(lastDayOfPeriod(periodOf(asOf)), asOf) <= 0
       ? periodOf(asOf)
@@ -445,23 +656,63 @@ function monthEnds(run: ContractRun, asOf: CalendarDate): Period[] {
   return periodRange(first, lastComplete);
 }
 
+/**
+ * §2.1 step 3: payment more than a year after the service it pays for may be a significant
+ * financing component. Each installment pays its own coverage first; its excess pays earlier
+ * shortfalls, oldest first — if one of those began more than 12 months before, flag it.
+ */
+function financingFlags(run: ContractRun): { code: string; message: string }[] {
+  const { contract, schedule } = run.state;
+  if (!schedule || contract.installments.length < 2) return [];
+  const shortfalls: { start: CalendarDate; amount: bigint }[] = [];
+  for (const [index, installment] of contract.installments.entries()) {
+    const next = contract.installments[index + 1]?.date ?? contract.term.end ?? installment.date;
+    const own = valueAt(schedule, next) - valueAt(schedule, installment.date);
+    let excess = installment.amountMinor - own;
+    if (excess < 0n) {
+      shortfalls.push({ start: installment.date, amount: -excess });
+      continue;
+    }
+    while (excess > 0n && shortfalls.length > 0) {
+      const oldest = shortfalls[0];
+      if (!oldest) break;
+      if (compareDates(addMonths(oldest.start, 12), installment.date) < 0) {
+        return [
+          {
+            code: 'significant_financing_component_review',
+            message: `The ${installment.date} installment pays for service from ${oldest.start}, more than 12 months earlier: review for a significant financing component (ASC 606-10-32-15..18)`,
+          },
+        ];
+      }
+      const used = excess < oldest.amount ? excess : oldest.amount;
+      excess -= used;
+      if (used === oldest.amount) shortfalls.shift();
+      else shortfalls[0] = { ...oldest, amount: oldest.amount - used };
+    }
+  }
+  return [];
+}
+
 function summarize(
   input: Scenario,
   runs: Map<string, ContractRun>,
   journal: JournalEntry[],
+  ctxFor: (contract: RevenueContract) => PostingContext,
+  renewals: Record<string, string>,
 ): PreviewResult {
   const schedules: Record<string, PreviewScheduleLine[]> = {};
   const positions: Record<string, PreviewPosition[]> = {};
   const fees: Record<string, bigint> = {};
   const netPayouts: Record<string, bigint> = {};
   const feeRules: PreviewResult['feeRules'] = {};
+  const flags: PreviewResult['flags'] = {};
   for (const [contractId, run] of runs) {
-    schedules[contractId] = (run.schedule?.lines ?? []).map((line) => ({
+    schedules[contractId] = (run.state.schedule?.lines ?? []).map((line) => ({
       period: line.period,
       recognizedMinor: line.recognizedMinor,
       cumulativeMinor: line.cumulativeMinor,
     }));
-    const fee = feeRateOf(run.ctx);
+    const fee = feeRateOf(ctxFor(run.state.contract));
     feeRules[contractId] = {
       ruleId: fee.ruleId,
       rate: fee.rateText,
@@ -489,11 +740,11 @@ function summarize(
       });
     }
     positions[contractId] = lines;
-    // What the marketplace keeps and pays on what is billed, or accrued as usage, by asOf —
-    // whatever the presentation (net books never show the fee, but the payout is the same).
-    const charged = chargedThrough(run, input.asOf);
-    fees[contractId] = charged.feesMinor;
-    netPayouts[contractId] = charged.grossMinor - charged.feesMinor;
+    // What the marketplace keeps and pays on what it invoiced (or accrued as usage) and refunded
+    // by asOf — whatever the presentation (net books never show the fee; the payout is the same).
+    fees[contractId] = run.feesMinor;
+    netPayouts[contractId] = run.grossMinor - run.feesMinor;
+    flags[contractId] = financingFlags(run);
   }
   const flat: PreviewJournalLine[] = journal.flatMap((entry) =>
     entry.legs.map((leg) => ({
@@ -522,30 +773,8 @@ function summarize(
     fees,
     netPayouts,
     feeRules,
+    flags,
+    renewals,
     entries: journal,
   };
-}
-
-function chargedThrough(
-  run: ContractRun,
-  asOf: CalendarDate,
-): { grossMinor: bigint; feesMinor: bigint } {
-  let grossMinor = 0n;
-  let feesMinor = 0n;
-  const fee = feeRateOf(run.ctx);
-  for (const installment of run.contract.installments) {
-    if (compareDates(installment.date, asOf) > 0) continue;
-    grossMinor += installment.amountMinor;
-    feesMinor += feeOn(run.ctx, installment.amountMinor, fee);
-  }
-  for (const [period, month] of run.usage) {
-    if (compareDates(lastDayOfPeriod(period), asOf) > 0) continue;
-    const amount = usageAmount(
-      run.ctx,
-      [...month].map(([dimension, quantity]) => ({ dimension, quantity })),
-    );
-    grossMinor += amount;
-    feesMinor += feeOn(run.ctx, amount, fee);
-  }
-  return { grossMinor, feesMinor };
 }

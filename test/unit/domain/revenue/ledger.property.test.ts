@@ -127,8 +127,7 @@ function buildContract(raw: RawContract, index: number): Model {
   const currency = raw.eur ? 'EUR' : 'USD';
   const start = BASE_DAY + raw.startOffset;
   const end = utcDay(addMonths(dateOf(start), raw.months));
-  // A foreign-currency contract keeps every month-end non-empty (see the translate() bug).
-  const buyerPrice = raw.eur && raw.price < 1_000_000n ? raw.price + 1_000_000n : raw.price;
+  const buyerPrice = raw.price;
   const channel = raw.reseller;
   const price = channel
     ? buyerPrice - (buyerPrice * BigInt(raw.marginPermille)) / 1000n
@@ -262,11 +261,8 @@ const scenarioArb = fc
   .map((raw) => {
     const models = raw.contracts.map(buildContract);
     const firstStart = Math.min(...models.map((m) => m.serviceStart));
-    const eurEnds = models
-      .filter((m) => m.currency === 'EUR')
-      .map((m) => utcDay(lastDayOf(periodOfDay(m.end - 1))));
-    const limit =
-      eurEnds.length > 0 ? Math.min(...eurEnds) : Math.max(...models.map((m) => m.end)) + 75;
+    // Past every term end too: a foreign-currency contract keeps running month-ends after it.
+    const limit = Math.max(...models.map((m) => m.end)) + 75;
     const asOf = dateOf(firstStart + Math.floor(raw.asOfAt * (limit - firstStart)));
     // A EUR→USD quote on the first of every month, cycling through the generated rates.
     const fxRates: ScenarioInput['fxRates'] = [];

@@ -12,6 +12,7 @@ import {
   balanceOf,
   bookFromEntries,
   emptyBook,
+  functionalBalanceOf,
   positionOf,
 } from '../../../../lib/domain/revenue/book';
 import { DEFAULT_FEE_TABLE } from '../../../../lib/domain/revenue/fee-table';
@@ -27,6 +28,7 @@ import {
   type PostingContext,
   receivableAccount,
   recognitionPosting,
+  remeasurementPosting,
   usageAccrualPosting,
   usageAmount,
   usageInvoiceDate,
@@ -91,6 +93,19 @@ function ctx(
 type Leg = [AccountCode, bigint, bigint];
 const legs = (entry: JournalEntry | null | undefined): Leg[] =>
   (entry?.legs ?? []).map((l: JournalLeg) => [l.account, l.debitMinor, l.creditMinor]);
+
+/** A leg as [account, currency, debit, credit, functional debit, functional credit]. */
+const functionalLegs = (entry: JournalEntry | null | undefined) =>
+  (entry?.legs ?? []).map((l) => [
+    l.account,
+    l.currency,
+    l.debitMinor,
+    l.creditMinor,
+    l.functionalDebitMinor,
+    l.functionalCreditMinor,
+  ]);
+const touchesAccount = (entry: JournalEntry | null | undefined, account: AccountCode) =>
+  (entry?.legs ?? []).some((l) => l.account === account);
 
 /** A hand-made balanced entry for the contract, to seed a book. */
 function seed(id: string, date: string, spec: Leg[], contractId = 'C-1'): JournalEntry {
@@ -560,7 +575,13 @@ describe('usage postings', () => {
       'C-1',
       [first, late].filter((e) => e !== null),
     );
-    expect(usageInvoiceDate(usageCtx, '2025-03')).toBe('2025-04-03');
+    expect(usageInvoiceDate(usageCtx.policies, '2025-03')).toBe('2025-04-03');
+    expect(usageInvoiceDate({ ...usageCtx.policies, usageInvoiceDay: 2 }, '2025-12')).toBe(
+      '2026-01-02',
+    );
+    expect(usageInvoiceDate({ ...usageCtx.policies, usageInvoiceDay: 28 }, '2025-01')).toBe(
+      '2025-02-28',
+    );
     const invoice = usageInvoicePosting(usageCtx, accrued, '2025-03');
     expect(invoice?.date).toBe('2025-04-03');
     expect(legs(invoice)).toEqual([
@@ -598,26 +619,128 @@ describe('receivables and disbursements', () => {
     ]);
   });
 
-  it('moves the payout from the receivable to cash, and refuses a cross-currency payout', () => {
-    const entry = disbursementPosting(ctx({ marketplace: 'azure' }), {
+  it('moves a same-currency payout from the receivable to cash', () => {
+    const entry = disbursementPosting(ctx({ marketplace: 'azure' }), emptyBook('C-1'), {
       disbursementId: 'd-1',
       date: '2025-02-15',
       currency: 'USD',
       amountMinor: 11_640_000n,
     });
     expect(entry?.source).toEqual({ kind: 'event', id: 'd-1' });
+    expect(entry?.rule).toBe('disbursement');
     expect(legs(entry)).toEqual([
       ['1000', 11_640_000n, 0n],
       ['1211', 0n, 11_640_000n],
     ]);
-    expect(() =>
-      disbursementPosting(ctx(), {
-        disbursementId: 'd-2',
-        date: '2025-02-15',
+    expect(touchesAccount(entry, '1950')).toBe(false);
+    expect(journalEntryProblems(entry as JournalEntry)).toEqual([]);
+  });
+
+  it('refuses a payout that settles a currency other than the contract’s receivable', () => {
+    const mismatch = (input: { currency: string; settlesCurrency?: string }) => {
+      try {
+        disbursementPosting(ctx(), emptyBook('C-1'), {
+          disbursementId: 'd-2',
+          date: '2025-02-15',
+          amountMinor: 1n,
+          ...input,
+        });
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidInputError);
+        return (error as InvalidInputError).code;
+      }
+      return 'no error';
+    };
+    // A EUR payout of a USD contract (settling EUR by default), or one that says it settles EUR.
+    expect(mismatch({ currency: 'EUR' })).toBe('disbursement_currency_mismatch');
+    expect(mismatch({ currency: 'USD', settlesCurrency: 'EUR' })).toBe(
+      'disbursement_currency_mismatch',
+    );
+  });
+
+  it('WE-7: settles a EUR receivable with a USD payout through FX clearing (1950), realizing the difference in 7100', () => {
+    // EUR→USD: 1.0400 from 2025-01-01, 1.0500 from 2025-01-31, 1.0450 from 2025-02-20.
+    const rate = (date: string, from: string, to: string): Rational | null => {
+      if (from === to) return { num: 1n, den: 1n };
+      if (from !== 'EUR' || to !== 'USD') return null;
+      if (date >= '2025-02-20') return parseDecimal('1.0450');
+      if (date >= '2025-01-31') return parseDecimal('1.0500');
+      return date >= '2025-01-01' ? parseDecimal('1.0400') : null;
+    };
+    const c = ctx(
+      {
         currency: 'EUR',
-        amountMinor: 1n,
-      }),
-    ).toThrow(InvalidInputError);
+        priceMinor: 10_000_000n,
+        tcvMinor: 10_000_000n,
+        installments: [{ date: '2025-01-01', amountMinor: 10_000_000n }],
+      },
+      {},
+      { rate },
+    );
+    const billed = installmentPostings(c, emptyBook('C-1'), 0);
+    let book = bookFromEntries('C-1', billed);
+    // Receivable €97,000.00 carried at $100,880.00 (104,000.00 − 3,120.00).
+    expect(balanceOf(book, '1210')).toBe(9_700_000n);
+    expect(functionalBalanceOf(book, '1210')).toBe(10_088_000n);
+    const remeasure = remeasurementPosting(c, book, '2025-01');
+    // 97,000.00 × 1.05 = 101,850.00: +970.00 unrealized.
+    expect(functionalLegs(remeasure)).toEqual([
+      ['1210', 'EUR', 0n, 0n, 97_000n, 0n],
+      ['7100', 'EUR', 0n, 0n, 0n, 97_000n],
+    ]);
+    book = bookFromEntries('C-1', [...billed, remeasure as JournalEntry]);
+    const payout = disbursementPosting(c, book, {
+      disbursementId: 'wire-2025-02-20',
+      date: '2025-02-20',
+      currency: 'USD',
+      amountMinor: 10_136_500n,
+      settlesCurrency: 'EUR',
+      settlesMinor: 9_700_000n,
+    });
+    expect(functionalLegs(payout)).toEqual([
+      ['1000', 'USD', 10_136_500n, 0n, 10_136_500n, 0n],
+      ['1950', 'USD', 0n, 10_136_500n, 0n, 10_136_500n],
+      ['1950', 'EUR', 9_700_000n, 0n, 10_136_500n, 0n],
+      ['1210', 'EUR', 0n, 9_700_000n, 0n, 10_185_000n],
+      // 101,850.00 carried − 101,365.00 received = 485.00 realized loss.
+      ['7100', 'EUR', 0n, 0n, 48_500n, 0n],
+    ]);
+    expect(journalEntryProblems(payout as JournalEntry)).toEqual([]);
+    const settled = bookFromEntries('C-1', [
+      ...billed,
+      remeasure as JournalEntry,
+      payout as JournalEntry,
+    ]);
+    expect(balanceOf(settled, '1210')).toBe(0n);
+    expect(functionalBalanceOf(settled, '1210')).toBe(0n);
+    // The clearing account nets to zero in USD.
+    expect(functionalBalanceOf(settled, '1950')).toBe(0n);
+    expect(functionalBalanceOf(settled, '7100')).toBe(-97_000n + 48_500n);
+  });
+
+  it('takes a same-currency payout at spot and the receivable at its carrying amount', () => {
+    const rate = (date: string, from: string, to: string): Rational | null =>
+      from === to
+        ? { num: 1n, den: 1n }
+        : from === 'EUR' && to === 'USD'
+          ? parseDecimal(date >= '2025-02-01' ? '1.1' : '1.04')
+          : null;
+    const c = ctx({ currency: 'EUR' }, {}, { rate });
+    const book = bookFromEntries('C-1', installmentPostings(c, emptyBook('C-1'), 0));
+    // €120,000.00 − €3,600.00 at 1.04 = $121,056.00 carried; half of it is settled.
+    expect(functionalBalanceOf(book, '1210')).toBe(12_105_600n);
+    const payout = disbursementPosting(c, book, {
+      disbursementId: 'd-eur',
+      date: '2025-02-10',
+      currency: 'EUR',
+      amountMinor: 5_820_000n,
+    });
+    expect(functionalLegs(payout)).toEqual([
+      ['1000', 'EUR', 5_820_000n, 0n, 6_402_000n, 0n],
+      ['1210', 'EUR', 0n, 5_820_000n, 0n, 6_052_800n],
+      ['7100', 'EUR', 0n, 0n, 0n, 349_200n],
+    ]);
+    expect(journalEntryProblems(payout as JournalEntry)).toEqual([]);
   });
 });
 
@@ -661,9 +784,8 @@ describe('posting period (rule 14) and entry ids', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('a EUR contract with functional currency USD', () => {
-  // Through the last month of the term only: a later month-end (nothing left to recognize)
-  // throws in translate() for a foreign-currency contract — reported as a bug.
-  const EUR_AS_OF = '2028-01-01';
+  // Two months past the term: month-ends with nothing left to recognize post nothing.
+  const EUR_AS_OF = '2028-02-29';
   const fxRates = [
     { date: '2025-01-01', base: 'EUR', quote: 'USD', rate: '1.0400' },
     { date: '2025-01-31', base: 'EUR', quote: 'USD', rate: '1.0500' },
@@ -704,26 +826,23 @@ describe('a EUR contract with functional currency USD', () => {
     }
   });
 
-  it('translates a multi-leg entry side by side so both sides stay equal', () => {
+  it('releases deferred revenue at its historical amount and recognizes ahead of billing at spot (rule 5)', () => {
     const result = scenario(BACK_LOADED, { currency: 'EUR', fxRates, asOf: EUR_AS_OF });
-    // 2025-07-31: Dr 2400 493.15 + Dr 1230 9,698.63 / Cr 4000 10,191.78, at 1/0.9.
+    // 2025-07-31: Dr 2400 493.15 + Dr 1230 9,698.63 / Cr 4000 10,191.78.
     const july = on(result, 'recognition', '2025-07-31');
     expect(legs(july)).toEqual([
       ['2400', 49_315n, 0n],
       ['1230', 969_863n, 0n],
       ['4000', 0n, 1_019_178n],
     ]);
-    const credit = referenceRound(1_019_178n * 10n, 9n, 'even');
-    expect(july?.legs[2]?.functionalCreditMinor).toBe(credit);
-    expect(
+    // The unbilled part at the July rate (1/0.9), the revenue leg the sum of both debits.
+    expect(july?.legs[1]?.functionalDebitMinor).toBe(referenceRound(969_863n * 10n, 9n, 'even'));
+    expect(july?.legs[2]?.functionalCreditMinor).toBe(
       (july?.legs[0]?.functionalDebitMinor ?? 0n) + (july?.legs[1]?.functionalDebitMinor ?? 0n),
-    ).toBe(credit);
-    // Each debit leg is within one unit of its exact translation.
-    for (const leg of july?.legs.slice(0, 2) ?? []) {
-      const exact = leg.debitMinor * 10n;
-      const error = leg.functionalDebitMinor * 9n - exact;
-      expect(error < 9n && error > -9n).toBe(true);
-    }
+    );
+    // The deferred part at its carrying amount (billed on 2025-01-01 at 1.0400), not at spot.
+    const error = (july?.legs[0]?.functionalDebitMinor ?? 0n) * 100n - 49_315n * 104n;
+    expect(error < 100n && error > -100n).toBe(true);
   });
 
   it('refuses to post without a rate', () => {

@@ -89,37 +89,69 @@ describe('input validation', () => {
     expect(problems(error)).toEqual([{ code: 'duplicate_contract', path: 'events.1.contractId' }]);
   });
 
-  it('rejects amendments, cancellations and refunds (not supported yet)', () => {
+  it('checks the references of amendments, cancellations and refunds', () => {
     const error = scenarioError([
       created(),
       {
         type: 'ContractAmended',
+        contractId: 'NOPE',
+        replacementId: 'NOPE-r',
+        effectiveAt: '2025-07-01',
+        tcvMinor: '100',
+      },
+      { type: 'ContractCancelled', contractId: 'GHOST', effectiveAt: '2025-04-01' },
+      { type: 'RefundIssued', contractId: 'A-1', effectiveAt: '2024-12-31', amountMinor: '904110' },
+      { type: 'ContractCancelled', contractId: 'A-1', effectiveAt: '2024-06-01' },
+      // A renewal's id (the replacement of a created contract) is a known contract.
+      {
+        type: 'ContractAmended',
         contractId: 'A-1',
         replacementId: 'A-1r',
-        effectiveAt: '2025-07-01',
-      } as EventInput,
-      { type: 'ContractCancelled', contractId: 'A-1', effectiveAt: '2025-04-01' } as EventInput,
-      {
-        type: 'RefundIssued',
-        contractId: 'A-1',
-        effectiveAt: '2025-04-01',
-        amountMinor: '904110',
-      } as EventInput,
+        effectiveAt: '2026-01-01',
+        tcvMinor: '100',
+        installments: [{ date: '2026-01-01', amountMinor: '100' }],
+      },
+      { type: 'RefundIssued', contractId: 'A-1r', effectiveAt: '2026-01-15', amountMinor: '10' },
     ]);
     expect(problems(error)).toEqual([
-      { code: 'unsupported_event', path: 'events.1.type' },
-      { code: 'unsupported_event', path: 'events.2.type' },
-      { code: 'unsupported_event', path: 'events.3.type' },
+      { code: 'unknown_contract', path: 'events.1.contractId' },
+      { code: 'unknown_contract', path: 'events.2.contractId' },
+      { code: 'before_contract', path: 'events.3.effectiveAt' },
+      { code: 'before_contract', path: 'events.4.effectiveAt' },
     ]);
-    expect(error.details.map((d) => d.message).join(' ')).toMatch(
-      /ContractAmended.*ContractCancelled.*RefundIssued/,
+    expect(error.details[0]?.message).toContain('NOPE');
+    expect(error.details[2]?.message).toContain('RefundIssued');
+  });
+
+  it('accepts amendments, cancellations and refunds of a known contract', () => {
+    const result = run([
+      created(),
+      {
+        type: 'ContractAmended',
+        contractId: 'A-1',
+        effectiveAt: '2025-03-01',
+        tcvMinor: '13000000',
+        installments: [{ date: '2025-03-01', amountMinor: '1000000' }],
+      },
+      { type: 'RefundIssued', contractId: 'A-1', effectiveAt: '2025-06-01', amountMinor: '100000' },
+      { type: 'ContractCancelled', contractId: 'A-1', effectiveAt: '2025-09-01' },
+    ]);
+    expect(result.entries.map((e) => e.rule)).toEqual(
+      expect.arrayContaining(['refund', 'refund-settlement', 'marketplace-fee-refund']),
     );
+    // 120,000.00 + 10,000.00 billed − 1,000.00 refunded, all recognized by the cancellation.
+    expect(result.positions['A-1']?.at(-1)).toMatchObject({
+      billedMinor: 12_900_000n,
+      recognizedMinor: 12_900_000n,
+      deferredMinor: 0n,
+      unbilledMinor: 0n,
+    });
   });
 
   it('lists every problem of a scenario at once', () => {
     const error = scenarioError([
       created({ usageRates: [{ dimension: 'api_calls', unitPrice: '0.002' }] }),
-      { type: 'ContractCancelled', contractId: 'A-1' } as EventInput,
+      { type: 'ContractCancelled', contractId: 'A-1', effectiveAt: '2024-12-01' },
       created(),
       {
         type: 'UsageRecorded',
@@ -137,12 +169,26 @@ describe('input validation', () => {
       },
     ]);
     expect(problems(error)).toEqual([
-      { code: 'unsupported_event', path: 'events.1.type' },
       { code: 'duplicate_contract', path: 'events.2.contractId' },
+      { code: 'before_contract', path: 'events.1.effectiveAt' },
       { code: 'usage_without_price', path: 'events.3.dimension' },
       { code: 'unknown_contract', path: 'events.4.contractId' },
     ]);
     for (const detail of error.details) expect(detail.message.length).toBeGreaterThan(0);
+  });
+
+  it('reports a payout that settles another currency than the contract’s as a scenario problem', () => {
+    const error = scenarioError([
+      created(),
+      {
+        type: 'DisbursementReceived',
+        contractId: 'A-1',
+        effectiveAt: '2025-02-01',
+        currency: 'EUR',
+        amountMinor: '100',
+      },
+    ]);
+    expect(problems(error)).toEqual([{ code: 'disbursement_currency_mismatch', path: 'events.1' }]);
   });
 
   it('leaves malformed documents to the schema', () => {
@@ -154,6 +200,31 @@ describe('input validation', () => {
     expect(bad({ asOf: '2025-02-30', events: [created()] })).toBe(false);
     expect(bad({ asOf: '2025-01-01', events: [{ type: 'Nope', contractId: 'A-1' }] })).toBe(false);
     expect(bad({ asOf: '2025-01-01', events: [created()] })).toBe(true);
+    const cancelled = { type: 'ContractCancelled', contractId: 'A-1', effectiveAt: '2025-04-01' };
+    expect(bad({ asOf: '2025-01-01', events: [created(), cancelled] })).toBe(true);
+    expect(
+      bad({ asOf: '2025-01-01', events: [created(), { ...cancelled, effectiveAt: undefined }] }),
+    ).toBe(false);
+    const refund = {
+      type: 'RefundIssued',
+      contractId: 'A-1',
+      effectiveAt: '2025-04-01',
+      amountMinor: '1',
+    };
+    expect(bad({ asOf: '2025-01-01', events: [created(), refund] })).toBe(true);
+    expect(bad({ asOf: '2025-01-01', events: [created(), { ...refund, amountMinor: '-1' }] })).toBe(
+      false,
+    );
+    const amended = {
+      type: 'ContractAmended',
+      contractId: 'A-1',
+      effectiveAt: '2025-04-01',
+      tcvMinor: '1',
+    };
+    expect(bad({ asOf: '2025-01-01', events: [created(), amended] })).toBe(true);
+    expect(
+      bad({ asOf: '2025-01-01', events: [created(), { ...amended, tcvMinor: undefined }] }),
+    ).toBe(false);
   });
 });
 
