@@ -210,6 +210,8 @@ export interface LedgerStore {
   booksPage(page: PageRequest): Promise<Page<string>>;
   /** Why the contract's revenue could not be computed, if it could not. */
   revenueIssue(contractId: string): Promise<RevenueIssue | null>;
+  /** Contracts with an open revenue issue, in id order. */
+  issuesPage(page: PageRequest): Promise<Page<string>>;
 }
 
 export interface ContractChange {

@@ -57,6 +57,12 @@ export interface AppliedChangeContext {
   readonly next: ContractSnapshot;
   readonly events: readonly ContractEvent[];
   readonly now: string;
+  /**
+   * 'service' for facts the service produces itself (invoices, disbursements, retries): a hook
+   * that cannot account for them fails the change, so nothing is written and the caller retries.
+   * Marketplace facts are recorded whatever a hook says (they must never be lost).
+   */
+  readonly origin?: 'marketplace' | 'service';
 }
 
 export interface SyncDeps {
@@ -283,7 +289,13 @@ export async function appendContractEvents(
       return { contractId, events: [], version: previous.version, rejected: null };
     const now = deps.clock.now();
     const next: ContractSnapshot = { ...previous, version: previous.version + 1, updatedAt: now };
-    const attachments = await collectAttachments(deps.hooks, { previous, next, events, now });
+    const attachments = await collectAttachments(deps.hooks, {
+      previous,
+      next,
+      events,
+      now,
+      origin: 'service',
+    });
     try {
       await deps.contracts.commit({
         contractId,

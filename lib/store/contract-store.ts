@@ -28,7 +28,7 @@ import { ContractEventSchema } from '../domain/events';
 import type { Marketplace } from '../domain/schemas/primitives';
 import type { DynamoStore } from './dynamo-store';
 import { ConditionFailedError } from './errors';
-import { addPosting } from './ledger-items';
+import { addPosting, REVENUE_ISSUES_PARTITION, revenueIssueKey } from './ledger-items';
 import { ITEM_ABSENT, WriteTransaction } from './transaction';
 import { deliveryItem } from './webhook-items';
 
@@ -164,10 +164,11 @@ export class DynamoContractStore implements ContractStore {
     if (change.attachments.ledger) addPosting(tx, change.attachments.ledger);
     if (change.attachments.revenueIssue) {
       tx.put('revenue-issue', {
-        pk: `CT#${contractId}`,
-        sk: 'REVISSUE',
+        ...revenueIssueKey(contractId),
         entity: 'RevenueIssue',
         ...change.attachments.revenueIssue,
+        gsi1pk: REVENUE_ISSUES_PARTITION,
+        gsi1sk: contractId,
       });
     }
     try {

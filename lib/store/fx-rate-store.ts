@@ -20,9 +20,12 @@ export class DynamoFxRateStore implements FxRateStore {
   constructor(private readonly store: DynamoStore) {}
 
   async put(rates: readonly FxRate[], recordedAt: string): Promise<void> {
-    for (let start = 0; start < rates.length; start += FX_RATES_PER_WRITE) {
+    // One item per pair and day: within a batch the last record wins, as across batches (a
+    // transaction may not touch one item twice).
+    const unique = [...new Map(rates.map((r) => [`${r.base}#${r.quote}#${r.date}`, r])).values()];
+    for (let start = 0; start < unique.length; start += FX_RATES_PER_WRITE) {
       const tx = new WriteTransaction();
-      for (const rate of rates.slice(start, start + FX_RATES_PER_WRITE)) {
+      for (const rate of unique.slice(start, start + FX_RATES_PER_WRITE)) {
         tx.put('fx-rate', {
           pk: FX_RATES_PARTITION,
           sk: `${rate.base}#${rate.quote}#${rate.date}`,

@@ -16,6 +16,12 @@ import { PERIOD_LOCKS_KEY, periodOpenCondition } from './period-store';
 import { ITEM_ABSENT, type Item, type WriteTransaction } from './transaction';
 
 export const BOOKS_PARTITION = 'BOOKS';
+/** Contracts whose revenue could not be computed (a sparse gsi1 partition the daily job retries). */
+export const REVENUE_ISSUES_PARTITION = 'REVISSUES';
+
+export function revenueIssueKey(contractId: string) {
+  return { pk: `CT#${contractId}`, sk: 'REVISSUE' } as const;
+}
 const SCHEDULE_DIGITS = 6;
 
 /** JSON that keeps bigints exact: {"#bigint":"123"} in the text, 123n in memory. */
@@ -116,7 +122,11 @@ export function addPosting(tx: WriteTransaction, posting: LedgerPosting): void {
           values: { ':expected': posting.expectedEntryCount },
         },
   );
-  if (posting.schedule) tx.put('revenue-schedule', scheduleItem(posting.schedule), ITEM_ABSENT);
+  if (posting.schedule) {
+    tx.put('revenue-schedule', scheduleItem(posting.schedule), ITEM_ABSENT);
+    // A schedule computed means whatever stopped the contract's revenue before is resolved.
+    tx.delete('revenue-issue', revenueIssueKey(posting.contractId));
+  }
   // Nothing lands in a locked month, even if the locks moved after the poster read them.
   for (const period of new Set(posting.entries.map((e) => e.postingPeriod))) {
     tx.check(

@@ -23,6 +23,8 @@ import {
   decodeBook,
   decodeJournalEntry,
   decodeSchedule,
+  REVENUE_ISSUES_PARTITION,
+  revenueIssueKey,
   SCHEDULE_SK_PREFIX,
 } from './ledger-items';
 import { WriteTransaction } from './transaction';
@@ -96,10 +98,20 @@ export class DynamoLedgerStore implements LedgerStore {
   }
 
   async revenueIssue(contractId: string): Promise<RevenueIssue | null> {
-    const item = await this.store.get({ pk: `CT#${contractId}`, sk: 'REVISSUE' });
+    const item = await this.store.get(revenueIssueKey(contractId));
     return item
       ? { code: String(item.code), message: String(item.message), at: String(item.at) }
       : null;
+  }
+
+  async issuesPage(page: PageRequest): Promise<Page<string>> {
+    const result = await this.store.query({
+      index: 'gsi1',
+      partitionKey: REVENUE_ISSUES_PARTITION,
+      limit: page.limit,
+      cursor: page.cursor,
+    });
+    return { items: result.items.map((item) => String(item.gsi1sk)), cursor: result.cursor };
   }
 
   async booksPage(page: PageRequest): Promise<Page<string>> {

@@ -1,7 +1,7 @@
 // Proves the `agora` command's contract from the outside: --json prints exactly one JSON
 // document on stdout, human text and logs go to stderr, and exit codes are 0/1/2/3 as documented.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
@@ -169,6 +169,83 @@ describe('agora CLI', () => {
     expect(bad.code).toBe(2);
     expect(JSON.parse(bad.stdout)).toMatchObject({ error: { code: 'invalid_scenario' } });
   });
+
+  it('finance closes the books from the command line: import, bill, run, payout, close, reports', async () => {
+    const env = {
+      AGORA_DATA_DIR: mkdtempSync(join(tmpdir(), 'agora-cli-')),
+      AGORA_PORT: String(await findFreePort()),
+    };
+    const json = async (args: string[], code = 0) => {
+      const run = await agora([...args, '--json'], env);
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(code);
+      return JSON.parse(run.stdout) as Record<string, unknown>;
+    };
+    // WE-7 without its payout (recorded below by hand): a EUR contract, whose rates go into the
+    // rate table with it.
+    const we7 = JSON.parse(readFileSync(join(ROOT, 'events/scenarios/we-7.json'), 'utf8')) as {
+      events: { type: string }[];
+    };
+    const file = join(env.AGORA_DATA_DIR, 'we-7-no-payout.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...we7,
+        events: we7.events.filter((e) => e.type !== 'DisbursementReceived'),
+      }),
+    );
+    const imported = await json(['revenue', 'import', file]);
+    const contractId = (imported.contracts as Record<string, string>)['E-1'] ?? '';
+    const rates = (await json(['fx-rates', 'list'])).items as { rate: string }[];
+    expect(rates.map((r) => r.rate)).toEqual(['1.0400', '1.0500', '1.0450']);
+    expect(await json(['revenue', 'bill', '--date', '2025-01-01'])).toMatchObject({ invoices: 1 });
+    await json(['revenue', 'run', '--period', '2025-01']);
+    const payout = await json([
+      'disbursements',
+      'record',
+      '--contract',
+      contractId,
+      '--id',
+      'D-1',
+      '--date',
+      '2025-02-20',
+      '--amount',
+      '101365.00',
+      '--currency',
+      'USD',
+      '--settles',
+      '97000.00',
+      '--settles-currency',
+      'EUR',
+    ]);
+    expect(payout.events).toEqual(['DisbursementReceived']);
+
+    const closed = await json(['periods', 'close', '2025-01', '--reason', 'January signed off']);
+    expect(closed.locks).toEqual({ closedThrough: '2025-01', frozenThrough: '2025-01' });
+    const noReason = await json(['periods', 'reopen', '2025-01'], 2);
+    expect(noReason).toMatchObject({ error: { code: 'reason_required' } });
+
+    const balance = await json(['revenue', 'report', 'trial-balance', '--as-of', '2025-02-28']);
+    expect(balance.balanced).toBe(true);
+    // WE-7: realized FX on the payout is a $485.00 loss, unrealized January a $970.00 gain.
+    const fx = (balance.lines as { account: string; functionalBalanceMinor: string }[]).find(
+      (l) => l.account === '7100',
+    );
+    expect(fx?.functionalBalanceMinor).toBe('-48500');
+    const roll = await agora(
+      ['revenue', 'report', 'rollforward', '--from', '2025-01', '--to', '2025-02', '--csv'],
+      env,
+    );
+    expect(roll.code, roll.stderr).toBe(0);
+    expect(roll.stdout.split('\r\n')[0]).toMatch(/^period,/);
+    const journal = await agora(
+      ['revenue', 'report', 'journal', '--from', '2025-01', '--to', '2025-02'],
+      env,
+    );
+    expect(journal.code, journal.stderr).toBe(0);
+    const rows = journal.stdout.trim().split('\r\n');
+    expect(rows[0]).toMatch(/^date,period,entry_id,account/);
+    expect(rows.filter((r) => r.includes(',disbursement,'))).toHaveLength(5);
+  }, 120_000);
 
   it('replay of invalid payloads exits 1, and dlq list names them with their reason', async () => {
     const env = {

@@ -3,13 +3,27 @@
  * the FX rate table, and disbursements recorded by hand until reconciliation derives them from
  * the marketplaces' reports.
  */
-import { type CalendarDate, dateOfInstant, type Period } from '../../domain/calendar';
+import { dateOfInstant, type Period } from '../../domain/calendar';
+import { InvalidInputError } from '../../domain/errors';
 import { contractEventId } from '../../domain/events';
+import { balanceOf } from '../../domain/revenue/book';
+import { type DisbursementFacts, disbursementProblems } from '../../domain/revenue/disbursement';
 import { close, freeze, type PeriodLocks, reopen } from '../../domain/revenue/periods';
+import { MissingFxRateError, receivableAccount } from '../../domain/revenue/postings';
 
 import { getContract } from '../contracts';
-import type { Clock, FxRate, FxRateStore, PeriodAuditRecord, PeriodStore } from '../ports';
+import { ConflictError } from '../errors';
+import type {
+  Clock,
+  FxRate,
+  FxRateStore,
+  LedgerStore,
+  PeriodAuditRecord,
+  PeriodStore,
+} from '../ports';
 import { appendContractEvents, type ContractOutcome, type SyncDeps } from '../sync';
+import { hasRevenue } from './revenue-hook';
+import type { RevenueSettings } from './settings';
 
 export type PeriodAction = 'freeze' | 'close' | 'reopen';
 
@@ -53,27 +67,55 @@ export async function recordFxRates(
   return { recorded: rates.length };
 }
 
-export interface DisbursementInput {
+export interface DisbursementInput extends DisbursementFacts {
   readonly contractId: string;
   readonly disbursementId: string;
-  readonly date: CalendarDate;
-  readonly currency: string;
-  readonly amountMinor: bigint;
-  /** The receivable it settles, when in another currency than the cash received. */
-  readonly settlesCurrency: string | null;
-  readonly settlesMinor: bigint | null;
 }
 
-/** A payout recorded as a DisbursementReceived event; its entries post in the same commit. */
+/**
+ * A payout recorded as a DisbursementReceived event; its entries post in the same commit. What
+ * the ledger could not post is refused here, before anything is written: a contract without
+ * revenue, a receivable in another currency, a future date, a missing FX rate.
+ */
 export async function recordDisbursement(
-  deps: SyncDeps,
+  deps: SyncDeps & { revenue: RevenueSettings; ledger: LedgerStore },
   input: DisbursementInput,
 ): Promise<ContractOutcome> {
-  await getContract(deps.contracts, input.contractId);
+  const contract = await getContract(deps.contracts, input.contractId);
+  const eventId = contractEventId(input.contractId, 'DisbursementReceived', input.disbursementId);
+  // Idempotent by disbursement id: a retry of a recorded payout changes nothing.
+  if ((await deps.contracts.knownEventIds(input.contractId, [eventId])).has(eventId))
+    return { contractId: input.contractId, events: [], version: contract.version, rejected: null };
+  const problems = disbursementProblems(input, {
+    contractCurrency: contract.terms.currency,
+    today: dateOfInstant(deps.clock.now()),
+  });
+  if (problems.length > 0)
+    throw new InvalidInputError(
+      'invalid_disbursement',
+      'The disbursement cannot be posted',
+      problems,
+    );
+  const settlesCurrency = input.settlesCurrency ?? input.currency;
+  const functional = deps.revenue.functionalCurrency;
+  if (input.currency !== settlesCurrency && input.currency !== functional) {
+    await deps.revenue.prepare?.();
+    if (deps.revenue.rate(input.date, input.currency, functional) === null)
+      throw new MissingFxRateError(input.date, input.currency, functional);
+  }
+  const book = hasRevenue(contract.status) ? await deps.ledger.book(input.contractId) : null;
+  const receivable = book ? balanceOf(book, receivableAccount(contract.marketplace)) : 0n;
+  const settles = input.settlesMinor ?? input.amountMinor;
+  if (settles > receivable) {
+    throw new ConflictError(
+      'exceeds_receivable',
+      `The payout settles ${settles} minor units of ${settlesCurrency}, but ${receivable} is receivable on ${input.contractId}; installments are billed by the daily billing job on their dates`,
+    );
+  }
   return appendContractEvents(deps, input.contractId, (snapshot) => [
     {
       schemaVersion: 1 as const,
-      eventId: contractEventId(input.contractId, 'DisbursementReceived', input.disbursementId),
+      eventId,
       contractId: input.contractId,
       marketplace: snapshot.marketplace,
       occurredAt: `${input.date}T00:00:00Z`,

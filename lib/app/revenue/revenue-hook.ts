@@ -43,6 +43,11 @@ import type { RevenueSettings } from './settings';
 /** Statuses with a revenue contract: accepted, whatever happened since. */
 const HAS_REVENUE = new Set(['active', 'suspended', 'cancelled', 'expired']);
 
+/** A contract in one of these statuses has terms in force, so it has a book and a schedule. */
+export function hasRevenue(status: string): boolean {
+  return HAS_REVENUE.has(status);
+}
+
 /**
  * The posting context of a contract. Rule 14: entries dated in a locked period post in the
  * first open one — for the pipeline a soft-frozen month is locked too; for the month-end run
@@ -144,7 +149,7 @@ function modified(
 export function revenueApplyHook(ledger: LedgerStore, settings: RevenueSettings): ApplyHook {
   return {
     name: 'revenue',
-    async contribute({ next, events, now }) {
+    async contribute({ next, events, now, origin }) {
       if (!HAS_REVENUE.has(next.status)) return {};
       await settings.prepare?.();
       const ctxFor = (contract: RevenueContract) => postingContext(settings, contract);
@@ -221,6 +226,7 @@ export function revenueApplyHook(ledger: LedgerStore, settings: RevenueSettings)
           }
         }
       } catch (error) {
+        if (origin === 'service') throw error;
         return { revenueIssue: issueOf(error, now) };
       }
       if (!changed && entries.length === 0) return {};

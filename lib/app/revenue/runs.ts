@@ -42,6 +42,8 @@ export const POSTING_CONFLICT_RETRIES_MAX = 3;
 /** Contract events scanned for a month's usage. */
 export const USAGE_EVENTS_PAGE_SIZE = 200;
 export const USAGE_EVENTS_MAX = 100_000;
+/** Open revenue issues listed in one billing run's problems. */
+export const ISSUES_REPORTED_MAX = 1_000;
 
 export interface RevenueRunDeps extends SyncDeps {
   readonly ledger: LedgerStore;
@@ -57,6 +59,27 @@ export interface RunSummary {
   entriesPosted: number;
   contractsChanged: string[];
   problems: { contractId: string; code: string; message: string }[];
+}
+
+/**
+ * Open revenue issues (a marketplace fact the ledger could not account for: a refund with no FX
+ * rate on record, terms that do not add up) are reported by every billing run until a later
+ * change resolves them, so the scheduled job's summary keeps them in front of finance. Facts the
+ * service makes itself never leave an issue: they fail whole and are retried (rule 2).
+ */
+async function reportRevenueIssues(deps: RevenueRunDeps, summary: RunSummary): Promise<void> {
+  let cursor: string | undefined;
+  let seen = 0;
+  do {
+    const page = await deps.ledger.issuesPage({ limit: RUN_PAGE_SIZE, cursor });
+    for (const contractId of page.items) {
+      seen += 1;
+      if (seen > ISSUES_REPORTED_MAX) return;
+      const issue = await deps.ledger.revenueIssue(contractId);
+      if (issue) summary.problems.push({ contractId, code: issue.code, message: issue.message });
+    }
+    cursor = page.cursor ?? undefined;
+  } while (cursor);
 }
 
 async function* allBooks(ledger: LedgerStore): AsyncGenerator<string> {
@@ -221,6 +244,7 @@ export async function runBilling(
     contractsChanged: [] as string[],
     problems: [] as RunSummary['problems'],
   };
+  await reportRevenueIssues(deps, summary);
   for await (const contractId of allBooks(deps.ledger)) {
     summary.contracts += 1;
     try {

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import {
+  journalExport,
   type ReportGrouping,
   rollForwardReport,
   trialBalanceReport,
@@ -192,6 +193,24 @@ export function registerReportCommands(
         }
       }
       emit(out, result, lines.join('\n'));
+    });
+
+  report
+    .command('journal')
+    .description('The journal of a posting-period range as CSV for an ERP (one line per leg)')
+    .requiredOption('--from <YYYY-MM>', 'first posting period')
+    .requiredOption('--to <YYYY-MM>', 'last posting period')
+    .action(async (options: RangeOptions) => {
+      const range = checkRange(options);
+      const out = io();
+      const exported = await withPipeline(
+        loadLocalSettings(),
+        (line) => out.stderr(line),
+        (deps) => journalExport(deps, range),
+      );
+      out.stderr(`${exported.entries} journal entries from ${range.from} to ${range.to}`);
+      // --json wraps the CSV in the one JSON document the output contract promises.
+      emit(out, exported, exported.csv);
     });
 
   report

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { recordFxRates } from '../../app/revenue/finance-ops';
 import { previewRevenue } from '../../app/revenue/preview';
 import { runBilling, runRecognition } from '../../app/revenue/runs';
 import { importScenario } from '../../app/revenue/scenario-import';
@@ -140,7 +141,15 @@ export function registerRevenueCommands(
       const imported = await withPipeline(
         loadLocalSettings(),
         (line) => out.stderr(line),
-        (deps) => importScenario(deps, parsed.data),
+        async (deps) => {
+          // The scenario's rates go into the rate table first: its invoices are translated at them.
+          if (parsed.data.fxRates.length > 0)
+            await recordFxRates(
+              deps,
+              parsed.data.fxRates.map((r) => ({ ...r, source: `scenario ${file}` })),
+            );
+          return importScenario(deps, parsed.data);
+        },
       );
       emit(
         out,

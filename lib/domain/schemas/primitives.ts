@@ -18,7 +18,7 @@ export const IdSchema = z.string().min(1).max(EXTERNAL_ID_LENGTH_MAX);
 
 export const CurrencySchema = z
   .string()
-  .regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. USD')
+  .regex(/^[A-Z]{3}$/, { message: 'ISO 4217 code, e.g. USD', abort: true })
   .refine(isKnownCurrency, { message: 'Unknown ISO 4217 currency' })
   .describe('ISO 4217 currency code');
 
@@ -43,7 +43,11 @@ export const NonNegativeMinorUnitsSchema = MinorUnitsSchema.refine((v) => v >= 0
 
 export const DecimalStringSchema = z
   .string()
-  .regex(/^[+-]?\d{1,30}(?:\.\d{1,18})?$/, 'Decimal number as a string, e.g. "0.002"')
+  .regex(/^[+-]?\d{1,30}(?:\.\d{1,18})?$/, {
+    message: 'Decimal number as a string, e.g. "0.002"',
+    // One problem per field: the parse below only makes sense on a well-formed number.
+    abort: true,
+  })
   .refine(
     (text) => {
       try {
@@ -59,13 +63,13 @@ export const DecimalStringSchema = z
 
 export const CalendarDateSchema = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'Calendar date YYYY-MM-DD')
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'Calendar date YYYY-MM-DD', abort: true })
   .refine(isCalendarDate, { message: 'Calendar date YYYY-MM-DD' })
   .describe('UTC calendar date, YYYY-MM-DD');
 
 export const PeriodSchema = z
   .string()
-  .regex(/^\d{4}-\d{2}$/, 'Period YYYY-MM')
+  .regex(/^\d{4}-\d{2}$/, { message: 'Period YYYY-MM', abort: true })
   .refine(isPeriod, { message: 'Period YYYY-MM' })
   .describe('Calendar month, YYYY-MM');
 

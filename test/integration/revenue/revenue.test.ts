@@ -2,8 +2,7 @@
 // modifications, back-loaded billing, CPPO, usage, cancellation with refund, EUR with FX) loaded
 // day by day as contract events, billed by the billing job and closed month by month by the
 // recognition run, posts exactly the journal the deal-desk preview shows (to the cent); reruns
-// and re-imports post nothing; periods lock and reopen; disbursements and FX rates are recorded
-// over real HTTP with their auth and validation.
+// and re-imports post nothing; the preview and schedules answer over real HTTP.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
