@@ -46,7 +46,17 @@ export interface StatelessStackProps extends StackProps {
 }
 
 /** What each HTTP function needs beyond the table. */
-const ROUTE_NEEDS: Record<string, readonly ('queue' | 'marketplace' | 'credentials')[]> = {
+const ROUTE_NEEDS: Record<
+  string,
+  readonly ('queue' | 'marketplace' | 'credentials' | 'catalog')[]
+> = {
+  'create-offer': ['catalog'],
+  'list-listings': ['catalog'],
+  'get-listing': ['catalog'],
+  'update-listing': ['catalog'],
+  'create-listing': ['catalog'],
+  'submit-offer': ['catalog'],
+  'approve-offer': ['catalog'],
   'post-aws-sns': ['queue'],
   'post-aws-register': ['queue', 'marketplace'],
   'redrive-dead-letter': ['queue'],
@@ -168,6 +178,8 @@ export class StatelessStack extends Stack {
       }).bindTable(props.table, route.method === 'GET' ? 'read' : 'read-write');
       if (needs.includes('queue')) this.syncQueue.grantSendMessages(fn);
       if (needs.includes('credentials')) props.credentialsSecret.grantRead(fn);
+      if (needs.includes('catalog'))
+        this.pipeline.grantCatalogOffers(fn, props.assumableRoleArns ?? []);
       if (needs.includes('marketplace'))
         this.pipeline.grantMarketplaceReads(fn, props.assumableRoleArns ?? []);
       this.functions[route.name] = fn;

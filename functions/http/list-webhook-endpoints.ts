@@ -1,6 +1,5 @@
 /** GET /v1/webhook-endpoints — registered endpoints, without their secrets. */
-import { ContractEventTypeSchema } from '../../lib/domain/events';
-import { listWebhookEndpointsRoute } from '../../lib/http/api-routes';
+import { listWebhookEndpointsRoute, WebhookEventTypeSchema } from '../../lib/http/api-routes';
 import { httpHandler } from '../../lib/http/handler';
 import { getContainer } from '../../lib/runtime/container';
 
@@ -8,7 +7,7 @@ export const handler = httpHandler(listWebhookEndpointsRoute, getContainer, asyn
   const endpoints = await getContainer().webhooks.listEndpoints();
   const items = endpoints.map(({ secret: _secret, ...endpoint }) => ({
     ...endpoint,
-    eventTypes: endpoint.eventTypes.map((type) => ContractEventTypeSchema.parse(type)),
+    eventTypes: endpoint.eventTypes.map((type) => WebhookEventTypeSchema.parse(type)),
   }));
   return { body: { items } };
 });

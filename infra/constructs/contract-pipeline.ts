@@ -28,6 +28,13 @@ export const MARKETPLACE_SNS_ACCOUNT = '287250355862';
 export const SYNC_BATCH_SIZE = 10;
 export const SYNC_WORKER_TIMEOUT_SECONDS = 60;
 
+/** Publishing and following private offers through the Catalog API. */
+export const CATALOG_OFFER_ACTIONS = [
+  'aws-marketplace:StartChangeSet',
+  'aws-marketplace:DescribeChangeSet',
+  'aws-marketplace:DescribeEntity',
+];
+
 /** Read access to the marketplace APIs used by re-reads and registration (no resource ARNs exist). */
 export const MARKETPLACE_READ_ACTIONS = [
   'aws-marketplace:DescribeAgreement',
@@ -215,6 +222,42 @@ export class ContractPipeline extends Construct {
       targets: [new LambdaFunction(recognition)],
     });
 
+    // Private offers: approved offers published, change sets followed to published or failed.
+    const offers = fn(
+      'TrackOffers',
+      'functions/scheduled/track-offers.ts',
+      'Publishes approved offers and follows their Catalog change sets',
+      300,
+    );
+    this.grantCatalogOffers(offers, props.assumableRoleArns);
+    new Rule(this, 'OfferTracking', {
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [new LambdaFunction(offers)],
+    });
+
+    // Offer expiry reminders: webhooks and an email through SES, once per window.
+    const reminders = fn(
+      'OfferReminders',
+      'functions/scheduled/offer-reminders.ts',
+      'Reminds the seller of offers about to expire (once per window)',
+      300,
+    );
+    reminders.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [`arn:aws:ses:${Stack.of(this).region}:${Stack.of(this).account}:identity/*`],
+      }),
+    );
+    acknowledge(
+      reminders,
+      `AwsSolutions-IAM5[Resource::arn:aws:ses:${Stack.of(this).region}:${Stack.of(this).account}:identity/*]`,
+      'The sender identity is the seller’s verified SES domain or address, configured after deploy.',
+    );
+    new Rule(this, 'DailyOfferReminders', {
+      schedule: Schedule.cron({ minute: '0', hour: '6' }),
+      targets: [new LambdaFunction(reminders)],
+    });
+
     const recovery = fn(
       'RecoverPending',
       'functions/scheduled/recover-pending.ts',
@@ -241,6 +284,23 @@ export class ContractPipeline extends Construct {
       target,
       'AwsSolutions-IAM5[Resource::*]',
       'AWS Marketplace agreement, entitlement and metering read APIs do not support resource-level permissions.',
+    );
+  }
+
+  /** Catalog change sets on offers and resale authorizations (the API has no resource ARNs for them before they exist). */
+  grantCatalogOffers(target: ServiceFunction, assumableRoleArns: readonly string[]): void {
+    target.addToRolePolicy(
+      new PolicyStatement({ actions: CATALOG_OFFER_ACTIONS, resources: ['*'] }),
+    );
+    if (assumableRoleArns.length > 0) {
+      target.addToRolePolicy(
+        new PolicyStatement({ actions: ['sts:AssumeRole'], resources: [...assumableRoleArns] }),
+      );
+    }
+    acknowledge(
+      target,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Catalog change sets create offers whose ARNs do not exist yet; StartChangeSet is scoped by the seller account.',
     );
   }
 

@@ -8,6 +8,9 @@ import type { ContractSnapshot, ContractStatus } from '../domain/contract';
 import type { SourceContract } from '../domain/contract-lifecycle';
 import type { ContractEvent } from '../domain/events';
 import type { JournalEntry } from '../domain/ledger';
+import type { ListingCreate, ListingUpdate, ListingView } from '../domain/listings/listing';
+import type { OfferRecord, OfferStatus } from '../domain/offers/offer';
+import type { OfferDocument } from '../domain/offers/offer-document';
 import type { RawEnvelope } from '../domain/raw';
 import type { ContractBook } from '../domain/revenue/book';
 import type { PeriodLocks } from '../domain/revenue/periods';
@@ -374,4 +377,68 @@ export interface IdempotencyStore {
   complete(scope: string, key: string, response: StoredResponse): Promise<void>;
   /** Releases a claim whose request failed, so the client may retry with the same key. */
   release(scope: string, key: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Private offers
+// ---------------------------------------------------------------------------------------------
+
+export interface OfferFilter {
+  readonly status?: OfferStatus | undefined;
+  readonly marketplace?: Marketplace | undefined;
+}
+
+export interface OfferStore {
+  /** False when an offer with this id exists already (a retried create). */
+  create(record: OfferRecord): Promise<boolean>;
+  get(offerId: string): Promise<OfferRecord | null>;
+  /** Throws ConflictError when the offer moved past `expectedVersion`. */
+  save(record: OfferRecord, expectedVersion: number): Promise<void>;
+  /** The offer a change set was started for. */
+  byChangeSet(changeSetId: string): Promise<string | null>;
+  list(filter: OfferFilter, page: PageRequest): Promise<Page<OfferRecord>>;
+}
+
+export interface OfferChangeStatus {
+  /** The marketplace's status of the change (AWS: PREPARING, APPLYING, SUCCEEDED, FAILED…). */
+  readonly status: string;
+  /** The offer (or resale authorization) the change created, once known. */
+  readonly entityId: string | null;
+  readonly failure: {
+    readonly code: string;
+    readonly description: string;
+    readonly errors: readonly { change: string; code: string; message: string }[];
+  } | null;
+  /** The marketplace failed on its side: trying again may succeed. */
+  readonly serverFault: boolean;
+  /** The last day to accept, as the marketplace holds it. */
+  readonly expiresOn: string | null;
+}
+
+/** One marketplace's outbound half for offers. */
+export interface OfferPublisher {
+  /** Starts publishing a valid document; the same token twice starts one change. */
+  publish(
+    document: OfferDocument,
+    request: { readonly clientRequestToken: string; readonly name: string },
+  ): Promise<{ entityType: string; changeSetId: string }>;
+  status(document: OfferDocument, changeSetId: string): Promise<OfferChangeStatus | null>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listings
+// ---------------------------------------------------------------------------------------------
+
+/** One marketplace's listing API (Google Cloud: read-only, from configuration). */
+export interface ListingGateway {
+  list(): Promise<ListingView[]>;
+  read(productId: string): Promise<ListingView | null>;
+  /** Starts the marketplace change; returns its id (AWS change set, Azure job). */
+  update(
+    productId: string,
+    update: ListingUpdate,
+    current: ListingView,
+    requestToken: string,
+  ): Promise<{ changeId: string }>;
+  create(listing: ListingCreate, requestToken: string): Promise<{ changeId: string }>;
 }

@@ -3,10 +3,15 @@
  * one delivery per endpoint to the very transaction that changes the contract, so a change is
  * never applied without its notification being queued (an outbox). Deliveries are POSTed with
  * an HMAC-SHA256 signature over `<timestamp>.<body>`, retried with exponential backoff and
- * jitter, and every attempt is recorded (the delivery log).
+ * jitter, and every attempt is recorded (the delivery log). Offer expiry reminders
+ * (lib/app/offer-reminders.ts) queue OfferExpiring deliveries the same way, outside a contract
+ * change, to the endpoints that subscribe to that type by name.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import type { CalendarDate } from '../domain/calendar';
 import { deterministicId } from '../domain/ids';
+import type { OfferRecord } from '../domain/offers/offer';
+import { OFFER_EXPIRING_EVENT_TYPE, reminderId, summarizeOffer } from '../domain/offers/reminders';
 import { ForbiddenError, ValidationFailedError } from './errors';
 import type { Clock, WebhookDelivery, WebhookEndpoint, WebhookSender, WebhookStore } from './ports';
 import type { AppliedChangeContext, ApplyHook } from './sync';
@@ -143,6 +148,83 @@ export function webhookApplyHook(
       return { webhookDeliveries: deliveries };
     },
   };
+}
+
+/** Endpoints that receive offer reminders: active, and subscribed to OfferExpiring by name. */
+export function offerExpiringEndpoints(endpoints: readonly WebhookEndpoint[]): WebhookEndpoint[] {
+  // Opt-in only: an endpoint with no eventTypes gets every *contract* event, but a new payload
+  // type (offer.expiring) must not surprise receivers written for contract.changed.
+  return endpoints.filter(
+    (e) => e.status === 'active' && e.eventTypes.includes(OFFER_EXPIRING_EVENT_TYPE),
+  );
+}
+
+/**
+ * One OfferExpiring delivery per subscribed endpoint, for the reminder of (offer, window). The
+ * delivery id derives from the endpoint, the offer and the window, so queuing it again (a retried
+ * reminder) finds the one queued before. Such a delivery has no contract: `contractId` holds the
+ * offer id (the delivery log lists it under `?contractId=<offerId>`) and `contractVersion` is 0.
+ */
+export function offerExpiringDeliveries(
+  endpoints: readonly WebhookEndpoint[],
+  reminder: {
+    readonly offer: OfferRecord;
+    readonly window: number;
+    readonly daysLeft: number;
+    readonly today: CalendarDate;
+  },
+  now: string,
+): WebhookDelivery[] {
+  const offer = summarizeOffer(reminder.offer);
+  const eventId = reminderId(offer.offerId, reminder.window);
+  return offerExpiringEndpoints(endpoints).map((endpoint) => {
+    const deliveryId = deterministicId(
+      'whd',
+      endpoint.endpointId,
+      OFFER_EXPIRING_EVENT_TYPE,
+      offer.offerId,
+      String(reminder.window),
+    );
+    const payload = JSON.stringify({
+      id: deliveryId,
+      type: 'offer.expiring',
+      createdAt: now,
+      offer: {
+        offerId: offer.offerId,
+        marketplace: offer.marketplace,
+        marketplaceOfferId: offer.marketplaceOfferId,
+        name: offer.name,
+        productId: offer.productId,
+        buyers: offer.buyers.map((b) => b.accountId),
+        expiresOn: offer.expiresOn,
+      },
+      reminder: { window: reminder.window, daysLeft: reminder.daysLeft },
+      events: [
+        {
+          eventId,
+          type: OFFER_EXPIRING_EVENT_TYPE,
+          effectiveAt: reminder.today,
+          occurredAt: now,
+        },
+      ],
+    });
+    return {
+      deliveryId,
+      endpointId: endpoint.endpointId,
+      contractId: offer.offerId,
+      contractVersion: 0,
+      eventIds: [eventId],
+      eventTypes: [OFFER_EXPIRING_EVENT_TYPE],
+      payload,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+      lastAttemptAt: null,
+      lastStatusCode: null,
+      lastError: null,
+      createdAt: now,
+    };
+  });
 }
 
 export interface DeliverDeps {

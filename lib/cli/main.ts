@@ -8,6 +8,8 @@ import { EnvironmentError } from '../local/errors';
 import { runLocalStack, startFailure } from '../local/start';
 import { registerDoctorCommand } from './commands/doctor';
 import { registerFinanceCommands } from './commands/finance';
+import { registerListingCommands } from './commands/listings';
+import { registerOfferCommands } from './commands/offers';
 import { registerPipelineCommands } from './commands/pipeline';
 import { registerReportCommands } from './commands/reports';
 import { registerRevenueCommands } from './commands/revenue';
@@ -64,6 +66,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     setExitCode,
   );
   registerFinanceCommands(program, io);
+  registerOfferCommands(program, io, setExitCode);
+  registerListingCommands(program, io);
 
   try {
     await program.parseAsync([...argv]);

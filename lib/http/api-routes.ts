@@ -5,8 +5,9 @@
  */
 import { z } from 'zod';
 import { ContractSnapshotSchema, ContractStatusSchema } from '../domain/contract';
-import { ContractEventSchema, ContractEventTypeSchema } from '../domain/events';
+import { CONTRACT_EVENT_TYPES, ContractEventSchema } from '../domain/events';
 import { JournalEntrySchema } from '../domain/ledger';
+import { OFFER_EXPIRING_EVENT_TYPE } from '../domain/offers/reminders';
 import { RawEnvelopeSchema } from '../domain/raw';
 import { ScenarioSchema } from '../domain/revenue/preview';
 import {
@@ -20,6 +21,8 @@ import {
   PeriodSchema,
 } from '../domain/schemas/primitives';
 import { ROLES, RoleSchema } from './auth';
+import { LISTING_ROUTES } from './listing-routes';
+import { OFFER_ROUTES } from './offer-routes';
 import { PageQuerySchema, pageOf } from './pagination';
 import { REPORT_ROUTES } from './report-routes';
 import { defineRoute, type RouteDefinition } from './route';
@@ -599,11 +602,14 @@ export const recordDisbursementRoute = defineRoute({
 // Provisioning webhooks
 // ---------------------------------------------------------------------------------------------
 
+/** What an endpoint may subscribe to: the contract events, and OfferExpiring (by name only). */
+export const WebhookEventTypeSchema = z.enum([...CONTRACT_EVENT_TYPES, OFFER_EXPIRING_EVENT_TYPE]);
+
 export const WebhookEndpointSchema = z.object({
   endpointId: z.string(),
   url: z.string(),
   description: z.string(),
-  eventTypes: z.array(ContractEventTypeSchema),
+  eventTypes: z.array(WebhookEventTypeSchema),
   status: z.enum(['active', 'disabled']),
   createdAt: InstantSchema,
 });
@@ -620,7 +626,8 @@ export const createWebhookEndpointRoute = defineRoute({
   body: z.object({
     url: z.url().max(2_048),
     description: z.string().max(500).default(''),
-    eventTypes: z.array(ContractEventTypeSchema).max(20).default([]),
+    /** Empty: every contract event (OfferExpiring is sent only to endpoints that name it). */
+    eventTypes: z.array(WebhookEventTypeSchema).max(20).default([]),
   }),
   response: WebhookEndpointSchema.extend({ secret: z.string() }),
   successStatus: 201,
@@ -765,4 +772,6 @@ export const API_ROUTES: readonly RouteDefinition[] = [
   putFxRatesRoute,
   listFxRatesRoute,
   recordDisbursementRoute,
+  ...OFFER_ROUTES,
+  ...LISTING_ROUTES,
 ];

@@ -32,6 +32,8 @@ export interface JourneyOptions {
   readonly keep: boolean;
   readonly plan?: string;
   readonly newPlan?: string;
+  /** AWS: the (private) offer the buyer accepts; default a public offer. */
+  readonly offerId?: string;
   readonly waitMs: number;
   /** A pause between steps, so a person can watch the contract change. */
   readonly pauseMs: number;
@@ -211,6 +213,7 @@ function awsAgreement(input: {
   price: string;
   start: string;
   end: string;
+  offerId: string;
 }) {
   return {
     agreementId: input.agreementId,
@@ -220,7 +223,7 @@ function awsAgreement(input: {
     endTime: input.end,
     acceptorAccountId: input.buyer,
     proposerAccountId: LOCAL_AWS_SELLER_ACCOUNT,
-    offerId: 'offer-simulated-public',
+    offerId: input.offerId,
     productId: LOCAL_AWS_PRODUCT.productId,
     productType: 'SaaSProduct',
     terms: [
@@ -294,7 +297,8 @@ async function awsPurchase(ctx: JourneyContext, options: JourneyOptions): Promis
     contractIdFor('aws', externalId),
     externalId,
   );
-  const base = { agreementId, licenseArn, buyer, start, end };
+  const offerId = options.offerId ?? 'offer-simulated-public';
+  const base = { agreementId, licenseArn, buyer, start, end, offerId };
   const parties = {
     acceptor: { accountId: buyer },
     proposer: { accountId: LOCAL_AWS_SELLER_ACCOUNT },
@@ -331,7 +335,7 @@ async function awsPurchase(ctx: JourneyContext, options: JourneyOptions): Promis
         endTime: end,
       },
       ...parties,
-      offer: { id: 'offer-simulated-public' },
+      offer: { id: offerId },
     }),
   );
   await publish(

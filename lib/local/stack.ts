@@ -4,11 +4,15 @@
  * webhook sweeper, and the HTTP API invoking the Lambda handlers. While it runs,
  * `<dataDir>/stack.json` tells the CLI where everything is.
  */
+
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { sendExpiryReminders } from '../app/offer-reminders';
+import { trackOffers } from '../app/offers';
 import { recoverPendingRaw } from '../app/recovery';
+import type { GuardrailPolicyInput } from '../domain/offers/guardrails';
 import { type AwsAccountConfig, AwsAccountsSchema } from '../marketplaces/aws/config';
 import { type AzureOfferConfig, AzureOffersSchema } from '../marketplaces/azure/config';
 import { type GcpProviderConfig, GcpProvidersSchema } from '../marketplaces/gcp/config';
@@ -110,6 +114,38 @@ export function defaultAwsSimulatorState(): AwsSimulatorState {
   );
 }
 
+/** What the local Catalog holds for a configured product (a demo listing). */
+function localListing(productCode: string): Record<string, unknown> {
+  return {
+    Description: {
+      ProductTitle: `Agora demo (${productCode})`,
+      ShortDescription: 'A SaaS product sold through AWS Marketplace, simulated locally.',
+      Highlights: ['Exact revenue schedules', 'Every marketplace event kept'],
+      SearchKeywords: ['billing', 'marketplace'],
+    },
+    Dimensions: [
+      {
+        Key: 'basic_seats',
+        Name: 'Basic seats',
+        Description: 'A basic seat',
+        Unit: 'Units',
+        Types: ['Entitled'],
+      },
+      {
+        Key: 'premium_seats',
+        Name: 'Premium seats',
+        Description: 'A premium seat',
+        Unit: 'Units',
+        Types: ['Entitled'],
+      },
+    ],
+    Status: 'Public',
+  };
+}
+
+/** The Azure subscription plan terms are read in, locally. */
+export const LOCAL_AZURE_SUBSCRIPTION = '00000000-0000-4000-8000-00000000a6e1';
+
 export function defaultAwsAccounts(): AwsAccountConfig[] {
   if (!existsSync(DEFAULT_AWS_ACCOUNTS)) return [];
   return AwsAccountsSchema.parse(JSON.parse(readFileSync(DEFAULT_AWS_ACCOUNTS, 'utf8')));
@@ -152,6 +188,10 @@ export interface LocalStackOptions {
   /** First retry delay of a failed sync (then ×3 per attempt, capped). */
   readonly syncRetryBaseMs?: number;
   readonly webhookSweepMs?: number;
+  /** The seller's offer guardrails (default: the built-in policy). */
+  readonly offerGuardrails?: GuardrailPolicyInput;
+  /** Subjects allowed to approve offers besides admins. */
+  readonly offerApprovers?: readonly string[];
 }
 
 export interface LocalStack {
@@ -210,6 +250,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     simulator = await startAwsSimulator({
       state: options.awsSimulatorState ?? defaultAwsSimulatorState(),
     });
+    // The seller's configured products exist in the Catalog, so their listings can be read and edited.
+    for (const account of options.awsAccounts ?? defaultAwsAccounts()) {
+      for (const product of account.products) {
+        if (product.productId)
+          simulator.catalog.seedEntity(
+            'SaaSProduct@1.0',
+            product.productId,
+            localListing(product.productCode),
+          );
+      }
+    }
     azureSimulator = await startAzureSimulator({
       state: options.azureSimulatorState ?? defaultAzureSimulatorState(),
     });
@@ -320,6 +371,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AGORA_LOG_LEVEL: options.logLevel ?? 'INFO',
       AGORA_AWS_ENDPOINT: simulator.url,
       AGORA_AWS_ACCOUNTS: JSON.stringify(options.awsAccounts ?? defaultAwsAccounts()),
+      // Always set: a previous stack in this process must not leak its policy into this one.
+      AGORA_OFFER_GUARDRAILS: options.offerGuardrails
+        ? JSON.stringify(options.offerGuardrails)
+        : '',
+      AGORA_OFFER_APPROVERS: (options.offerApprovers ?? []).join(','),
+      // Emails (offer reminders) land as .eml files in the data folder's outbox.
+      AGORA_EMAIL_OUTBOX_DIR: join(options.dataDir, 'outbox'),
       AGORA_SNS_CERT_HOST_PATTERN: '^127\\.0\\.0\\.1$',
       AGORA_SNS_ALLOW_HTTP: 'true',
       AGORA_WEBHOOK_ALLOW_HTTP: 'true',
@@ -329,6 +387,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       [LOCAL_AZURE_SECRET_ENV]: process.env[LOCAL_AZURE_SECRET_ENV] ?? LOCAL_AZURE_SECRET,
       AGORA_GCP_PROVIDERS: JSON.stringify(gcpProviders),
       AGORA_GCP_PROCUREMENT_URL: gcpSimulator.url,
+      AGORA_GCP_PRODUCER_URL: gcpSimulator.url,
+      AGORA_AZURE_INGESTION_URL: azureSimulator.url,
+      AGORA_AZURE_ARM_URL: azureSimulator.url,
+      AGORA_AZURE_SUBSCRIPTION_ID: LOCAL_AZURE_SUBSCRIPTION,
+      AGORA_GCP_PRODUCTS: gcpSimulator.offers
+        .products()
+        .map((p) => p.productId)
+        .join(','),
       AGORA_GOOGLE_OIDC_JWKS_URL: gcpSimulator.oidcJwksUrl,
       AGORA_GCP_SIGNUP_JWKS_URL: gcpSimulator.signupJwksUrl,
       AGORA_GCP_PUBSUB_URL: gcpSimulator.url,
@@ -377,9 +443,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     sweeper = setInterval(() => {
       if (sweeping) return;
       sweeping = true;
-      deliverWebhooks()
+      // Webhooks due, and offers whose marketplace change set may have finished.
+      Promise.all([
+        deliverWebhooks(),
+        trackOffers(getContainer()),
+        sendExpiryReminders(getContainer(), {
+          today: new Date().toISOString().slice(0, 10),
+          windows: getContainer().config.AGORA_OFFER_REMINDER_DAYS,
+          recipients: getContainer().config.AGORA_NOTIFY_EMAILS,
+        }),
+      ])
         .catch((error: unknown) =>
-          getContainer().logger.error('webhook sweep failed', { error: error as Error }),
+          getContainer().logger.error('background sweep failed', { error: error as Error }),
         )
         .finally(() => {
           sweeping = false;

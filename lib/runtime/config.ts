@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { type RevenueSettings, sameCurrencyOnly } from '../app/revenue/settings';
 import { InvalidInputError } from '../domain/errors';
+import { DEFAULT_GUARDRAIL_POLICY, GuardrailPolicySchema } from '../domain/offers/guardrails';
+import { parseReminderWindows } from '../domain/offers/reminders';
 import { DEFAULT_FEE_TABLE, FeeTableSchema } from '../domain/revenue/fee-table';
 import { RevenuePoliciesSchema } from '../domain/revenue/policies';
 import { CurrencySchema } from '../domain/schemas/primitives';
@@ -16,8 +18,42 @@ import {
 } from '../marketplaces/aws/sns-verify';
 import { AzureChangePolicySchema, AzureOffersSchema } from '../marketplaces/azure/config';
 import { GcpProvidersSchema } from '../marketplaces/gcp/config';
+import { EMAIL_RECIPIENTS_MAX } from '../outbound/email-outbox';
 
 const OptionalUrl = z.url().optional();
+
+/** A comma-separated list in one environment variable (blanks dropped), each item validated. */
+function commaList<T extends z.ZodType<unknown, string>>(item: T, max: number) {
+  return z
+    .string()
+    .default('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    )
+    .pipe(z.array(item).max(max));
+}
+
+/** A JSON document in one variable, or the built-in default when unset or empty. */
+function jsonOrDefault<T extends z.ZodType>(schema: T, fallback: z.output<T>, what: string) {
+  return z
+    .string()
+    .optional()
+    .transform((text, context): z.output<T> => {
+      if (text === undefined || text === '') return fallback;
+      try {
+        return schema.parse(JSON.parse(text));
+      } catch (error) {
+        context.addIssue({
+          code: 'custom',
+          message: `not a valid ${what}: ${(error as Error).message.slice(0, 200)}`,
+        });
+        return z.NEVER;
+      }
+    });
+}
 
 /** A JSON list in one environment variable, validated by its schema. */
 function jsonOf<T extends z.ZodType>(schema: T, fallback = '[]') {
@@ -104,9 +140,20 @@ export const ConfigSchema = z.object({
     }),
   AGORA_AZURE_FULFILLMENT_URL: z.url().default('https://marketplaceapi.microsoft.com/api'),
   AGORA_AZURE_LOGIN_URL: z.url().default('https://login.microsoftonline.com'),
+  /** Microsoft Product Ingestion API (private offers, listings). */
+  AGORA_AZURE_INGESTION_URL: z.url().default('https://graph.microsoft.com'),
+  /** ARM (plan terms through @azure/arm-marketplaceordering) and the subscription it reads in. */
+  AGORA_AZURE_ARM_URL: z.url().default('https://management.azure.com'),
+  AGORA_AZURE_SUBSCRIPTION_ID: z.string().min(1).max(64).optional(),
+  /** The seller's Partner Center publisher id (plan terms are read under it). */
+  AGORA_AZURE_PUBLISHER_ID: z.string().min(1).max(128).default('agora'),
+  /** Google products this deployment sells (comma list): their listings are read (never written). */
+  AGORA_GCP_PRODUCTS: commaList(z.string().max(256), 100),
   /** JSON list of GCP provider ids (lib/marketplaces/gcp/config.ts). */
   AGORA_GCP_PROVIDERS: jsonOf(GcpProvidersSchema),
   AGORA_GCP_PROCUREMENT_URL: z.url().default('https://cloudcommerceprocurement.googleapis.com'),
+  /** Google's Commerce Producer API (private offers; v1beta, early access). */
+  AGORA_GCP_PRODUCER_URL: z.url().default('https://cloudcommerceproducer.googleapis.com'),
   AGORA_GOOGLE_OIDC_JWKS_URL: z.url().default('https://www.googleapis.com/oauth2/v3/certs'),
   AGORA_GCP_SIGNUP_JWKS_URL: z
     .url()
@@ -124,22 +171,34 @@ export const ConfigSchema = z.object({
   AGORA_FUNCTIONAL_CURRENCY: CurrencySchema.default('USD'),
   /** Revenue policies (lib/domain/revenue/policies.ts), JSON; defaults are finance.md's. */
   AGORA_REVENUE_POLICIES: jsonOf(RevenuePoliciesSchema, '{}'),
-  /** A replacement marketplace fee table (lib/domain/revenue/fee-table.ts), JSON. */
-  AGORA_FEE_TABLE: z
+  /** The seller's offer guardrails (lib/domain/offers/guardrails.ts); default: the built-in policy. */
+  AGORA_OFFER_GUARDRAILS: jsonOrDefault(
+    GuardrailPolicySchema,
+    DEFAULT_GUARDRAIL_POLICY,
+    'guardrail policy',
+  ),
+  /** Days before an offer's expiry when its reminders go out (comma list; default 14,7,1). */
+  AGORA_OFFER_REMINDER_DAYS: z
     .string()
     .optional()
     .transform((text, context) => {
-      if (text === undefined || text === '') return DEFAULT_FEE_TABLE;
       try {
-        return FeeTableSchema.parse(JSON.parse(text));
+        return parseReminderWindows(text);
       } catch (error) {
-        context.addIssue({
-          code: 'custom',
-          message: `not a valid fee table: ${(error as Error).message.slice(0, 200)}`,
-        });
+        context.addIssue({ code: 'custom', message: (error as Error).message.slice(0, 200) });
         return z.NEVER;
       }
     }),
+  /** Who gets offer reminder emails (comma list; none: webhooks only). */
+  AGORA_NOTIFY_EMAILS: commaList(z.email(), EMAIL_RECIPIENTS_MAX),
+  /** The verified SES sender of notification emails. */
+  AGORA_EMAIL_FROM: z.string().min(3).max(320).default('Agora <agora@localhost>'),
+  /** Locally: write emails as .eml files here instead of sending them through SES. */
+  AGORA_EMAIL_OUTBOX_DIR: z.string().min(1).optional(),
+  /** Subjects (besides admins) who may approve or reject held offers, comma-separated. */
+  AGORA_OFFER_APPROVERS: commaList(z.string().max(256), 100),
+  /** A replacement marketplace fee table (lib/domain/revenue/fee-table.ts), JSON. */
+  AGORA_FEE_TABLE: jsonOrDefault(FeeTableSchema, DEFAULT_FEE_TABLE, 'fee table'),
   /** Allow http:// webhook endpoints (local development only). */
   AGORA_WEBHOOK_ALLOW_HTTP: z
     .enum(['true', 'false'])

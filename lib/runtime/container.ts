@@ -7,25 +7,46 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GoogleAuth } from 'google-auth-library';
 import { PermanentSyncError } from '../app/errors';
-import type { Clock, MarketplaceAdapter, SyncQueue } from '../app/ports';
+import type {
+  Clock,
+  ListingGateway,
+  MarketplaceAdapter,
+  OfferPublisher,
+  SyncQueue,
+} from '../app/ports';
+import type { EmailOutbox } from '../app/reminder-ports';
 import { LiveRevenueSettings } from '../app/revenue/live-settings';
 import { revenueApplyHook } from '../app/revenue/revenue-hook';
 import type { ApplyHook, SyncDeps } from '../app/sync';
 import { webhookApplyHook } from '../app/webhooks';
+import type { GuardrailPolicy } from '../domain/offers/guardrails';
+import type { Marketplace } from '../domain/schemas/primitives';
 import { TokenVerifier } from '../http/auth';
 import type { HttpDeps } from '../http/handler';
 import { AwsMarketplaceAdapter } from '../marketplaces/aws/adapter';
+import { AwsCatalogGatewayRegistry } from '../marketplaces/aws/catalog-gateway';
 import type { AwsMarketplaceSettings } from '../marketplaces/aws/config';
 import { AwsGatewayRegistry } from '../marketplaces/aws/gateway';
+import { AwsListingGateway } from '../marketplaces/aws/listing-gateway';
+import { AwsOfferPublisher } from '../marketplaces/aws/offer-publisher';
 import { SnsMessageVerifier } from '../marketplaces/aws/sns-verify';
 import { AzureMarketplaceAdapter } from '../marketplaces/azure/adapter';
 import type { AzureMarketplaceSettings } from '../marketplaces/azure/config';
 import { AzureFulfillmentClient } from '../marketplaces/azure/fulfillment-client';
+import { AzureListingGateway } from '../marketplaces/azure/listing-gateway';
+import {
+  AzureOfferPublisher,
+  azureClientCredentialsToken,
+} from '../marketplaces/azure/offer-publisher';
+import { AzurePlanTermsReader } from '../marketplaces/azure/plan-terms';
 import { AzureWebhookVerifier } from '../marketplaces/azure/webhook-auth';
 import { GcpMarketplaceAdapter } from '../marketplaces/gcp/adapter';
 import { GcpSignupVerifier, GooglePushVerifier } from '../marketplaces/gcp/auth';
 import type { GcpMarketplaceSettings } from '../marketplaces/gcp/config';
+import { GcpListingGateway } from '../marketplaces/gcp/listing-gateway';
+import { GcpOfferPublisher } from '../marketplaces/gcp/offer-publisher';
 import { GcpProcurementClient } from '../marketplaces/gcp/procurement-client';
+import { FolderEmailOutbox, SesEmailOutbox } from '../outbound/email-outbox';
 import { FetchWebhookSender } from '../outbound/webhook-sender';
 import { SqsSyncQueue } from '../queue/sqs-sync-queue';
 import { DynamoContractStore } from '../store/contract-store';
@@ -34,8 +55,10 @@ import { DynamoStore } from '../store/dynamo-store';
 import { DynamoFxRateStore } from '../store/fx-rate-store';
 import { DynamoIdempotencyStore } from '../store/idempotency-store';
 import { DynamoLedgerStore } from '../store/ledger-store';
+import { DynamoOfferStore } from '../store/offer-store';
 import { DynamoPeriodStore } from '../store/period-store';
 import { DynamoRawInboundStore } from '../store/raw-inbound-store';
+import { DynamoReminderClaims } from '../store/reminder-store';
 import { DynamoSyncFailureStore } from '../store/sync-failure-store';
 import { DynamoWebhookStore } from '../store/webhook-store';
 import { type Config, loadConfig, revenueSettingsFrom } from './config';
@@ -55,6 +78,15 @@ export interface Container extends HttpDeps, SyncDeps {
   readonly revenue: LiveRevenueSettings;
   readonly fxRates: DynamoFxRateStore;
   readonly periods: DynamoPeriodStore;
+  readonly offers: DynamoOfferStore;
+  readonly reminderClaims: DynamoReminderClaims;
+  readonly emailOutbox: EmailOutbox;
+  readonly listingGateways: Readonly<Partial<Record<Marketplace, ListingGateway>>>;
+  readonly offerPublishers: Readonly<Partial<Record<Marketplace, OfferPublisher>>>;
+  readonly offerSettings: {
+    readonly guardrails: GuardrailPolicy;
+    readonly approvers: readonly string[];
+  };
   readonly webhookSender: FetchWebhookSender;
   readonly queue: SyncQueue;
   /** Present when the queue is SQS (AWS): used to delay a failed record's retry. */
@@ -120,6 +152,33 @@ export function gcpTokenProvider(
   };
 }
 
+/**
+ * The Product Ingestion API token: the first configured offer's Entra app (client credentials);
+ * the local simulator takes any bearer token.
+ */
+function azureIngestionToken(
+  config: Config,
+  azure: AzureMarketplaceSettings,
+): () => Promise<string> {
+  if (config.AGORA_STAGE === 'local') return async () => LOCAL_SIMULATOR_TOKEN;
+  const offer = azure.offers[0];
+  if (!offer) {
+    return async () => {
+      throw new PermanentSyncError(
+        'azure_not_configured',
+        'No Azure offer (Entra app) is configured',
+      );
+    };
+  }
+  return azureClientCredentialsToken({
+    loginBaseUrl: config.AGORA_AZURE_LOGIN_URL,
+    tenantId: offer.tenantId,
+    clientId: offer.appId,
+    clientSecret: async () =>
+      offer.clientSecretEnv ? azure.secret(offer.clientSecretEnv) : undefined,
+  });
+}
+
 class MissingQueue implements SyncQueue {
   async enqueue(): Promise<void> {
     throw new Error('No sync queue configured: set AGORA_SYNC_QUEUE_URL (or run the local stack)');
@@ -150,7 +209,7 @@ export function buildContainer(
         new SQSClient({
           region: config.AWS_REGION,
           maxAttempts: 3,
-          requestHandler: { requestTimeout: SQS_REQUEST_TIMEOUT_MS },
+          requestHandler: { requestTimeout: SQS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
         }),
         config.AGORA_SYNC_QUEUE_URL,
       )
@@ -189,6 +248,7 @@ export function buildContainer(
     gcp: new GcpMarketplaceAdapter(gcpClient, gcpSettings) as MarketplaceAdapter,
   };
 
+  const catalogGateways = new AwsCatalogGatewayRegistry(awsSettings);
   const ledger = new DynamoLedgerStore(store);
   const fxRates = new DynamoFxRateStore(store);
   const periods = new DynamoPeriodStore(store);
@@ -207,6 +267,49 @@ export function buildContainer(
     revenue,
     fxRates,
     periods,
+    offers: new DynamoOfferStore(store),
+    reminderClaims: new DynamoReminderClaims(store),
+    emailOutbox: config.AGORA_EMAIL_OUTBOX_DIR
+      ? new FolderEmailOutbox(config.AGORA_EMAIL_OUTBOX_DIR, config.AGORA_EMAIL_FROM)
+      : new SesEmailOutbox({ from: config.AGORA_EMAIL_FROM, region: config.AWS_REGION }),
+    offerPublishers: {
+      aws: new AwsOfferPublisher(catalogGateways, awsSettings),
+      azure: new AzureOfferPublisher({
+        baseUrl: config.AGORA_AZURE_INGESTION_URL,
+        token: azureIngestionToken(config, azureSettings),
+      }),
+      gcp: new GcpOfferPublisher({
+        baseUrl: config.AGORA_GCP_PRODUCER_URL,
+        token: gcpTokenProvider(secrets, config.AGORA_STAGE),
+        providerId: config.AGORA_GCP_PROVIDERS[0]?.providerId ?? 'unconfigured',
+      }),
+    },
+    listingGateways: {
+      aws: new AwsListingGateway(catalogGateways, awsSettings),
+      azure: new AzureListingGateway({
+        baseUrl: config.AGORA_AZURE_INGESTION_URL,
+        token: azureIngestionToken(config, azureSettings),
+        productIds: () => azureSettings.offers.map((o) => o.offerId),
+        publisherId: config.AGORA_AZURE_PUBLISHER_ID,
+        planTerms: config.AGORA_AZURE_SUBSCRIPTION_ID
+          ? new AzurePlanTermsReader({
+              subscriptionId: config.AGORA_AZURE_SUBSCRIPTION_ID,
+              endpoint: config.AGORA_AZURE_ARM_URL,
+              token: azureIngestionToken(config, azureSettings),
+            })
+          : null,
+      }),
+      gcp: new GcpListingGateway({
+        baseUrl: config.AGORA_GCP_PRODUCER_URL,
+        token: gcpTokenProvider(secrets, config.AGORA_STAGE),
+        providerId: config.AGORA_GCP_PROVIDERS[0]?.providerId ?? 'unconfigured',
+        productIds: () => config.AGORA_GCP_PRODUCTS,
+      }),
+    },
+    offerSettings: {
+      guardrails: config.AGORA_OFFER_GUARDRAILS,
+      approvers: config.AGORA_OFFER_APPROVERS,
+    },
     webhookSender: new FetchWebhookSender(),
     queue: overrides.queue ?? sqsQueue ?? new MissingQueue(),
     sqsQueue: overrides.queue ? null : sqsQueue,

@@ -40,7 +40,7 @@ export function secretsManagerFetcher(region: string): SecretFetcher {
   const client = new SecretsManagerClient({
     region,
     maxAttempts: SECRETS_ATTEMPTS_MAX,
-    requestHandler: { requestTimeout: SECRETS_REQUEST_TIMEOUT_MS },
+    requestHandler: { requestTimeout: SECRETS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
   });
   return {
     fetch: async (secretId) =>

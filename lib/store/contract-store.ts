@@ -92,7 +92,14 @@ export class DynamoContractStore implements ContractStore {
     if (change.events.length > CONTRACT_EVENTS_PER_CHANGE_MAX) {
       throw new Error(`A change may carry at most ${CONTRACT_EVENTS_PER_CHANGE_MAX} events`);
     }
-    const refs = Object.entries(next.refs);
+    // The offer a contract was accepted from is a ref too: an offer lists its acceptances by it.
+    const refs = Object.entries({
+      ...next.refs,
+      ...(next.terms.offerId ? { offer: next.terms.offerId } : {}),
+      ...(next.terms.offerId?.includes('/')
+        ? { offerTail: next.terms.offerId.slice(next.terms.offerId.lastIndexOf('/') + 1) }
+        : {}),
+    });
     if (refs.length > CONTRACT_REFS_MAX)
       throw new Error(`A contract may carry at most ${CONTRACT_REFS_MAX} refs`);
     const now = next.updatedAt;

@@ -32,6 +32,8 @@ export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient
     requestHandler: {
       requestTimeout: options.requestTimeoutMs ?? DYNAMODB_REQUEST_TIMEOUT_MS,
       connectionTimeout: options.connectTimeoutMs ?? DYNAMODB_CONNECT_TIMEOUT_MS,
+      // requestTimeout alone only warns in @smithy/node-http-handler 4.x.
+      throwOnRequestTimeout: true,
     },
   });
 }

@@ -5,6 +5,7 @@
  * Endpoint: pk WHE#<endpointId> · sk WHE · gsi1pk WHENDPOINTS · gsi1sk <createdAt>#<id>
  * Delivery: pk WHD#<deliveryId> · sk WHD · gsi1pk WHDUE (only while pending: a sparse index of
  *           due work) · gsi1sk <nextAttemptAt>#<id> · gsi2pk WHDCT#<contractId> · gsi2sk <createdAt>#<id>
+ *           (an OfferExpiring delivery has no contract: its contractId is the offer id, version 0)
  */
 import type { WebhookDelivery, WebhookEndpoint } from '../app/ports';
 import type { Item } from './transaction';

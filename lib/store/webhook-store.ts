@@ -58,6 +58,17 @@ export class DynamoWebhookStore implements WebhookStore {
     }
   }
 
+  /** Queues a delivery written outside a contract change (offer reminders), once per id. */
+  async enqueue(delivery: WebhookDelivery): Promise<boolean> {
+    try {
+      await this.store.put('webhook-delivery', deliveryItem(delivery), ITEM_ABSENT);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionFailedError) return false;
+      throw error;
+    }
+  }
+
   async getDelivery(deliveryId: string): Promise<WebhookDelivery | null> {
     const item = await this.store.get(deliveryKey(deliveryId));
     return item ? toDelivery(item) : null;

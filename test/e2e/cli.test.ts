@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { trackOffers } from '../../lib/app/offers';
+import { addDays } from '../../lib/domain/calendar';
 import {
   ensureDevKeys,
   jwksDocument,
@@ -13,8 +15,12 @@ import {
   LOCAL_JWT_ISSUER,
 } from '../../lib/local/dev-keys';
 import { findFreePort } from '../../lib/local/dynamodb-local';
+import { getContainer } from '../../lib/runtime/container';
+import { startTestStack } from '../integration/pipeline/helpers';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+/** A data folder no stack runs on. */
+const env0 = () => ({ AGORA_DATA_DIR: mkdtempSync(join(tmpdir(), 'agora-cli-')) });
 
 function agora(
   args: string[],
@@ -171,80 +177,130 @@ describe('agora CLI', () => {
   });
 
   it('finance closes the books from the command line: import, bill, run, payout, close, reports', async () => {
+    // Against a running stack, as finance would work: no DynamoDB Local start per command.
+    const running = await startTestStack();
     const env = {
-      AGORA_DATA_DIR: mkdtempSync(join(tmpdir(), 'agora-cli-')),
-      AGORA_PORT: String(await findFreePort()),
+      AGORA_DATA_DIR: running.dataDir,
+      AGORA_PORT: String(running.stack.port),
     };
-    const json = async (args: string[], code = 0) => {
-      const run = await agora([...args, '--json'], env);
-      expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(code);
-      return JSON.parse(run.stdout) as Record<string, unknown>;
-    };
-    // WE-7 without its payout (recorded below by hand): a EUR contract, whose rates go into the
-    // rate table with it.
-    const we7 = JSON.parse(readFileSync(join(ROOT, 'events/scenarios/we-7.json'), 'utf8')) as {
-      events: { type: string }[];
-    };
-    const file = join(env.AGORA_DATA_DIR, 'we-7-no-payout.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        ...we7,
-        events: we7.events.filter((e) => e.type !== 'DisbursementReceived'),
-      }),
-    );
-    const imported = await json(['revenue', 'import', file]);
-    const contractId = (imported.contracts as Record<string, string>)['E-1'] ?? '';
-    const rates = (await json(['fx-rates', 'list'])).items as { rate: string }[];
-    expect(rates.map((r) => r.rate)).toEqual(['1.0400', '1.0500', '1.0450']);
-    expect(await json(['revenue', 'bill', '--date', '2025-01-01'])).toMatchObject({ invoices: 1 });
-    await json(['revenue', 'run', '--period', '2025-01']);
-    const payout = await json([
-      'disbursements',
-      'record',
-      '--contract',
-      contractId,
-      '--id',
-      'D-1',
-      '--date',
-      '2025-02-20',
-      '--amount',
-      '101365.00',
-      '--currency',
-      'USD',
-      '--settles',
-      '97000.00',
-      '--settles-currency',
-      'EUR',
-    ]);
-    expect(payout.events).toEqual(['DisbursementReceived']);
+    try {
+      const json = async (args: string[], code = 0) => {
+        const run = await agora([...args, '--json'], env);
+        expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(code);
+        return JSON.parse(run.stdout) as Record<string, unknown>;
+      };
+      // WE-7 without its payout (recorded below by hand): a EUR contract, whose rates go into the
+      // rate table with it.
+      const we7 = JSON.parse(readFileSync(join(ROOT, 'events/scenarios/we-7.json'), 'utf8')) as {
+        events: { type: string }[];
+      };
+      const file = join(env.AGORA_DATA_DIR, 'we-7-no-payout.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          ...we7,
+          events: we7.events.filter((e) => e.type !== 'DisbursementReceived'),
+        }),
+      );
+      const imported = await json(['revenue', 'import', file]);
+      const contractId = (imported.contracts as Record<string, string>)['E-1'] ?? '';
+      const rates = (await json(['fx-rates', 'list'])).items as { rate: string }[];
+      expect(rates.map((r) => r.rate)).toEqual(['1.0400', '1.0500', '1.0450']);
+      expect(await json(['revenue', 'bill', '--date', '2025-01-01'])).toMatchObject({
+        invoices: 1,
+      });
+      await json(['revenue', 'run', '--period', '2025-01']);
+      const payout = await json([
+        'disbursements',
+        'record',
+        '--contract',
+        contractId,
+        '--id',
+        'D-1',
+        '--date',
+        '2025-02-20',
+        '--amount',
+        '101365.00',
+        '--currency',
+        'USD',
+        '--settles',
+        '97000.00',
+        '--settles-currency',
+        'EUR',
+      ]);
+      expect(payout.events).toEqual(['DisbursementReceived']);
 
-    const closed = await json(['periods', 'close', '2025-01', '--reason', 'January signed off']);
-    expect(closed.locks).toEqual({ closedThrough: '2025-01', frozenThrough: '2025-01' });
-    const noReason = await json(['periods', 'reopen', '2025-01'], 2);
-    expect(noReason).toMatchObject({ error: { code: 'reason_required' } });
+      const closed = await json(['periods', 'close', '2025-01', '--reason', 'January signed off']);
+      expect(closed.locks).toEqual({ closedThrough: '2025-01', frozenThrough: '2025-01' });
+      const noReason = await json(['periods', 'reopen', '2025-01'], 2);
+      expect(noReason).toMatchObject({ error: { code: 'reason_required' } });
 
-    const balance = await json(['revenue', 'report', 'trial-balance', '--as-of', '2025-02-28']);
-    expect(balance.balanced).toBe(true);
-    // WE-7: realized FX on the payout is a $485.00 loss, unrealized January a $970.00 gain.
-    const fx = (balance.lines as { account: string; functionalBalanceMinor: string }[]).find(
-      (l) => l.account === '7100',
-    );
-    expect(fx?.functionalBalanceMinor).toBe('-48500');
-    const roll = await agora(
-      ['revenue', 'report', 'rollforward', '--from', '2025-01', '--to', '2025-02', '--csv'],
-      env,
-    );
-    expect(roll.code, roll.stderr).toBe(0);
-    expect(roll.stdout.split('\r\n')[0]).toMatch(/^period,/);
-    const journal = await agora(
-      ['revenue', 'report', 'journal', '--from', '2025-01', '--to', '2025-02'],
-      env,
-    );
-    expect(journal.code, journal.stderr).toBe(0);
-    const rows = journal.stdout.trim().split('\r\n');
-    expect(rows[0]).toMatch(/^date,period,entry_id,account/);
-    expect(rows.filter((r) => r.includes(',disbursement,'))).toHaveLength(5);
+      const balance = await json(['revenue', 'report', 'trial-balance', '--as-of', '2025-02-28']);
+      expect(balance.balanced).toBe(true);
+      // WE-7: realized FX on the payout is a $485.00 loss, unrealized January a $970.00 gain.
+      const fx = (balance.lines as { account: string; functionalBalanceMinor: string }[]).find(
+        (l) => l.account === '7100',
+      );
+      expect(fx?.functionalBalanceMinor).toBe('-48500');
+      const roll = await agora(
+        ['revenue', 'report', 'rollforward', '--from', '2025-01', '--to', '2025-02', '--csv'],
+        env,
+      );
+      expect(roll.code, roll.stderr).toBe(0);
+      expect(roll.stdout.split('\r\n')[0]).toMatch(/^period,/);
+      const journal = await agora(
+        ['revenue', 'report', 'journal', '--from', '2025-01', '--to', '2025-02'],
+        env,
+      );
+      expect(journal.code, journal.stderr).toBe(0);
+      const rows = journal.stdout.trim().split('\r\n');
+      expect(rows[0]).toMatch(/^date,period,entry_id,account/);
+      expect(rows.filter((r) => r.includes(',disbursement,'))).toHaveLength(5);
+    } finally {
+      await running.stack.stop();
+    }
+  }, 120_000);
+
+  it('offers: create is held by the guardrails, approve publishes it, show follows it to published', async () => {
+    const running = await startTestStack();
+    const env = { AGORA_DATA_DIR: running.dataDir, AGORA_PORT: String(running.stack.port) };
+    try {
+      const today = new Date().toISOString().slice(0, 10);
+      const sample = JSON.parse(
+        readFileSync(join(ROOT, 'events/offers/private-offer.json'), 'utf8'),
+      ) as Record<string, unknown>;
+      const file = join(running.dataDir, 'offer.json');
+      // The sample's dates, moved to the future of whenever this runs.
+      writeFileSync(
+        file,
+        JSON.stringify({
+          ...sample,
+          expiresOn: addDays(today, 20),
+          paymentSchedule: [
+            { date: addDays(today, 10), amountMinor: '7000000' },
+            { date: addDays(today, 375), amountMinor: '7000000' },
+          ],
+        }),
+      );
+      const created = await agora(['offers', 'create', file, '--json'], env);
+      expect(created.code, created.stderr).toBe(0);
+      const offer = JSON.parse(created.stdout) as { offerId: string; status: string };
+      expect(offer.status).toBe('pending-approval');
+      const approved = await agora(['offers', 'approve', offer.offerId, '--reason', 'VP ok'], env);
+      expect(approved.code, approved.stderr).toBe(0);
+      expect(approved.stdout).toContain('submitted');
+      expect(approved.stdout).toContain('approved by user:cli-admin: VP ok');
+      for (let i = 0; i < 5; i += 1) await trackOffers(getContainer());
+      const shown = await agora(['offers', 'show', offer.offerId], env);
+      expect(shown.stdout).toMatch(/published[\s\S]*→ offer-/);
+      const invalid = await agora(['offers', 'create', 'package.json', '--json'], env);
+      expect(invalid.code).toBe(2);
+      expect(JSON.parse(invalid.stdout)).toMatchObject({ error: { code: 'validation_failed' } });
+    } finally {
+      await running.stack.stop();
+    }
+    const stopped = await agora(['offers', 'list'], env0());
+    expect(stopped.code).toBe(3);
   }, 120_000);
 
   it('replay of invalid payloads exits 1, and dlq list names them with their reason', async () => {

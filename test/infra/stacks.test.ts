@@ -100,8 +100,9 @@ describe('stateless stack', () => {
   it('runs every function on Node 22, arm64, with the table bound', () => {
     const functions = stateless.findResources('AWS::Lambda::Function');
     // one per route, plus the pipeline: two inlets, the sync worker, the webhook sweeper,
-    // Azure reconciliation and recovery (no GCP pull: no provider uses a pull subscription)
-    expect(Object.keys(functions)).toHaveLength(API_ROUTES.length + 8);
+    // Azure reconciliation, billing, recognition, offer tracking and reminders, and recovery (no GCP pull: no
+    // provider uses a pull subscription)
+    expect(Object.keys(functions)).toHaveLength(API_ROUTES.length + 10);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -204,6 +205,24 @@ describe('contract pipeline', () => {
     expect(withMarketplace.some((id) => id.includes('postawsregister'))).toBe(true);
     const assume = policies.filter(([, p]) => JSON.stringify(p).includes('sts:AssumeRole'));
     expect(JSON.stringify(assume)).toContain('role/AgoraMarketplaceRead');
+  });
+
+  it('lets only the offer and listing routes and the offer tracker use the Catalog API', () => {
+    const withCatalog = Object.entries(stateless.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p).includes('aws-marketplace:StartChangeSet'))
+      .map(([id]) => id.toLowerCase());
+    const names = [
+      'createoffer',
+      'submitoffer',
+      'approveoffer',
+      'trackoffers',
+      'listlistings',
+      'getlisting',
+      'updatelisting',
+      'createlisting',
+    ];
+    expect(withCatalog).toHaveLength(names.length);
+    for (const name of names) expect(withCatalog.some((id) => id.includes(name))).toBe(true);
   });
 });
 

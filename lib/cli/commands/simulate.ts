@@ -42,12 +42,20 @@ export function registerSimulateCommand(
     .option('--keep', 'stop once the contract is active (no plan change, no cancellation)')
     .option('--plan <plan>', 'the plan (AWS: dimension) bought')
     .option('--new-plan <plan>', 'the plan changed to')
+    .option('--offer <offerId>', 'AWS: the private offer the buyer accepts (offer-…)')
     .option('--pause <ms>', 'pause between steps, to watch', '0')
     .option('--wait <ms>', 'how long each step may take', String(JOURNEY_WAIT_MS_DEFAULT))
     .action(
       async (
         journey: string,
-        options: { keep?: boolean; plan?: string; newPlan?: string; pause: string; wait: string },
+        options: {
+          keep?: boolean;
+          plan?: string;
+          newPlan?: string;
+          offer?: string;
+          pause: string;
+          wait: string;
+        },
       ) => {
         if (!(JOURNEYS as readonly string[]).includes(journey)) {
           throw new CliError(
@@ -85,6 +93,7 @@ export function registerSimulateCommand(
               pauseMs: boundedInt(options.pause, '--pause', SIMULATE_PAUSE_MS_MAX),
               ...(options.plan ? { plan: options.plan } : {}),
               ...(options.newPlan ? { newPlan: options.newPlan } : {}),
+              ...(options.offer ? { offerId: options.offer } : {}),
             },
           );
           emit(

@@ -7,11 +7,13 @@ import { z } from 'zod';
 import { ContractSnapshotSchema } from '../contract';
 import { ContractEventSchema } from '../events';
 import { JournalEntrySchema } from '../ledger';
+import { OfferDocumentSchema } from '../offers/offer-document';
 
 export const CANONICAL_SCHEMAS = {
   ContractEvent: ContractEventSchema,
   ContractSnapshot: ContractSnapshotSchema,
   JournalEntry: JournalEntrySchema,
+  OfferDocument: OfferDocumentSchema,
 } as const;
 
 export type CanonicalSchemaName = keyof typeof CANONICAL_SCHEMAS;

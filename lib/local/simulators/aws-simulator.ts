@@ -9,6 +9,9 @@
  *   GetEntitlements.
  * - Marketplace Metering (awsJson1_1, `AWSMPMeteringService.*`, PascalCase): ResolveCustomer,
  *   BatchMeterUsage.
+ * - Marketplace Catalog (restJson1, `/StartChangeSet`, `/DescribeChangeSet`, …): delegated to
+ *   ./aws-catalog-simulator.ts, exposed as `catalog`; its state is under `catalog` in
+ *   `GET /_sim/state`, its faults go through `/_sim/faults`, its calls into the calls log.
  *
  * Member names and casing follow the installed SDK types (response objects are checked against
  * them at compile time through `Wire<T>`); timestamps travel as epoch seconds. Errors carry
@@ -41,6 +44,12 @@ import type {
   UsageRecordResult,
 } from '@aws-sdk/client-marketplace-metering';
 import { z } from 'zod';
+import {
+  AwsCatalogSimulator,
+  CATALOG_SIM_OPERATIONS,
+  CatalogFaultSchema,
+  CatalogSimulatorInputError,
+} from './aws-catalog-simulator';
 
 // ---------------------------------------------------------------------------------------------
 // Limits
@@ -462,6 +471,8 @@ export interface AwsSimulator {
   clearFaults(): void;
   meteredRecords(): ReadonlyArray<MeteredRecord>;
   calls(): ReadonlyArray<SimCall>;
+  /** The Catalog API on the same server (change sets, entities, its own faults). */
+  readonly catalog: AwsCatalogSimulator;
   close(): Promise<void>;
 }
 
@@ -1547,12 +1558,34 @@ async function handleAws(
 
 type ControlHandler = (body: unknown) => { status: number; body?: unknown };
 
-function controlRoutes(model: MarketplaceModel): Record<string, Record<string, ControlHandler>> {
+/**
+ * A `/_sim/faults` body meant for the Catalog simulator: a change-set failure, a catalog
+ * operation, or no operation at all (the marketplace fault schema requires one).
+ */
+function isCatalogFault(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  const { kind, operation } = body as { kind?: unknown; operation?: unknown };
+  return (
+    kind === 'change-set-failure' ||
+    operation === undefined ||
+    (CATALOG_SIM_OPERATIONS as readonly unknown[]).includes(operation)
+  );
+}
+
+function controlRoutes(
+  model: MarketplaceModel,
+  catalog: AwsCatalogSimulator,
+): Record<string, Record<string, ControlHandler>> {
   return {
     '/_sim/state': {
-      GET: () => ({ status: 200, body: model.state() }),
+      GET: () => ({ status: 200, body: { ...model.state(), catalog: catalog.state() } }),
       POST: (body) => {
-        model.setState(parseOrThrow(AwsSimulatorStateSchema, body, 'state'));
+        // The catalog state is derived (read-only); drop it so a GET result can be posted back.
+        const seed =
+          typeof body === 'object' && body !== null && 'catalog' in body
+            ? Object.fromEntries(Object.entries(body).filter(([key]) => key !== 'catalog'))
+            : body;
+        model.setState(parseOrThrow(AwsSimulatorStateSchema, seed, 'state'));
         return { status: 204 };
       },
     },
@@ -1576,11 +1609,23 @@ function controlRoutes(model: MarketplaceModel): Record<string, Record<string, C
     },
     '/_sim/faults': {
       POST: (body) => {
+        if (isCatalogFault(body)) {
+          try {
+            catalog.injectFault(parseOrThrow(CatalogFaultSchema, body, 'catalog fault'));
+          } catch (error) {
+            if (error instanceof CatalogSimulatorInputError) {
+              throw new AwsSimulatorInputError(error.message);
+            }
+            throw error;
+          }
+          return { status: 204 };
+        }
         model.injectFault(parseOrThrow(SimFaultSchema, body, 'fault'));
         return { status: 204 };
       },
       DELETE: () => {
         model.clearFaults();
+        catalog.clearFaults();
         return { status: 204 };
       },
     },
@@ -1646,10 +1691,16 @@ async function handleControl(
 export async function startAwsSimulator(options: AwsSimulatorOptions = {}): Promise<AwsSimulator> {
   const model = new MarketplaceModel(options.now ?? (() => new Date()));
   if (options.state !== undefined) model.setState(options.state);
-  const routes = controlRoutes(model);
+  const catalog = new AwsCatalogSimulator({
+    ...(options.now === undefined ? {} : { now: options.now }),
+    onCall: (operation, input, inputBytes) => model.recordCall(operation, input, inputBytes),
+  });
+  const routes = controlRoutes(model, catalog);
   const host = '127.0.0.1';
   const server: Server = createServer((request, response) => {
     const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+    // The Catalog API is restJson1 (routed by path); everything else is awsJson or /_sim/*.
+    if (!pathname.startsWith('/_sim/') && catalog.handle(request, response)) return;
     const handled = pathname.startsWith('/_sim/')
       ? handleControl(routes, pathname, request, response)
       : handleAws(model, request, response);
@@ -1683,9 +1734,13 @@ export async function startAwsSimulator(options: AwsSimulatorOptions = {}): Prom
     upsertEntitlement: (entitlement) => model.upsertEntitlement(entitlement),
     addRegistration: (registration) => model.addRegistration(registration),
     injectFault: (fault) => model.injectFault(fault),
-    clearFaults: () => model.clearFaults(),
+    clearFaults: () => {
+      model.clearFaults();
+      catalog.clearFaults();
+    },
     meteredRecords: () => model.meteredRecords(),
     calls: () => model.calls(),
+    catalog,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -40,6 +40,7 @@ import {
   SignJWT,
 } from 'jose';
 import { z } from 'zod';
+import { type AzureOfferSimulator, createAzureOfferSimulator } from './azure-offer-simulator';
 
 // ---------------------------------------------------------------------------------------------
 // Constants and limits
@@ -465,6 +466,8 @@ export interface MintWebhookTokenOptions {
 export interface AzureSimulator {
   readonly url: string;
   readonly port: number;
+  /** Private offers and listings (Product Ingestion API), see azure-offer-simulator.ts. */
+  readonly offers: AzureOfferSimulator;
   /** The `iss` of the tokens the simulator issues for that tenant (Entra v1 form). */
   issuerUrl(tenantId: string): string;
   /** The simulator's JWKS for that tenant (any tenant, and 'common', serve the same keys). */
@@ -2124,6 +2127,53 @@ async function handleControl(
 }
 
 /** Starts the simulator on 127.0.0.1 (a free port unless `port` is given). */
+// unverified beyond the SDK's own path: ARM's Microsoft.MarketplaceOrdering "current agreement"
+// of a plan, as @azure/arm-marketplaceordering reads it. Plans of the simulated offers have terms.
+const PLAN_TERMS_PATH =
+  /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.MarketplaceOrdering\/offerTypes\/([^/]+)\/publishers\/([^/]+)\/offers\/([^/]+)\/plans\/([^/]+)\/agreements\/current$/;
+
+function handlePlanTerms(
+  model: MarketplaceModel,
+  url: URL,
+  request: IncomingMessage,
+  response: ServerResponse,
+): boolean {
+  const match = PLAN_TERMS_PATH.exec(url.pathname);
+  if (!match || request.method !== 'GET') return false;
+  if (!request.headers.authorization?.startsWith('Bearer ')) {
+    sendJson(response, 401, {
+      error: { code: 'AuthenticationFailed', message: 'No bearer token' },
+    });
+    return true;
+  }
+  const [, , offerType, publisher, offerId, planId] = match;
+  const offer = model.state().offers.find((o) => o.offerId === offerId);
+  if (!offer?.plans.some((p) => p.planId === planId)) {
+    sendJson(response, 404, {
+      error: { code: 'NotFound', message: `No terms for plan ${planId}` },
+    });
+    return true;
+  }
+  sendJson(response, 200, {
+    id: url.pathname,
+    name: planId,
+    type: `Microsoft.MarketplaceOrdering/offertypes`,
+    properties: {
+      publisher,
+      product: offerId,
+      plan: planId,
+      licenseTextLink: `https://storelegalterms.example/${publisher}/${offerId}/${planId}/license`,
+      privacyPolicyLink: `https://${publisher}.example/privacy`,
+      marketplaceTermsLink: 'https://storelegalterms.example/azure-marketplace-terms',
+      retrieveDatetime: model.now().toISOString(),
+      signature: 'simulated',
+      accepted: false,
+      offerType,
+    },
+  });
+  return true;
+}
+
 export async function startAzureSimulator(
   options: AzureSimulatorOptions = {},
 ): Promise<AzureSimulator> {
@@ -2131,12 +2181,18 @@ export async function startAzureSimulator(
   const model = new MarketplaceModel(options.now ?? (() => new Date()), key, attackerKey);
   if (options.state !== undefined) model.setState(options.state);
   const routes = controlRoutes(model);
+  const offers = createAzureOfferSimulator({
+    now: () => model.now(),
+    catalog: () => model.state().offers,
+  });
   const host = '127.0.0.1';
   let baseUrl = '';
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const segments = segmentsOf(url.pathname);
     const handle = async (): Promise<void> => {
+      if (await offers.handle(request, response, url)) return;
+      if (handlePlanTerms(model, url, request, response)) return;
       if (url.pathname.startsWith('/_sim/')) {
         await handleControl(routes, url.pathname, request, response);
         return;
@@ -2177,6 +2233,7 @@ export async function startAzureSimulator(
   return {
     url: baseUrl,
     port,
+    offers,
     issuerUrl: (tenantId) => issuerFor(tenantId),
     jwksUrl: (tenantId) => `${baseUrl}/${encodeURIComponent(tenantId)}/discovery/v2.0/keys`,
     tokenUrl: (tenantId) => `${baseUrl}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`,

@@ -35,6 +35,7 @@ import {
   SignJWT,
 } from 'jose';
 import { z } from 'zod';
+import { createGcpOfferSimulator, type GcpOfferSimulator } from './gcp-offer-simulator';
 
 // ---------------------------------------------------------------------------------------------
 // Limits
@@ -581,6 +582,8 @@ export interface GcpSignupTokenOverrides extends GcpTokenOverrides {
 export interface GcpSimulator {
   readonly url: string;
   readonly port: number;
+  /** Private offers and read-only products (Commerce Producer API v1beta), see gcp-offer-simulator.ts. */
+  readonly offers: GcpOfferSimulator;
   /** JWKS of Pub/Sub push OIDC tokens. */
   readonly oidcJwksUrl: string;
   /** JWKS of sign-up tokens. */
@@ -2562,6 +2565,15 @@ export async function startGcpSimulator(options: GcpSimulatorOptions = {}): Prom
   const model = new GcpMarketplaceModel(options.now ?? (() => new Date()), keys);
   if (options.state !== undefined) model.setState(options.state);
   const routes = controlRoutes(model);
+  const offers = createGcpOfferSimulator({
+    now: () => model.clock(),
+    catalog: () =>
+      model.state().entitlements.map((e) => ({
+        providerId: e.providerId,
+        product: e.product,
+        ...(e.plan ? { plan: e.plan } : {}),
+      })),
+  });
   const host = '127.0.0.1';
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -2573,7 +2585,9 @@ export async function startGcpSimulator(options: GcpSimulatorOptions = {}): Prom
       return;
     }
     let handled: Promise<void>;
-    if (pathname.startsWith('/_sim/')) {
+    if (offers.owns(url.pathname)) {
+      handled = offers.handle(request, response, url);
+    } else if (pathname.startsWith('/_sim/')) {
       handled = handleControl(routes, pathname, request, response);
     } else if (
       request.method === 'GET' &&
@@ -2613,6 +2627,7 @@ export async function startGcpSimulator(options: GcpSimulatorOptions = {}): Prom
   return {
     url,
     port,
+    offers,
     oidcJwksUrl: `${url}${GOOGLE_OIDC_JWKS_PATH}`,
     signupJwksUrl: `${url}${MARKETPLACE_SIGNUP_JWKS_PATH}`,
     state: () => model.state(),

@@ -127,6 +127,9 @@ function clientConfig(settings: AwsMarketplaceSettings, account: AwsAccountConfi
     requestHandler: {
       requestTimeout: AWS_REQUEST_TIMEOUT_MS,
       connectionTimeout: AWS_CONNECT_TIMEOUT_MS,
+      // Without this the handler only logs a warning when requestTimeout passes and the call
+      // hangs until the Lambda's own timeout (@smithy/node-http-handler 4.x).
+      throwOnRequestTimeout: true,
     },
     ...(local ? { endpoint: settings.endpoint } : {}),
     ...(credentials ? { credentials } : {}),

@@ -1,0 +1,19 @@
+/** POST /v1/offers/{offerId}/approve — an admin or configured approver decides a held offer. */
+import { decideOffer } from '../../lib/app/offers';
+import { httpHandler } from '../../lib/http/handler';
+import { approveOfferRoute } from '../../lib/http/offer-routes';
+import { getContainer } from '../../lib/runtime/container';
+
+export const handler = httpHandler(
+  approveOfferRoute,
+  getContainer,
+  async ({ params, body, principal }) => ({
+    body: await decideOffer(getContainer(), {
+      offerId: params.offerId,
+      decision: 'approved',
+      by: `user:${principal?.subject ?? 'unknown'}`,
+      isAdmin: principal?.roles.includes('admin') ?? false,
+      reason: body.reason,
+    }),
+  }),
+);

@@ -1,0 +1,10 @@
+/** The offer tracker (EventBridge, every 5 minutes): follows change sets to published or failed. */
+import { trackOffers } from '../../lib/app/offers';
+import { getContainer } from '../../lib/runtime/container';
+
+export const handler = async () => {
+  const container = getContainer();
+  const summary = await trackOffers(container);
+  container.logger.info('offer tracking', { ...summary });
+  return summary;
+};
