@@ -4,10 +4,13 @@
  * stream + schedule) and the recovery sweep. Every function binds exactly what it needs.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Alias } from 'aws-cdk-lib/aws-kms';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -15,6 +18,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../lib/runtime/metrics';
 import { acknowledge, ServiceFunction } from './service-function';
 
 /** Sources whose EventBridge events carry AWS Marketplace agreements, licenses and offers. */
@@ -61,6 +65,8 @@ export interface ContractPipelineProps {
 }
 
 export class ContractPipeline extends Construct {
+  /** Operational alerts (the usage deadline alarm notifies here); subscribe an email or pager. */
+  readonly alerts: Topic;
   readonly syncWorker: ServiceFunction;
   readonly eventBridgeInlet: ServiceFunction;
   readonly snsInlet: ServiceFunction;
@@ -230,6 +236,8 @@ export class ContractPipeline extends Construct {
       300,
     );
     this.grantCatalogOffers(offers, props.assumableRoleArns);
+    // Azure and Google offers are published with the marketplace credentials.
+    props.credentialsSecret.grantRead(offers);
     new Rule(this, 'OfferTracking', {
       schedule: Schedule.rate(Duration.minutes(5)),
       targets: [new LambdaFunction(offers)],
@@ -257,6 +265,56 @@ export class ContractPipeline extends Construct {
       schedule: Schedule.cron({ minute: '0', hour: '6' }),
       targets: [new LambdaFunction(reminders)],
     });
+
+    // Metering: every sealed hour reported once, a few minutes past each hour; an alarm (and a
+    // notification on the alerts topic) when an hour is still unreported near its deadline.
+    const flush = fn(
+      'FlushUsage',
+      'functions/scheduled/flush-usage.ts',
+      'Reports sealed usage hours to the marketplaces (exactly once) and checks deadlines',
+      600,
+    );
+    flush.addToRolePolicy(
+      new PolicyStatement({ actions: ['aws-marketplace:BatchMeterUsage'], resources: ['*'] }),
+    );
+    props.credentialsSecret.grantRead(flush);
+    if (props.assumableRoleArns.length > 0) {
+      flush.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['sts:AssumeRole'],
+          resources: [...props.assumableRoleArns],
+        }),
+      );
+    }
+    acknowledge(
+      flush,
+      'AwsSolutions-IAM5[Resource::*]',
+      'BatchMeterUsage has no resource-level permissions.',
+    );
+    new Rule(this, 'HourlyUsageFlush', {
+      schedule: Schedule.cron({ minute: '10' }),
+      targets: [new LambdaFunction(flush)],
+    });
+    this.alerts = new Topic(this, 'Alerts', {
+      displayName: 'Agora operational alerts',
+      enforceSSL: true,
+      masterKey: Alias.fromAliasName(this, 'AlertsKey', 'alias/aws/sns'),
+    });
+    const atRisk = new Alarm(this, 'UsageDeadlineAlarm', {
+      alarmDescription:
+        'A usage hour is still unreported close to its marketplace deadline: usage (revenue) is about to be lost',
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'UsageHoursUnreportedNearDeadline',
+        statistic: 'Maximum',
+        period: Duration.hours(1),
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+    atRisk.addAlarmAction(new SnsAction(this.alerts));
 
     const recovery = fn(
       'RecoverPending',

@@ -72,6 +72,11 @@ export interface SyncDeps {
   readonly adapters: Readonly<Partial<Record<Marketplace, MarketplaceAdapter>>>;
   readonly hooks: readonly ApplyHook[];
   readonly clock: Clock;
+  /**
+   * Work after a change is committed, outside its transaction (e.g. the final usage flush of a
+   * cancelled contract). A failure is reported, never fails the sync: scheduled jobs catch up.
+   */
+  readonly afterApply?: (outcome: ContractOutcome) => Promise<void>;
 }
 
 export interface ContractOutcome {
@@ -171,8 +176,15 @@ export async function syncRaw(
         `${trigger.description} touches ${read.contracts.length} contracts`,
       );
     }
-    for (const source of read.contracts)
-      contracts.push(await applySource(deps, raw.marketplace, raw, source));
+    for (const source of read.contracts) {
+      const outcome = await applySource(deps, raw.marketplace, raw, source);
+      contracts.push(outcome);
+      if (deps.afterApply && outcome.events.length > 0) {
+        await deps.afterApply(outcome).catch((error: unknown) => {
+          notes.push(`after-apply work failed: ${(error as Error).message}`);
+        });
+      }
+    }
     notes.push(`${trigger.description}: ${read.contracts.length} contract(s)`);
   }
   return { note: notes.join('; ') || 'no triggers', contracts };

@@ -15,6 +15,7 @@ import { registerReportCommands } from './commands/reports';
 import { registerRevenueCommands } from './commands/revenue';
 import { registerSimulateCommand } from './commands/simulate';
 import { registerTokenCommand } from './commands/token';
+import { registerUsageCommands } from './commands/usage';
 import {
   CliError,
   type CliIo,
@@ -68,6 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerFinanceCommands(program, io);
   registerOfferCommands(program, io, setExitCode);
   registerListingCommands(program, io);
+  registerUsageCommands(program, io, setExitCode);
 
   try {
     await program.parseAsync([...argv]);

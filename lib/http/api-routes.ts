@@ -26,6 +26,7 @@ import { OFFER_ROUTES } from './offer-routes';
 import { PageQuerySchema, pageOf } from './pagination';
 import { REPORT_ROUTES } from './report-routes';
 import { defineRoute, type RouteDefinition } from './route';
+import { USAGE_ROUTES } from './usage-routes';
 
 export const HealthResponseSchema = z.object({
   status: z.enum(['ok', 'unavailable']),
@@ -774,4 +775,5 @@ export const API_ROUTES: readonly RouteDefinition[] = [
   recordDisbursementRoute,
   ...OFFER_ROUTES,
   ...LISTING_ROUTES,
+  ...USAGE_ROUTES,
 ];

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { flushUsage } from '../app/metering';
 import { sendExpiryReminders } from '../app/offer-reminders';
 import { trackOffers } from '../app/offers';
 import { recoverPendingRaw } from '../app/recovery';
@@ -71,6 +72,8 @@ export const LOCAL_GCP_PUSH_SUBSCRIPTION =
 export const LOCAL_SYNC_RETRY_BASE_MS = 1_000;
 export const LOCAL_SYNC_RETRY_MAX_MS = 30_000;
 export const LOCAL_WEBHOOK_SWEEP_MS = 1_000;
+/** The local usage flush runs every this many sweeps (about once a minute). */
+export const LOCAL_USAGE_FLUSH_EVERY_SWEEPS = 60;
 export const SNS_CERT_PATH = '/local/sns/cert.pem';
 
 export const StackFileSchema = z.object({
@@ -388,6 +391,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AGORA_GCP_PROVIDERS: JSON.stringify(gcpProviders),
       AGORA_GCP_PROCUREMENT_URL: gcpSimulator.url,
       AGORA_GCP_PRODUCER_URL: gcpSimulator.url,
+      AGORA_GCP_SERVICE_CONTROL_URL: gcpSimulator.url,
       AGORA_AZURE_INGESTION_URL: azureSimulator.url,
       AGORA_AZURE_ARM_URL: azureSimulator.url,
       AGORA_AZURE_SUBSCRIPTION_ID: LOCAL_AZURE_SUBSCRIPTION,
@@ -440,13 +444,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Work left pending by a previous run (the queue is in memory) goes round again.
     await recoverPendingRaw(getContainer(), 0);
     let sweeping = false;
+    let sweeps = 0;
     sweeper = setInterval(() => {
       if (sweeping) return;
       sweeping = true;
-      // Webhooks due, and offers whose marketplace change set may have finished.
+      sweeps += 1;
+      // Webhooks due, offers whose change set may have finished, usage, expiry reminders.
       Promise.all([
         deliverWebhooks(),
         trackOffers(getContainer()),
+        // Usage hours seal a few minutes past the hour; checking once a minute is plenty.
+        sweeps % LOCAL_USAGE_FLUSH_EVERY_SWEEPS === 0
+          ? flushUsage(getContainer(), { now: new Date().toISOString() })
+          : Promise.resolve(),
         sendExpiryReminders(getContainer(), {
           today: new Date().toISOString().slice(0, 10),
           windows: getContainer().config.AGORA_OFFER_REMINDER_DAYS,

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { type RevenueSettings, sameCurrencyOnly } from '../app/revenue/settings';
 import { InvalidInputError } from '../domain/errors';
+import { MeteringPolicySchema } from '../domain/metering/usage';
 import { DEFAULT_GUARDRAIL_POLICY, GuardrailPolicySchema } from '../domain/offers/guardrails';
 import { parseReminderWindows } from '../domain/offers/reminders';
 import { DEFAULT_FEE_TABLE, FeeTableSchema } from '../domain/revenue/fee-table';
@@ -152,6 +153,10 @@ export const ConfigSchema = z.object({
   /** JSON list of GCP provider ids (lib/marketplaces/gcp/config.ts). */
   AGORA_GCP_PROVIDERS: jsonOf(GcpProvidersSchema),
   AGORA_GCP_PROCUREMENT_URL: z.url().default('https://cloudcommerceprocurement.googleapis.com'),
+  /** Metering policy (lib/domain/metering/usage.ts): lateness windows, sealing, zero hours, Azure plan dimensions. */
+  AGORA_METERING_POLICY: jsonOf(MeteringPolicySchema, '{}'),
+  /** Google's Service Control API (usage reports). */
+  AGORA_GCP_SERVICE_CONTROL_URL: z.url().default('https://servicecontrol.googleapis.com'),
   /** Google's Commerce Producer API (private offers; v1beta, early access). */
   AGORA_GCP_PRODUCER_URL: z.url().default('https://cloudcommerceproducer.googleapis.com'),
   AGORA_GOOGLE_OIDC_JWKS_URL: z.url().default('https://www.googleapis.com/oauth2/v3/certs'),

@@ -7,6 +7,8 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GoogleAuth } from 'google-auth-library';
 import { PermanentSyncError } from '../app/errors';
+import { finalFlush } from '../app/metering';
+import type { MeteringGateway } from '../app/metering-ports';
 import type {
   Clock,
   ListingGateway,
@@ -19,6 +21,7 @@ import { LiveRevenueSettings } from '../app/revenue/live-settings';
 import { revenueApplyHook } from '../app/revenue/revenue-hook';
 import type { ApplyHook, SyncDeps } from '../app/sync';
 import { webhookApplyHook } from '../app/webhooks';
+import type { MeteringPolicy } from '../domain/metering/usage';
 import type { GuardrailPolicy } from '../domain/offers/guardrails';
 import type { Marketplace } from '../domain/schemas/primitives';
 import { TokenVerifier } from '../http/auth';
@@ -28,12 +31,15 @@ import { AwsCatalogGatewayRegistry } from '../marketplaces/aws/catalog-gateway';
 import type { AwsMarketplaceSettings } from '../marketplaces/aws/config';
 import { AwsGatewayRegistry } from '../marketplaces/aws/gateway';
 import { AwsListingGateway } from '../marketplaces/aws/listing-gateway';
+import { AwsMeteringGateway } from '../marketplaces/aws/metering-gateway';
 import { AwsOfferPublisher } from '../marketplaces/aws/offer-publisher';
 import { SnsMessageVerifier } from '../marketplaces/aws/sns-verify';
 import { AzureMarketplaceAdapter } from '../marketplaces/azure/adapter';
 import type { AzureMarketplaceSettings } from '../marketplaces/azure/config';
+import { AZURE_MARKETPLACE_APP_ID } from '../marketplaces/azure/config';
 import { AzureFulfillmentClient } from '../marketplaces/azure/fulfillment-client';
 import { AzureListingGateway } from '../marketplaces/azure/listing-gateway';
+import { AzureMeteringGateway } from '../marketplaces/azure/metering-gateway';
 import {
   AzureOfferPublisher,
   azureClientCredentialsToken,
@@ -44,6 +50,7 @@ import { GcpMarketplaceAdapter } from '../marketplaces/gcp/adapter';
 import { GcpSignupVerifier, GooglePushVerifier } from '../marketplaces/gcp/auth';
 import type { GcpMarketplaceSettings } from '../marketplaces/gcp/config';
 import { GcpListingGateway } from '../marketplaces/gcp/listing-gateway';
+import { GcpMeteringGateway } from '../marketplaces/gcp/metering-gateway';
 import { GcpOfferPublisher } from '../marketplaces/gcp/offer-publisher';
 import { GcpProcurementClient } from '../marketplaces/gcp/procurement-client';
 import { FolderEmailOutbox, SesEmailOutbox } from '../outbound/email-outbox';
@@ -60,6 +67,7 @@ import { DynamoPeriodStore } from '../store/period-store';
 import { DynamoRawInboundStore } from '../store/raw-inbound-store';
 import { DynamoReminderClaims } from '../store/reminder-store';
 import { DynamoSyncFailureStore } from '../store/sync-failure-store';
+import { DynamoUsageStore } from '../store/usage-store';
 import { DynamoWebhookStore } from '../store/webhook-store';
 import { type Config, loadConfig, revenueSettingsFrom } from './config';
 import { createLogger } from './logger';
@@ -79,6 +87,9 @@ export interface Container extends HttpDeps, SyncDeps {
   readonly fxRates: DynamoFxRateStore;
   readonly periods: DynamoPeriodStore;
   readonly offers: DynamoOfferStore;
+  readonly meteringGateways: Readonly<Partial<Record<Marketplace, MeteringGateway>>>;
+  readonly usage: DynamoUsageStore;
+  readonly meteringSettings: MeteringPolicy;
   readonly reminderClaims: DynamoReminderClaims;
   readonly emailOutbox: EmailOutbox;
   readonly listingGateways: Readonly<Partial<Record<Marketplace, ListingGateway>>>;
@@ -179,6 +190,30 @@ function azureIngestionToken(
   });
 }
 
+/** The marketplace (fulfillment and metering) API token of the first configured offer's app. */
+function azureMarketplaceToken(
+  config: Config,
+  azure: AzureMarketplaceSettings,
+): () => Promise<string> {
+  const offer = azure.offers[0];
+  if (!offer) {
+    return async () => {
+      throw new PermanentSyncError(
+        'azure_not_configured',
+        'No Azure offer (Entra app) is configured',
+      );
+    };
+  }
+  return azureClientCredentialsToken({
+    loginBaseUrl: config.AGORA_AZURE_LOGIN_URL,
+    tenantId: offer.tenantId,
+    clientId: offer.appId,
+    clientSecret: async () =>
+      offer.clientSecretEnv ? azure.secret(offer.clientSecretEnv) : undefined,
+    scope: `${AZURE_MARKETPLACE_APP_ID}/.default`,
+  });
+}
+
 class MissingQueue implements SyncQueue {
   async enqueue(): Promise<void> {
     throw new Error('No sync queue configured: set AGORA_SYNC_QUEUE_URL (or run the local stack)');
@@ -254,7 +289,15 @@ export function buildContainer(
   const periods = new DynamoPeriodStore(store);
   const revenue = new LiveRevenueSettings(revenueSettingsFrom(env), fxRates, periods);
   const hooks: ApplyHook[] = [webhookApplyHook(webhooks), revenueApplyHook(ledger, revenue)];
-  return {
+  // The container refers to itself for post-commit work (the final usage flush on cancellation).
+  let self: Container | null = null;
+  const afterApply = async (outcome: { contractId: string; events: readonly string[] }) => {
+    if (!self || !outcome.events.some((e) => e === 'ContractCancelled' || e === 'ContractExpired'))
+      return;
+    await finalFlush(self, outcome.contractId, clock.now());
+  };
+  self = {
+    afterApply,
     config,
     logger,
     clock,
@@ -268,6 +311,19 @@ export function buildContainer(
     fxRates,
     periods,
     offers: new DynamoOfferStore(store),
+    usage: new DynamoUsageStore(store),
+    meteringSettings: config.AGORA_METERING_POLICY,
+    meteringGateways: {
+      aws: new AwsMeteringGateway(awsSettings),
+      azure: new AzureMeteringGateway({
+        baseUrl: config.AGORA_AZURE_FULFILLMENT_URL,
+        token: azureMarketplaceToken(config, azureSettings),
+      }),
+      gcp: new GcpMeteringGateway({
+        baseUrl: config.AGORA_GCP_SERVICE_CONTROL_URL,
+        token: gcpTokenProvider(secrets, config.AGORA_STAGE),
+      }),
+    },
     reminderClaims: new DynamoReminderClaims(store),
     emailOutbox: config.AGORA_EMAIL_OUTBOX_DIR
       ? new FolderEmailOutbox(config.AGORA_EMAIL_OUTBOX_DIR, config.AGORA_EMAIL_FROM)
@@ -338,6 +394,7 @@ export function buildContainer(
       onKeyFetchFailure: (error) => logger.error('JWKS fetch failed', { error: error as Error }),
     }),
   };
+  return self;
 }
 
 let current: Container | undefined;

@@ -100,9 +100,9 @@ describe('stateless stack', () => {
   it('runs every function on Node 22, arm64, with the table bound', () => {
     const functions = stateless.findResources('AWS::Lambda::Function');
     // one per route, plus the pipeline: two inlets, the sync worker, the webhook sweeper,
-    // Azure reconciliation, billing, recognition, offer tracking and reminders, and recovery (no GCP pull: no
+    // Azure reconciliation, billing, recognition, offer tracking and reminders, the usage flush, and recovery (no GCP pull: no
     // provider uses a pull subscription)
-    expect(Object.keys(functions)).toHaveLength(API_ROUTES.length + 10);
+    expect(Object.keys(functions)).toHaveLength(API_ROUTES.length + 11);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -207,6 +207,23 @@ describe('contract pipeline', () => {
     expect(JSON.stringify(assume)).toContain('role/AgoraMarketplaceRead');
   });
 
+  it('flushes usage hourly and alarms to an encrypted alerts topic when an hour nears its deadline', () => {
+    stateless.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(10 * * * ? *)',
+    });
+    stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Agora',
+      MetricName: 'UsageHoursUnreportedNearDeadline',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    const topics = stateless.findResources('AWS::SNS::Topic');
+    expect(Object.values(topics).some((t) => JSON.stringify(t).includes('alias/aws/sns'))).toBe(
+      true,
+    );
+  });
+
   it('lets only the offer and listing routes and the offer tracker use the Catalog API', () => {
     const withCatalog = Object.entries(stateless.findResources('AWS::IAM::Policy'))
       .filter(([, p]) => JSON.stringify(p).includes('aws-marketplace:StartChangeSet'))
@@ -240,13 +257,23 @@ describe('marketplace credentials', () => {
       'postgcpsignup',
       'approvecontract',
       'rejectcontract',
+      // Publishing offers and editing listings on Azure and Google, and reporting their usage.
+      'createoffer',
+      'submitoffer',
+      'approveoffer',
+      'trackoffers',
+      'listlistings',
+      'getlisting',
+      'updatelisting',
+      'createlisting',
+      'flushusage',
     ]) {
       expect(
         readers.some((id) => id.includes(expected)),
         expected,
       ).toBe(true);
     }
-    expect(readers).toHaveLength(7);
+    expect(readers).toHaveLength(16);
     // Inbound webhooks and read APIs never see the credentials.
     expect(
       readers.some((id) => id.includes('postazurewebhook') || id.includes('getcontract')),

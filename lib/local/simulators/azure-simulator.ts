@@ -40,6 +40,10 @@ import {
   SignJWT,
 } from 'jose';
 import { z } from 'zod';
+import {
+  type AzureMeteringSimulator,
+  createAzureMeteringSimulator,
+} from './azure-metering-simulator';
 import { type AzureOfferSimulator, createAzureOfferSimulator } from './azure-offer-simulator';
 
 // ---------------------------------------------------------------------------------------------
@@ -468,6 +472,8 @@ export interface AzureSimulator {
   readonly port: number;
   /** Private offers and listings (Product Ingestion API), see azure-offer-simulator.ts. */
   readonly offers: AzureOfferSimulator;
+  /** The Marketplace Metering Service (usage events), see azure-metering-simulator.ts. */
+  readonly metering: AzureMeteringSimulator;
   /** The `iss` of the tokens the simulator issues for that tenant (Entra v1 form). */
   issuerUrl(tenantId: string): string;
   /** The simulator's JWKS for that tenant (any tenant, and 'common', serve the same keys). */
@@ -2185,6 +2191,12 @@ export async function startAzureSimulator(
     now: () => model.now(),
     catalog: () => model.state().offers,
   });
+  const metering = createAzureMeteringSimulator({
+    now: () => model.now(),
+    subscriptions: () => model.state().subscriptions,
+    offers: () => model.state().offers,
+    authenticate: (authorization) => model.authenticate(authorization),
+  });
   const host = '127.0.0.1';
   let baseUrl = '';
   const server: Server = createServer((request, response) => {
@@ -2192,6 +2204,7 @@ export async function startAzureSimulator(
     const segments = segmentsOf(url.pathname);
     const handle = async (): Promise<void> => {
       if (await offers.handle(request, response, url)) return;
+      if (await metering.handle(request, response, url)) return;
       if (handlePlanTerms(model, url, request, response)) return;
       if (url.pathname.startsWith('/_sim/')) {
         await handleControl(routes, url.pathname, request, response);
@@ -2234,6 +2247,7 @@ export async function startAzureSimulator(
     url: baseUrl,
     port,
     offers,
+    metering,
     issuerUrl: (tenantId) => issuerFor(tenantId),
     jwksUrl: (tenantId) => `${baseUrl}/${encodeURIComponent(tenantId)}/discovery/v2.0/keys`,
     tokenUrl: (tenantId) => `${baseUrl}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`,

@@ -35,6 +35,7 @@ import {
   SignJWT,
 } from 'jose';
 import { z } from 'zod';
+import { createGcpMeteringSimulator, type GcpMeteringSimulator } from './gcp-metering-simulator';
 import { createGcpOfferSimulator, type GcpOfferSimulator } from './gcp-offer-simulator';
 
 // ---------------------------------------------------------------------------------------------
@@ -584,6 +585,8 @@ export interface GcpSimulator {
   readonly port: number;
   /** Private offers and read-only products (Commerce Producer API v1beta), see gcp-offer-simulator.ts. */
   readonly offers: GcpOfferSimulator;
+  /** Usage reporting (Service Control API v1), see gcp-metering-simulator.ts. */
+  readonly metering: GcpMeteringSimulator;
   /** JWKS of Pub/Sub push OIDC tokens. */
   readonly oidcJwksUrl: string;
   /** JWKS of sign-up tokens. */
@@ -2574,6 +2577,10 @@ export async function startGcpSimulator(options: GcpSimulatorOptions = {}): Prom
         ...(e.plan ? { plan: e.plan } : {}),
       })),
   });
+  const metering = createGcpMeteringSimulator({
+    now: () => model.clock(),
+    consumers: () => model.state().entitlements,
+  });
   const host = '127.0.0.1';
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -2587,6 +2594,8 @@ export async function startGcpSimulator(options: GcpSimulatorOptions = {}): Prom
     let handled: Promise<void>;
     if (offers.owns(url.pathname)) {
       handled = offers.handle(request, response, url);
+    } else if (metering.owns(url.pathname)) {
+      handled = metering.handle(request, response, url);
     } else if (pathname.startsWith('/_sim/')) {
       handled = handleControl(routes, pathname, request, response);
     } else if (
@@ -2628,6 +2637,7 @@ export async function startGcpSimulator(options: GcpSimulatorOptions = {}): Prom
     url,
     port,
     offers,
+    metering,
     oidcJwksUrl: `${url}${GOOGLE_OIDC_JWKS_PATH}`,
     signupJwksUrl: `${url}${MARKETPLACE_SIGNUP_JWKS_PATH}`,
     state: () => model.state(),
