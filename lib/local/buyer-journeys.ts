@@ -442,7 +442,13 @@ async function gcpSubscribe(ctx: JourneyContext, options: JourneyOptions): Promi
   const plan = options.plan ?? 'standard';
   const newPlan = options.newPlan ?? 'enterprise';
   const purchase = (await must('simulator purchase', `${sim}/_sim/purchase`, {
-    body: { providerId: LOCAL_GCP_PROVIDER, product: LOCAL_GCP_PRODUCT, plan },
+    // A metered product's entitlement carries the consumer id usage is reported against.
+    body: {
+      providerId: LOCAL_GCP_PROVIDER,
+      product: LOCAL_GCP_PRODUCT,
+      plan,
+      usageReportingId: `project_number:${randomDigits(12)}`,
+    },
   })) as { accountId: string; entitlementId: string; signupToken: string };
   const externalId = `entitlement/${purchase.entitlementId}`;
   const journey = new Journey(
