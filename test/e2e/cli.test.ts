@@ -8,6 +8,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { trackOffers } from '../../lib/app/offers';
 import { addDays } from '../../lib/domain/calendar';
+import { contractIdFor } from '../../lib/domain/contract';
 import {
   ensureDevKeys,
   jwksDocument,
@@ -16,7 +17,7 @@ import {
 } from '../../lib/local/dev-keys';
 import { findFreePort } from '../../lib/local/dynamodb-local';
 import { getContainer } from '../../lib/runtime/container';
-import { startTestStack } from '../integration/pipeline/helpers';
+import { deliver, sampleFiles, startTestStack } from '../integration/pipeline/helpers';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** A data folder no stack runs on. */
@@ -301,6 +302,54 @@ describe('agora CLI', () => {
     }
     const stopped = await agora(['offers', 'list'], env0());
     expect(stopped.code).toBe(3);
+  }, 120_000);
+
+  it('usage import streams a CSV through the API: accepted, already recorded, refused rows by line', async () => {
+    const running = await startTestStack();
+    const env = { AGORA_DATA_DIR: running.dataDir, AGORA_PORT: String(running.stack.port) };
+    try {
+      for (const sample of sampleFiles('aws')) await deliver(running, sample.body);
+      await running.stack.settle();
+      const contractId = contractIdFor('aws', 'license/l-agora1001');
+      const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+      const at = (minute: number) => new Date(hour.getTime() + minute * 60_000).toISOString();
+      const file = join(running.dataDir, 'usage.csv');
+      writeFileSync(
+        file,
+        [
+          'recordId,contractId,dimension,quantity,usageTime',
+          `u-1,${contractId},api_calls,10,${at(1)}`,
+          `u-2,${contractId},api_calls,5,${at(2)}`,
+          `u-3,${contractId},not_metered,1,${at(2)}`,
+          `u-4,${contractId},api_calls,,${at(2)}`,
+          '',
+        ].join('\n'),
+      );
+      const first = await agora(['usage', 'import', file, '--json'], env);
+      expect(first.code, first.stderr).toBe(1);
+      const summary = JSON.parse(first.stdout) as {
+        rows: number;
+        accepted: number;
+        refused: number;
+        errors: { line: number; code: string }[];
+      };
+      expect(summary).toMatchObject({ rows: 4, accepted: 2, refused: 2 });
+      expect(summary.errors.map((e) => `${e.line}:${e.code}`)).toEqual([
+        '5:missing_columns',
+        '4:UNKNOWN_DIMENSION',
+      ]);
+      expect(first.stderr).toMatch(/100% 4 rows/);
+      // The same file again: nothing is counted twice.
+      const again = JSON.parse((await agora(['usage', 'import', file, '--json'], env)).stdout) as {
+        accepted: number;
+        duplicates: number;
+      };
+      expect(again).toMatchObject({ accepted: 0, duplicates: 2 });
+      const status = await agora(['usage', 'status', contractId], env);
+      expect(status.stdout).toMatch(/api_calls received 15/);
+    } finally {
+      await running.stack.stop();
+    }
   }, 120_000);
 
   it('replay of invalid payloads exits 1, and dlq list names them with their reason', async () => {
