@@ -291,8 +291,14 @@ async function acceptancesOf(deps: OfferDeps, record: OfferRecord): Promise<Offe
     ]),
   ];
   const out: OfferAcceptance[] = [];
-  for (const contractId of ids.slice(0, OFFER_ACCEPTANCES_MAX)) {
-    const contract = await deps.contracts.get(contractId);
+  // Bounded (a private offer targets at most a few dozen buyers): read them side by side.
+  const contracts = await Promise.all(
+    ids.slice(0, OFFER_ACCEPTANCES_MAX).map(async (contractId) => ({
+      contractId,
+      contract: await deps.contracts.get(contractId),
+    })),
+  );
+  for (const { contractId, contract } of contracts) {
     if (!contract) continue;
     out.push({
       contractId,

@@ -164,14 +164,17 @@ export function gcpTokenProvider(
 }
 
 /**
- * The Product Ingestion API token: the first configured offer's Entra app (client credentials);
- * the local simulator takes any bearer token.
+ * A token of the first configured offer's Entra app (client credentials) for `scope`: the
+ * Product Ingestion API (default scope) or the marketplace fulfillment/metering API. Locally the
+ * ingestion simulator takes any bearer token; the metering simulator checks real ones.
  */
-function azureIngestionToken(
+function azureAppToken(
   config: Config,
   azure: AzureMarketplaceSettings,
+  options: { scope?: string; anyTokenLocally: boolean },
 ): () => Promise<string> {
-  if (config.AGORA_STAGE === 'local') return async () => LOCAL_SIMULATOR_TOKEN;
+  if (options.anyTokenLocally && config.AGORA_STAGE === 'local')
+    return async () => LOCAL_SIMULATOR_TOKEN;
   const offer = azure.offers[0];
   if (!offer) {
     return async () => {
@@ -187,30 +190,7 @@ function azureIngestionToken(
     clientId: offer.appId,
     clientSecret: async () =>
       offer.clientSecretEnv ? azure.secret(offer.clientSecretEnv) : undefined,
-  });
-}
-
-/** The marketplace (fulfillment and metering) API token of the first configured offer's app. */
-function azureMarketplaceToken(
-  config: Config,
-  azure: AzureMarketplaceSettings,
-): () => Promise<string> {
-  const offer = azure.offers[0];
-  if (!offer) {
-    return async () => {
-      throw new PermanentSyncError(
-        'azure_not_configured',
-        'No Azure offer (Entra app) is configured',
-      );
-    };
-  }
-  return azureClientCredentialsToken({
-    loginBaseUrl: config.AGORA_AZURE_LOGIN_URL,
-    tenantId: offer.tenantId,
-    clientId: offer.appId,
-    clientSecret: async () =>
-      offer.clientSecretEnv ? azure.secret(offer.clientSecretEnv) : undefined,
-    scope: `${AZURE_MARKETPLACE_APP_ID}/.default`,
+    ...(options.scope ? { scope: options.scope } : {}),
   });
 }
 
@@ -284,6 +264,12 @@ export function buildContainer(
   };
 
   const catalogGateways = new AwsCatalogGatewayRegistry(awsSettings);
+  // One token provider (and its cache) per Azure API, shared by every client that calls it.
+  const azureIngestionToken = azureAppToken(config, azureSettings, { anyTokenLocally: true });
+  const azureMarketplaceToken = azureAppToken(config, azureSettings, {
+    scope: `${AZURE_MARKETPLACE_APP_ID}/.default`,
+    anyTokenLocally: false,
+  });
   const ledger = new DynamoLedgerStore(store);
   const fxRates = new DynamoFxRateStore(store);
   const periods = new DynamoPeriodStore(store);
@@ -317,7 +303,7 @@ export function buildContainer(
       aws: new AwsMeteringGateway(awsSettings),
       azure: new AzureMeteringGateway({
         baseUrl: config.AGORA_AZURE_FULFILLMENT_URL,
-        token: azureMarketplaceToken(config, azureSettings),
+        token: azureMarketplaceToken,
       }),
       gcp: new GcpMeteringGateway({
         baseUrl: config.AGORA_GCP_SERVICE_CONTROL_URL,
@@ -332,7 +318,7 @@ export function buildContainer(
       aws: new AwsOfferPublisher(catalogGateways, awsSettings),
       azure: new AzureOfferPublisher({
         baseUrl: config.AGORA_AZURE_INGESTION_URL,
-        token: azureIngestionToken(config, azureSettings),
+        token: azureIngestionToken,
       }),
       gcp: new GcpOfferPublisher({
         baseUrl: config.AGORA_GCP_PRODUCER_URL,
@@ -344,14 +330,14 @@ export function buildContainer(
       aws: new AwsListingGateway(catalogGateways, awsSettings),
       azure: new AzureListingGateway({
         baseUrl: config.AGORA_AZURE_INGESTION_URL,
-        token: azureIngestionToken(config, azureSettings),
+        token: azureIngestionToken,
         productIds: () => azureSettings.offers.map((o) => o.offerId),
         publisherId: config.AGORA_AZURE_PUBLISHER_ID,
         planTerms: config.AGORA_AZURE_SUBSCRIPTION_ID
           ? new AzurePlanTermsReader({
               subscriptionId: config.AGORA_AZURE_SUBSCRIPTION_ID,
               endpoint: config.AGORA_AZURE_ARM_URL,
-              token: azureIngestionToken(config, azureSettings),
+              token: azureIngestionToken,
             })
           : null,
       }),

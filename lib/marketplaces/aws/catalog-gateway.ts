@@ -22,7 +22,6 @@ import {
   StartChangeSetCommand,
   type StartChangeSetCommandOutput,
 } from '@aws-sdk/client-marketplace-catalog';
-import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { ConflictError, MarketplaceUnavailableError } from '../../app/errors';
 import { type ErrorDetail, InvalidInputError } from '../../domain/errors';
 import {
@@ -34,7 +33,7 @@ import {
   type EntityDescription,
 } from './catalog-types';
 import type { AwsAccountConfig, AwsMarketplaceSettings } from './config';
-import { AWS_CONNECT_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS, AWS_SDK_ATTEMPTS_MAX } from './gateway';
+import { awsClientConfig } from './gateway';
 
 /** Catalog API quotas per AWS account and second (catalog-service-quotas.html). */
 export const CATALOG_RATE_PER_SECOND = {
@@ -50,7 +49,6 @@ export type CatalogOperation = keyof typeof CATALOG_RATE_PER_SECOND;
 export const CATALOG_RATE_WAIT_MAX_MS = 5_000;
 /** ValidationException field details kept on the translated error. */
 export const CATALOG_ERROR_DETAILS_MAX = 50;
-const LOCAL_CREDENTIALS = { accessKeyId: 'agoralocal', secretAccessKey: 'agoralocal' };
 const CHANGE_SET_STATUSES: readonly ChangeSetStatus[] = [
   'PREPARING',
   'APPLYING',
@@ -329,34 +327,7 @@ export function catalogClientConfig(
   settings: AwsMarketplaceSettings,
   account: AwsAccountConfig | null,
 ) {
-  const local = settings.endpoint !== undefined;
-  const credentials = local
-    ? LOCAL_CREDENTIALS
-    : account?.roleArn
-      ? fromTemporaryCredentials({
-          params: {
-            RoleArn: account.roleArn,
-            RoleSessionName: 'agora-catalog',
-            ...(account.externalId ? { ExternalId: account.externalId } : {}),
-          },
-          clientConfig: { region: settings.region },
-        })
-      : undefined;
-  return {
-    region: settings.region,
-    maxAttempts: AWS_SDK_ATTEMPTS_MAX,
-    retryMode: 'standard',
-    // The object form builds the SDK's NodeHttpHandler. Without throwOnRequestTimeout the
-    // handler (@smithy/node-http-handler 4.x) only logs a warning when requestTimeout passes and
-    // the call keeps waiting; with it, the call fails with TimeoutError and the SDK retries.
-    requestHandler: {
-      requestTimeout: AWS_REQUEST_TIMEOUT_MS,
-      connectionTimeout: AWS_CONNECT_TIMEOUT_MS,
-      throwOnRequestTimeout: true,
-    },
-    ...(local ? { endpoint: settings.endpoint } : {}),
-    ...(credentials ? { credentials } : {}),
-  };
+  return awsClientConfig(settings, account, 'agora-catalog');
 }
 
 export interface CatalogGatewayOptions {

@@ -105,8 +105,16 @@ function isNotFound(error: unknown): boolean {
   return errorName(error) === 'ResourceNotFoundException';
 }
 
-/** SDK client settings for one seller account. */
-function clientConfig(settings: AwsMarketplaceSettings, account: AwsAccountConfig | null) {
+/**
+ * SDK client settings for one seller account, shared by every AWS Marketplace client (Agreement,
+ * Entitlement, Metering, Catalog): timeouts, bounded standard retries, the local simulator
+ * endpoint, or the account's role to assume (`sessionName` tells the uses apart in CloudTrail).
+ */
+export function awsClientConfig(
+  settings: AwsMarketplaceSettings,
+  account: AwsAccountConfig | null,
+  sessionName = 'agora-marketplace',
+) {
   const local = settings.endpoint !== undefined;
   const credentials = local
     ? LOCAL_CREDENTIALS
@@ -114,7 +122,7 @@ function clientConfig(settings: AwsMarketplaceSettings, account: AwsAccountConfi
       ? fromTemporaryCredentials({
           params: {
             RoleArn: account.roleArn,
-            RoleSessionName: 'agora-marketplace',
+            RoleSessionName: sessionName,
             ...(account.externalId ? { ExternalId: account.externalId } : {}),
           },
           clientConfig: { region: settings.region },
@@ -142,7 +150,7 @@ export class SdkAwsMarketplaceGateway implements AwsMarketplaceGateway {
   private readonly metering: MarketplaceMeteringClient;
 
   constructor(settings: AwsMarketplaceSettings, account: AwsAccountConfig | null) {
-    const config = clientConfig(settings, account);
+    const config = awsClientConfig(settings, account);
     this.agreements = new MarketplaceAgreementClient(config);
     this.entitlements = new MarketplaceEntitlementServiceClient(config);
     this.metering = new MarketplaceMeteringClient(config);

@@ -31,7 +31,6 @@ import {
   MarketplaceMeteringClient,
   type UsageRecord,
 } from '@aws-sdk/client-marketplace-metering';
-import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { MarketplaceUnavailableError } from '../../app/errors';
 import type {
   MeteringCustomer,
@@ -40,14 +39,13 @@ import type {
   MeteringReport,
 } from '../../app/metering-ports';
 import { type AwsAccountConfig, type AwsMarketplaceSettings, productByCode } from './config';
-import { AWS_CONNECT_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS, AWS_SDK_ATTEMPTS_MAX } from './gateway';
+import { awsClientConfig } from './gateway';
 
 /** BatchMeterUsage accepts up to 25 UsageRecords per call. */
 export const AWS_METERING_BATCH_MAX = 25;
 /** UsageRecord.Quantity is a 32-bit integer (unverified: AWS documents no other bound). */
 export const AWS_METERING_QUANTITY_MAX = 2_147_483_647;
 const HOUR_MS = 3_600_000;
-const LOCAL_CREDENTIALS = { accessKeyId: 'agoralocal', secretAccessKey: 'agoralocal' };
 
 /**
  * Errors of the whole call that mean AWS refuses the request as sent: retrying cannot help.
@@ -91,32 +89,7 @@ export function awsMeteringClientConfig(
   settings: AwsMarketplaceSettings,
   account: AwsAccountConfig | null,
 ) {
-  const local = settings.endpoint !== undefined;
-  const credentials = local
-    ? LOCAL_CREDENTIALS
-    : account?.roleArn
-      ? fromTemporaryCredentials({
-          params: {
-            RoleArn: account.roleArn,
-            RoleSessionName: 'agora-metering',
-            ...(account.externalId ? { ExternalId: account.externalId } : {}),
-          },
-          clientConfig: { region: settings.region },
-        })
-      : undefined;
-  return {
-    region: settings.region,
-    maxAttempts: AWS_SDK_ATTEMPTS_MAX,
-    retryMode: 'standard',
-    requestHandler: {
-      requestTimeout: AWS_REQUEST_TIMEOUT_MS,
-      connectionTimeout: AWS_CONNECT_TIMEOUT_MS,
-      // Without it a passed requestTimeout only logs a warning (@smithy/node-http-handler 4.x).
-      throwOnRequestTimeout: true,
-    },
-    ...(local ? { endpoint: settings.endpoint } : {}),
-    ...(credentials ? { credentials } : {}),
-  };
+  return awsClientConfig(settings, account, 'agora-metering');
 }
 
 /** The exact non-negative integer in `quantity`, or why it is not one AWS takes. */
