@@ -26,6 +26,20 @@ buildAgora(app, {
     (app.node.tryGetContext('awsAccounts') as string | undefined) ??
     process.env.AGORA_AWS_ACCOUNTS ??
     '[]',
+  // -c aceCatalog=AWS turns the hourly ACE pull on (Partner Central, us-east-1).
+  partnerSettings: {
+    AGORA_ACE_CATALOG:
+      (app.node.tryGetContext('aceCatalog') as string | undefined) ?? process.env.AGORA_ACE_CATALOG,
+    AGORA_ACE_PARTNER_ID:
+      (app.node.tryGetContext('acePartnerId') as string | undefined) ??
+      process.env.AGORA_ACE_PARTNER_ID,
+    AGORA_DEAL_REGISTRATION_RULES:
+      (app.node.tryGetContext('dealRegistrationRules') as string | undefined) ??
+      process.env.AGORA_DEAL_REGISTRATION_RULES,
+    AGORA_ATTRIBUTION_MODEL_ID:
+      (app.node.tryGetContext('attributionModelId') as string | undefined) ??
+      process.env.AGORA_ATTRIBUTION_MODEL_ID,
+  },
 });
 Tags.of(app).add('application', 'agora');
 // Any unacknowledged AwsSolutions finding interrupts synthesis.

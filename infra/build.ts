@@ -3,6 +3,7 @@ import type { App } from 'aws-cdk-lib';
 import { AwsAccountsSchema } from '../lib/marketplaces/aws/config';
 import { AzureOffersSchema } from '../lib/marketplaces/azure/config';
 import { GcpProvidersSchema } from '../lib/marketplaces/gcp/config';
+import { ConfigSchema } from '../lib/runtime/config';
 import { MARKETPLACE_EVENT_REGION, MarketplaceForwarderStack } from './marketplace-forwarder-stack';
 import { StatefulStack } from './stateful-stack';
 import { StatelessStack } from './stateless-stack';
@@ -21,6 +22,38 @@ export interface AgoraOptions {
   readonly snsProductCodes?: readonly string[];
   readonly azureOffersJson?: string;
   readonly gcpProvidersJson?: string;
+  /**
+   * Partner settings passed to every function as they are named in lib/runtime/config.ts
+   * (AGORA_ACE_CATALOG, AGORA_ACE_PARTNER_ID, AGORA_DEAL_REGISTRATION_RULES,
+   * AGORA_ATTRIBUTION_MODEL_ID); validated here so a bad value fails the synth, not a Lambda.
+   */
+  readonly partnerSettings?: Readonly<Record<string, string | undefined>>;
+}
+
+const PARTNER_SETTING_NAMES = [
+  'AGORA_ACE_CATALOG',
+  'AGORA_ACE_PARTNER_ID',
+  'AGORA_DEAL_REGISTRATION_RULES',
+  'AGORA_ATTRIBUTION_MODEL_ID',
+] as const;
+
+function partnerEnvironment(
+  settings: Readonly<Record<string, string | undefined>> | undefined,
+): Record<string, string> {
+  const chosen: Record<string, string> = {};
+  for (const name of PARTNER_SETTING_NAMES) {
+    const value = settings?.[name];
+    if (value !== undefined && value !== '') chosen[name] = value;
+  }
+  const parsed = ConfigSchema.pick({
+    AGORA_ACE_CATALOG: true,
+    AGORA_ACE_PARTNER_ID: true,
+    AGORA_DEAL_REGISTRATION_RULES: true,
+    AGORA_ATTRIBUTION_MODEL_ID: true,
+  }).safeParse(chosen);
+  if (!parsed.success)
+    throw new Error(`Invalid partner setting ${String(parsed.error.issues[0]?.path[0])}`);
+  return chosen;
 }
 
 export function buildAgora(app: App, options: AgoraOptions): AgoraStacks {
@@ -49,6 +82,7 @@ export function buildAgora(app: App, options: AgoraOptions): AgoraStacks {
       GcpProvidersSchema.parse(JSON.parse(options.gcpProvidersJson ?? '[]')),
     ),
     assumableRoleArns: accounts.flatMap((a) => (a.roleArn ? [a.roleArn] : [])),
+    partnerEnvironment: partnerEnvironment(options.partnerSettings),
     snsProductCodes:
       options.snsProductCodes ??
       accounts.flatMap((a) =>

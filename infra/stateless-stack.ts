@@ -21,7 +21,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { API_ROUTES } from '../lib/http/api-routes';
+import { ROUTE_GROUPS, routesOfGroup } from '../lib/http/route-groups';
 import { ContractPipeline } from './constructs/contract-pipeline';
 import { acknowledge, ServiceFunction } from './constructs/service-function';
 
@@ -43,6 +43,8 @@ export interface StatelessStackProps extends StackProps {
   /** JSON lists for Azure offers and GCP providers (context `azureOffers`, `gcpProviders`). */
   readonly azureOffersJson?: string;
   readonly gcpProvidersJson?: string;
+  /** AGORA_ACE_* and other partner settings, validated by infra/build.ts. */
+  readonly partnerEnvironment?: Readonly<Record<string, string>>;
 }
 
 /** What each HTTP function needs beyond the table. */
@@ -154,6 +156,7 @@ export class StatelessStack extends Stack {
       AGORA_AZURE_OFFERS: props.azureOffersJson ?? '[]',
       AGORA_GCP_PROVIDERS: props.gcpProvidersJson ?? '[]',
       AGORA_CREDENTIALS_SECRET_ID: props.credentialsSecret.secretArn,
+      ...props.partnerEnvironment,
     };
     this.pipeline = new ContractPipeline(this, 'ContractPipeline', {
       table: props.table,
@@ -165,38 +168,43 @@ export class StatelessStack extends Stack {
       gcpPullEnabled: (props.gcpProvidersJson ?? '').includes('pullSubscription'),
       environment,
     });
-    for (const route of API_ROUTES) {
-      const needs = ROUTE_NEEDS[route.name] ?? [];
-      const fn = new ServiceFunction(this, `Fn-${route.name}`, {
-        entry: `functions/http/${route.name}.ts`,
-        description: `${route.method} ${route.path}: ${route.summary}`,
+    // One function per area of the API (lib/http/route-groups.ts), its routes all pointing at it.
+    for (const group of ROUTE_GROUPS) {
+      const routes = routesOfGroup(group);
+      const needs = new Set(routes.flatMap((route) => ROUTE_NEEDS[route.name] ?? []));
+      const writes = routes.some((route) => route.method !== 'GET');
+      const fn = new ServiceFunction(this, `Api-${group}`, {
+        entry: `functions/api/${group}.ts`,
+        description: `Agora API, ${group}: ${routes.map((r) => r.name).join(', ')}`.slice(0, 256),
         environment: {
           ...environment,
           AGORA_AWS_ACCOUNTS: props.awsAccountsJson ?? '[]',
-          ...(needs.includes('queue') ? { AGORA_SYNC_QUEUE_URL: this.syncQueue.queueUrl } : {}),
+          ...(needs.has('queue') ? { AGORA_SYNC_QUEUE_URL: this.syncQueue.queueUrl } : {}),
         },
-      }).bindTable(props.table, route.method === 'GET' ? 'read' : 'read-write');
-      if (needs.includes('queue')) this.syncQueue.grantSendMessages(fn);
-      if (needs.includes('credentials')) props.credentialsSecret.grantRead(fn);
-      if (needs.includes('catalog'))
-        this.pipeline.grantCatalogOffers(fn, props.assumableRoleArns ?? []);
-      if (needs.includes('marketplace'))
+      }).bindTable(props.table, writes ? 'read-write' : 'read');
+      if (needs.has('queue')) this.syncQueue.grantSendMessages(fn);
+      if (needs.has('credentials')) props.credentialsSecret.grantRead(fn);
+      if (needs.has('catalog')) this.pipeline.grantCatalogOffers(fn, props.assumableRoleArns ?? []);
+      if (needs.has('marketplace'))
         this.pipeline.grantMarketplaceReads(fn, props.assumableRoleArns ?? []);
-      this.functions[route.name] = fn;
-      const publicRoute = route.access === 'public';
-      const routes = this.api.addRoutes({
-        path: route.path,
-        methods: [HttpMethod[route.method]],
-        integration: new HttpLambdaIntegration(`Integration-${route.name}`, fn),
-        authorizer: publicRoute ? new HttpNoneAuthorizer() : authorizer,
-      });
-      if (publicRoute) {
-        for (const r of routes) {
-          acknowledge(
-            r,
-            'AwsSolutions-APIG4',
-            PUBLIC_ROUTE_REASONS[route.name] ?? `${route.path} is public by design.`,
-          );
+      this.functions[group] = fn;
+      const integration = new HttpLambdaIntegration(`Integration-${group}`, fn);
+      for (const route of routes) {
+        const publicRoute = route.access === 'public';
+        const added = this.api.addRoutes({
+          path: route.path,
+          methods: [HttpMethod[route.method]],
+          integration,
+          authorizer: publicRoute ? new HttpNoneAuthorizer() : authorizer,
+        });
+        if (publicRoute) {
+          for (const r of added) {
+            acknowledge(
+              r,
+              'AwsSolutions-APIG4',
+              PUBLIC_ROUTE_REASONS[route.name] ?? `${route.path} is public by design.`,
+            );
+          }
         }
       }
     }

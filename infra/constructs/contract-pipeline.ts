@@ -266,6 +266,60 @@ export class ContractPipeline extends Construct {
       targets: [new LambdaFunction(reminders)],
     });
 
+    // Deal registrations about to lapse: the partner hears once per window (email, webhook).
+    const registrationReminders = fn(
+      'RegistrationReminders',
+      'functions/scheduled/registration-reminders.ts',
+      'Reminds partners of deal registrations about to expire (once per window)',
+      300,
+    );
+    registrationReminders.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [`arn:aws:ses:${Stack.of(this).region}:${Stack.of(this).account}:identity/*`],
+      }),
+    );
+    acknowledge(
+      registrationReminders,
+      `AwsSolutions-IAM5[Resource::arn:aws:ses:${Stack.of(this).region}:${Stack.of(this).account}:identity/*]`,
+      'The sender identity is the seller’s verified SES domain or address, configured after deploy.',
+    );
+    new Rule(this, 'DailyRegistrationReminders', {
+      schedule: Schedule.cron({ minute: '15', hour: '6' }),
+      targets: [new LambdaFunction(registrationReminders)],
+    });
+
+    // ACE co-sell opportunities → touches (AWS Partner Central is served from us-east-1 only).
+    const coSell = fn(
+      'PullCoSell',
+      'functions/scheduled/pull-co-sell.ts',
+      'Pulls AWS Partner Central (ACE) opportunities as co-sell touches',
+      300,
+    );
+    coSell.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['partnercentral:ListOpportunities', 'partnercentral:GetOpportunity'],
+        resources: ['*'],
+      }),
+    );
+    if (props.assumableRoleArns.length > 0) {
+      coSell.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['sts:AssumeRole'],
+          resources: [...props.assumableRoleArns],
+        }),
+      );
+    }
+    acknowledge(
+      coSell,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Partner Central opportunities are read by catalog; their ARNs are not known before they exist.',
+    );
+    new Rule(this, 'HourlyCoSellPull', {
+      schedule: Schedule.cron({ minute: '20' }),
+      targets: [new LambdaFunction(coSell)],
+    });
+
     // Metering: every sealed hour reported once, a few minutes past each hour; an alarm (and a
     // notification on the alerts topic) when an hour is still unreported near its deadline.
     const flush = fn(

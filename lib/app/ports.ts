@@ -396,6 +396,10 @@ export interface OfferStore {
   save(record: OfferRecord, expectedVersion: number): Promise<void>;
   /** The offer a change set was started for. */
   byChangeSet(changeSetId: string): Promise<string | null>;
+  /** The offer the marketplace knows by this id (its published entity). */
+  byEntityId(marketplace: Marketplace, entityId: string): Promise<string | null>;
+  /** Offers whose document ever named this buyer account (check the current document). */
+  byBuyer(marketplace: Marketplace, accountId: string): Promise<string[]>;
   list(filter: OfferFilter, page: PageRequest): Promise<Page<OfferRecord>>;
 }
 

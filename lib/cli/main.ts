@@ -10,6 +10,7 @@ import { registerDoctorCommand } from './commands/doctor';
 import { registerFinanceCommands } from './commands/finance';
 import { registerListingCommands } from './commands/listings';
 import { registerOfferCommands } from './commands/offers';
+import { registerPartnerCommands } from './commands/partners';
 import { registerPipelineCommands } from './commands/pipeline';
 import { registerReportCommands } from './commands/reports';
 import { registerRevenueCommands } from './commands/revenue';
@@ -69,6 +70,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerFinanceCommands(program, io);
   registerOfferCommands(program, io, setExitCode);
   registerListingCommands(program, io);
+  registerPartnerCommands(program, io);
   registerUsageCommands(program, io, setExitCode);
 
   try {

@@ -8,6 +8,7 @@ import { ContractSnapshotSchema, ContractStatusSchema } from '../domain/contract
 import { CONTRACT_EVENT_TYPES, ContractEventSchema } from '../domain/events';
 import { JournalEntrySchema } from '../domain/ledger';
 import { OFFER_EXPIRING_EVENT_TYPE } from '../domain/offers/reminders';
+import { DEAL_REGISTRATION_EXPIRING_EVENT_TYPE } from '../domain/partners/deal-registration';
 import { RawEnvelopeSchema } from '../domain/raw';
 import { ScenarioSchema } from '../domain/revenue/preview';
 import {
@@ -21,9 +22,11 @@ import {
   PeriodSchema,
 } from '../domain/schemas/primitives';
 import { ROLES, RoleSchema } from './auth';
+import { COMMISSION_ROUTES } from './commission-routes';
 import { LISTING_ROUTES } from './listing-routes';
 import { OFFER_ROUTES } from './offer-routes';
 import { PageQuerySchema, pageOf } from './pagination';
+import { PARTNER_ROUTES } from './partner-routes';
 import { REPORT_ROUTES } from './report-routes';
 import { defineRoute, type RouteDefinition } from './route';
 import { USAGE_ROUTES } from './usage-routes';
@@ -604,7 +607,11 @@ export const recordDisbursementRoute = defineRoute({
 // ---------------------------------------------------------------------------------------------
 
 /** What an endpoint may subscribe to: the contract events, and OfferExpiring (by name only). */
-export const WebhookEventTypeSchema = z.enum([...CONTRACT_EVENT_TYPES, OFFER_EXPIRING_EVENT_TYPE]);
+export const WebhookEventTypeSchema = z.enum([
+  ...CONTRACT_EVENT_TYPES,
+  OFFER_EXPIRING_EVENT_TYPE,
+  DEAL_REGISTRATION_EXPIRING_EVENT_TYPE,
+]);
 
 export const WebhookEndpointSchema = z.object({
   endpointId: z.string(),
@@ -774,6 +781,8 @@ export const API_ROUTES: readonly RouteDefinition[] = [
   listFxRatesRoute,
   recordDisbursementRoute,
   ...OFFER_ROUTES,
+  ...PARTNER_ROUTES,
+  ...COMMISSION_ROUTES,
   ...LISTING_ROUTES,
   ...USAGE_ROUTES,
 ];

@@ -34,6 +34,8 @@ export interface JourneyOptions {
   readonly newPlan?: string;
   /** AWS: the (private) offer the buyer accepts; default a public offer. */
   readonly offerId?: string;
+  /** AWS: the buyer's account id; default a random one. */
+  readonly buyerAccountId?: string;
   readonly waitMs: number;
   /** A pause between steps, so a person can watch the contract change. */
   readonly pauseMs: number;
@@ -286,7 +288,7 @@ async function awsPurchase(ctx: JourneyContext, options: JourneyOptions): Promis
   const agreementId = `agmt-sim${suffix}`;
   const licenseId = `l-sim${suffix}`;
   const licenseArn = `arn:aws:license-manager::${LOCAL_AWS_SELLER_ACCOUNT}:license:${licenseId}`;
-  const buyer = randomDigits(12);
+  const buyer = options.buyerAccountId ?? randomDigits(12);
   const plan = options.plan ?? 'basic_seats';
   const newPlan = options.newPlan ?? 'premium_seats';
   const externalId = `license/${licenseId}`;

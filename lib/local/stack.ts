@@ -9,10 +9,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { pullCoSellOpportunities } from '../app/co-sell';
 import { flushUsage } from '../app/metering';
 import { sendExpiryReminders } from '../app/offer-reminders';
 import { trackOffers } from '../app/offers';
 import { recoverPendingRaw } from '../app/recovery';
+import { sendRegistrationReminders } from '../app/registration-reminders';
 import type { GuardrailPolicyInput } from '../domain/offers/guardrails';
 import { type AwsAccountConfig, AwsAccountsSchema } from '../marketplaces/aws/config';
 import { type AzureOfferConfig, AzureOffersSchema } from '../marketplaces/azure/config';
@@ -72,6 +74,8 @@ export const LOCAL_GCP_PUSH_SUBSCRIPTION =
 export const LOCAL_SYNC_RETRY_BASE_MS = 1_000;
 export const LOCAL_SYNC_RETRY_MAX_MS = 30_000;
 export const LOCAL_WEBHOOK_SWEEP_MS = 1_000;
+/** Deal-registration reminders and the ACE pull run every this many sweeps (every 10 s). */
+export const LOCAL_PARTNER_JOBS_EVERY_SWEEPS = 10;
 /** The local usage flush runs every this many sweeps (about once a minute). */
 export const LOCAL_USAGE_FLUSH_EVERY_SWEEPS = 60;
 export const SNS_CERT_PATH = '/local/sns/cert.pem';
@@ -381,6 +385,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AGORA_OFFER_APPROVERS: (options.offerApprovers ?? []).join(','),
       // Emails (offer reminders) land as .eml files in the data folder's outbox.
       AGORA_EMAIL_OUTBOX_DIR: join(options.dataDir, 'outbox'),
+      // ACE opportunities come from the AWS simulator's Partner Central.
+      AGORA_ACE_CATALOG: 'AWS',
       AGORA_SNS_CERT_HOST_PATTERN: '^127\\.0\\.0\\.1$',
       AGORA_SNS_ALLOW_HTTP: 'true',
       AGORA_WEBHOOK_ALLOW_HTTP: 'true',
@@ -462,6 +468,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           windows: getContainer().config.AGORA_OFFER_REMINDER_DAYS,
           recipients: getContainer().config.AGORA_NOTIFY_EMAILS,
         }),
+        sweeps % LOCAL_PARTNER_JOBS_EVERY_SWEEPS === 0
+          ? Promise.all([
+              sendRegistrationReminders(getContainer(), {
+                today: new Date().toISOString().slice(0, 10),
+              }),
+              pullCoSellOpportunities(getContainer()),
+            ])
+          : Promise.resolve(),
       ])
         .catch((error: unknown) =>
           getContainer().logger.error('background sweep failed', { error: error as Error }),

@@ -9,6 +9,10 @@ import { InvalidInputError } from '../domain/errors';
 import { MeteringPolicySchema } from '../domain/metering/usage';
 import { DEFAULT_GUARDRAIL_POLICY, GuardrailPolicySchema } from '../domain/offers/guardrails';
 import { parseReminderWindows } from '../domain/offers/reminders';
+import {
+  DEFAULT_REGISTRATION_RULES,
+  RegistrationRulesSchema,
+} from '../domain/partners/deal-registration';
 import { DEFAULT_FEE_TABLE, FeeTableSchema } from '../domain/revenue/fee-table';
 import { RevenuePoliciesSchema } from '../domain/revenue/policies';
 import { CurrencySchema } from '../domain/schemas/primitives';
@@ -202,6 +206,24 @@ export const ConfigSchema = z.object({
   AGORA_EMAIL_OUTBOX_DIR: z.string().min(1).optional(),
   /** Subjects (besides admins) who may approve or reject held offers, comma-separated. */
   AGORA_OFFER_APPROVERS: commaList(z.string().max(256), 100),
+  /** Deal-registration rules (lib/domain/partners/deal-registration.ts), JSON; default: 90-day protection. */
+  AGORA_DEAL_REGISTRATION_RULES: jsonOrDefault(
+    RegistrationRulesSchema,
+    DEFAULT_REGISTRATION_RULES,
+    'deal registration rules',
+  ),
+  /** Which attribution model family contracts use (versions via /v1/attribution-models). */
+  AGORA_ATTRIBUTION_MODEL_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
+    .default('default'),
+  /** AWS Partner Central catalog to pull ACE opportunities from; none turns the pull off. */
+  AGORA_ACE_CATALOG: z.enum(['AWS', 'Sandbox', 'none']).default('none'),
+  /** The partner id ACE touches are recorded under (the AWS co-sell team). */
+  AGORA_ACE_PARTNER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
+    .default('aws-co-sell'),
   /** A replacement marketplace fee table (lib/domain/revenue/fee-table.ts), JSON. */
   AGORA_FEE_TABLE: jsonOrDefault(FeeTableSchema, DEFAULT_FEE_TABLE, 'fee table'),
   /** Allow http:// webhook endpoints (local development only). */

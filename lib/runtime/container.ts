@@ -6,6 +6,8 @@
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GoogleAuth } from 'google-auth-library';
+import { attributeContract, attributeTouchedContracts } from '../app/attribution';
+import type { CoSellOpportunitySource } from '../app/co-sell-ports';
 import { PermanentSyncError } from '../app/errors';
 import { finalFlush } from '../app/metering';
 import type { MeteringGateway } from '../app/metering-ports';
@@ -23,6 +25,8 @@ import type { ApplyHook, SyncDeps } from '../app/sync';
 import { webhookApplyHook } from '../app/webhooks';
 import type { MeteringPolicy } from '../domain/metering/usage';
 import type { GuardrailPolicy } from '../domain/offers/guardrails';
+import type { RegistrationRules } from '../domain/partners/deal-registration';
+import type { TouchRecord } from '../domain/partners/touch';
 import type { Marketplace } from '../domain/schemas/primitives';
 import { TokenVerifier } from '../http/auth';
 import type { HttpDeps } from '../http/handler';
@@ -33,6 +37,7 @@ import { AwsGatewayRegistry } from '../marketplaces/aws/gateway';
 import { AwsListingGateway } from '../marketplaces/aws/listing-gateway';
 import { AwsMeteringGateway } from '../marketplaces/aws/metering-gateway';
 import { AwsOfferPublisher } from '../marketplaces/aws/offer-publisher';
+import { SdkPartnerCentralGateway } from '../marketplaces/aws/partner-central-gateway';
 import { SnsMessageVerifier } from '../marketplaces/aws/sns-verify';
 import { AzureMarketplaceAdapter } from '../marketplaces/azure/adapter';
 import type { AzureMarketplaceSettings } from '../marketplaces/azure/config';
@@ -56,6 +61,7 @@ import { GcpProcurementClient } from '../marketplaces/gcp/procurement-client';
 import { FolderEmailOutbox, SesEmailOutbox } from '../outbound/email-outbox';
 import { FetchWebhookSender } from '../outbound/webhook-sender';
 import { SqsSyncQueue } from '../queue/sqs-sync-queue';
+import { DynamoCommissionPlanStore } from '../store/commission-plan-store';
 import { DynamoContractStore } from '../store/contract-store';
 import { createDynamoClient } from '../store/dynamo-client';
 import { DynamoStore } from '../store/dynamo-store';
@@ -63,6 +69,13 @@ import { DynamoFxRateStore } from '../store/fx-rate-store';
 import { DynamoIdempotencyStore } from '../store/idempotency-store';
 import { DynamoLedgerStore } from '../store/ledger-store';
 import { DynamoOfferStore } from '../store/offer-store';
+import {
+  DynamoAttributionStore,
+  DynamoCoSellCursorStore,
+  DynamoPartnerStore,
+  DynamoRegistrationStore,
+  DynamoTouchStore,
+} from '../store/partner-store';
 import { DynamoPeriodStore } from '../store/period-store';
 import { DynamoRawInboundStore } from '../store/raw-inbound-store';
 import { DynamoReminderClaims } from '../store/reminder-store';
@@ -74,6 +87,25 @@ import { createLogger } from './logger';
 import { CachedSecretSource, type SecretSource, secretsManagerFetcher } from './secrets';
 
 export const SQS_REQUEST_TIMEOUT_MS = 3_000;
+
+/** Contract events after which the contract's attribution is (re)computed. */
+const ATTRIBUTION_TRIGGERS = new Set(['ContractCreated', 'ContractAmended', 'ContractRenewed']);
+
+/**
+ * Attribution after a contract change is best effort: the change is committed already, and the
+ * commission run computes the attribution it needs before using it, so a failure here only
+ * delays the version — it must not fail (and redeliver) the sync.
+ */
+async function attributeAfterApply(container: Container, contractId: string): Promise<void> {
+  try {
+    await attributeContract(container, contractId);
+  } catch (error) {
+    container.logger.warn('attribution after apply failed; the commission run retries it', {
+      contractId,
+      error: error as Error,
+    });
+  }
+}
 
 export interface Container extends HttpDeps, SyncDeps {
   readonly config: Config;
@@ -114,6 +146,19 @@ export interface Container extends HttpDeps, SyncDeps {
   readonly signupVerifier: GcpSignupVerifier;
   /** Marketplace credentials by name (environment, else the credentials secret). */
   readonly secrets: SecretSource;
+  readonly partners: DynamoPartnerStore;
+  readonly commissionPlans: DynamoCommissionPlanStore;
+  readonly registrations: DynamoRegistrationStore;
+  readonly touches: DynamoTouchStore;
+  readonly attribution: DynamoAttributionStore;
+  readonly coSellCursor: DynamoCoSellCursorStore;
+  readonly coSellSource: CoSellOpportunitySource | null;
+  readonly registrationReminderClaims: DynamoReminderClaims;
+  readonly partnerSettings: { readonly registrationRules: RegistrationRules };
+  readonly attributionSettings: { readonly modelId: string };
+  readonly coSellSettings: { readonly awsPartnerId: string };
+  /** Re-attributes the contracts a new touch may belong to. */
+  readonly onTouchRecorded: (touch: TouchRecord) => Promise<void>;
 }
 
 export interface ContainerOverrides {
@@ -278,8 +323,10 @@ export function buildContainer(
   // The container refers to itself for post-commit work (the final usage flush on cancellation).
   let self: Container | null = null;
   const afterApply = async (outcome: { contractId: string; events: readonly string[] }) => {
-    if (!self || !outcome.events.some((e) => e === 'ContractCancelled' || e === 'ContractExpired'))
-      return;
+    if (!self) return;
+    if (outcome.events.some((e) => ATTRIBUTION_TRIGGERS.has(e)))
+      await attributeAfterApply(self, outcome.contractId);
+    if (!outcome.events.some((e) => e === 'ContractCancelled' || e === 'ContractExpired')) return;
     await finalFlush(self, outcome.contractId, clock.now());
   };
   self = {
@@ -372,6 +419,37 @@ export function buildContainer(
     googlePushVerifier: new GooglePushVerifier(gcpSettings, keyFailure),
     signupVerifier: new GcpSignupVerifier(gcpSettings, keyFailure),
     secrets,
+    partners: new DynamoPartnerStore(store),
+    commissionPlans: new DynamoCommissionPlanStore(store),
+    registrations: new DynamoRegistrationStore(store),
+    touches: new DynamoTouchStore(store),
+    attribution: new DynamoAttributionStore(store),
+    coSellCursor: new DynamoCoSellCursorStore(store),
+    coSellSource:
+      config.AGORA_ACE_CATALOG === 'none'
+        ? null
+        : new SdkPartnerCentralGateway({
+            settings: awsSettings,
+            account: awsSettings.accounts[0] ?? null,
+            catalog: config.AGORA_ACE_CATALOG,
+          }),
+    registrationReminderClaims: new DynamoReminderClaims(store, { keyPrefix: 'DEALREG' }),
+    partnerSettings: { registrationRules: config.AGORA_DEAL_REGISTRATION_RULES },
+    attributionSettings: { modelId: config.AGORA_ATTRIBUTION_MODEL_ID },
+    coSellSettings: { awsPartnerId: config.AGORA_ACE_PARTNER_ID },
+    // Best effort, like attribution after apply: the touch is stored, and any later trigger
+    // (the contract's next change, a recompute, the commission run) attributes from it.
+    onTouchRecorded: async (touch) => {
+      if (!self) return;
+      try {
+        await attributeTouchedContracts(self, touch);
+      } catch (error) {
+        self.logger.warn('re-attribution after a touch failed; a later trigger retries it', {
+          touchId: touch.touchId,
+          error: error as Error,
+        });
+      }
+    },
     idempotency: new DynamoIdempotencyStore(store, config.AGORA_IDEMPOTENCY_TTL_HOURS * 3600),
     verifier: new TokenVerifier({
       issuer: config.AGORA_JWT_ISSUER,

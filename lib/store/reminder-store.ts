@@ -23,8 +23,8 @@ export const REMINDER_ATTEMPTS_MAX = 3;
 const REMINDER_CLAIMS_PER_OFFER_MAX = 50;
 const ERROR_LENGTH_MAX = 500;
 
-function claimKey(offerId: string, window: number) {
-  return { pk: `OFFER#${offerId}`, sk: `REMINDER#${window}` } as const;
+function claimKeyIn(prefix: string, offerId: string, window: number) {
+  return { pk: `${prefix}#${offerId}`, sk: `REMINDER#${window}` } as const;
 }
 
 function iso(at: string): string {
@@ -34,6 +34,8 @@ function iso(at: string): string {
 export interface ReminderClaimOptions {
   readonly leaseMs?: number;
   readonly attemptsMax?: number;
+  /** The partition the claims sit in beside their subject: OFFER (default) or DEALREG. */
+  readonly keyPrefix?: 'OFFER' | 'DEALREG';
 }
 
 export class DynamoReminderClaims implements ReminderClaims {
@@ -46,6 +48,13 @@ export class DynamoReminderClaims implements ReminderClaims {
   ) {
     this.leaseMs = options.leaseMs ?? REMINDER_CLAIM_LEASE_MS;
     this.attemptsMax = options.attemptsMax ?? REMINDER_ATTEMPTS_MAX;
+    this.keyPrefix = options.keyPrefix ?? 'OFFER';
+  }
+
+  private readonly keyPrefix: string;
+
+  private claimKey(subjectId: string, window: number) {
+    return claimKeyIn(this.keyPrefix, subjectId, window);
   }
 
   private staleBefore(at: string): string {
@@ -57,7 +66,7 @@ export class DynamoReminderClaims implements ReminderClaims {
     try {
       await this.store.update(
         'offer-reminder',
-        claimKey(offerId, window),
+        this.claimKey(offerId, window),
         {
           expression:
             'SET #entity = :entity, #offerId = :offerId, #window = :window, #state = :claimed, #claimedAt = :at ADD #attempts :one',
@@ -96,7 +105,7 @@ export class DynamoReminderClaims implements ReminderClaims {
   async sentWindows(offerId: string, at: string): Promise<number[]> {
     const stale = this.staleBefore(iso(at));
     const page = await this.store.query({
-      partitionKey: `OFFER#${offerId}`,
+      partitionKey: `${this.keyPrefix}#${offerId}`,
       sortKeyBeginsWith: 'REMINDER#',
       limit: REMINDER_CLAIMS_PER_OFFER_MAX,
       consistent: true,
@@ -120,7 +129,7 @@ export class DynamoReminderClaims implements ReminderClaims {
   ): Promise<void> {
     await this.store.update(
       'offer-reminder',
-      claimKey(offerId, window),
+      this.claimKey(offerId, window),
       {
         expression: 'SET #state = :sent, sentAt = :at, messageId = :messageId REMOVE lastError',
         names: { '#state': 'state' },
@@ -133,7 +142,7 @@ export class DynamoReminderClaims implements ReminderClaims {
   async markFailed(offerId: string, window: number, at: string, error: string): Promise<void> {
     await this.store.update(
       'offer-reminder',
-      claimKey(offerId, window),
+      this.claimKey(offerId, window),
       {
         expression: 'SET lastError = :error, failedAt = :at',
         values: { ':error': error.slice(0, ERROR_LENGTH_MAX), ':at': iso(at) },

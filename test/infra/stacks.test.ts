@@ -9,6 +9,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { buildAgora } from '../../infra/build';
 import { API_ROUTES } from '../../lib/http/api-routes';
+import { ROUTE_GROUPS, routesOfGroup } from '../../lib/http/route-groups';
 
 const CONTEXT = {
   // Skip esbuild bundling: the bundle is not the subject of these tests.
@@ -99,14 +100,34 @@ describe('stateful stack', () => {
 describe('stateless stack', () => {
   it('runs every function on Node 22, arm64, with the table bound', () => {
     const functions = stateless.findResources('AWS::Lambda::Function');
-    // one per route, plus the pipeline: two inlets, the sync worker, the webhook sweeper,
-    // Azure reconciliation, billing, recognition, offer tracking and reminders, the usage flush, and recovery (no GCP pull: no
-    // provider uses a pull subscription)
-    expect(Object.keys(functions)).toHaveLength(API_ROUTES.length + 11);
+    // one per API area, plus the pipeline: two inlets, the sync worker, the webhook sweeper,
+    // Azure reconciliation, billing, recognition, offer tracking and reminders, the usage flush,
+    // registration reminders, the ACE pull and recovery (no GCP pull: no provider uses a pull
+    // subscription)
+    expect(Object.keys(functions)).toHaveLength(ROUTE_GROUPS.length + 13);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.Environment.Variables.AGORA_TABLE_NAME).toBeDefined();
+    }
+  });
+
+  it('stays within CloudFormation’s resource limit and points every route at its area’s function', () => {
+    expect(Object.keys(stateless.toJSON().Resources).length).toBeLessThan(400);
+    const integrations = stateless.findResources('AWS::ApiGatewayV2::Integration');
+    expect(Object.keys(integrations)).toHaveLength(ROUTE_GROUPS.length);
+    const routes = Object.values(stateless.findResources('AWS::ApiGatewayV2::Route'));
+    for (const group of ROUTE_GROUPS) {
+      const integrationId = Object.keys(integrations).find((id) =>
+        id.includes(`Integration${group}`),
+      );
+      expect(integrationId, group).toBeDefined();
+      for (const route of routesOfGroup(group)) {
+        const match = routes.find((r) => r.Properties.RouteKey === `${route.method} ${route.path}`);
+        expect(JSON.stringify(match?.Properties.Target), route.name).toContain(
+          String(integrationId),
+        );
+      }
     }
   });
 
@@ -202,7 +223,7 @@ describe('contract pipeline', () => {
       .map(([id]) => id);
     expect(withMarketplace.length).toBe(2);
     expect(withMarketplace.some((id) => id.includes('SyncWorker'))).toBe(true);
-    expect(withMarketplace.some((id) => id.includes('postawsregister'))).toBe(true);
+    expect(withMarketplace.some((id) => id.includes('Apiinbound'))).toBe(true);
     const assume = policies.filter(([, p]) => JSON.stringify(p).includes('sts:AssumeRole'));
     expect(JSON.stringify(assume)).toContain('role/AgoraMarketplaceRead');
   });
@@ -228,16 +249,7 @@ describe('contract pipeline', () => {
     const withCatalog = Object.entries(stateless.findResources('AWS::IAM::Policy'))
       .filter(([, p]) => JSON.stringify(p).includes('aws-marketplace:StartChangeSet'))
       .map(([id]) => id.toLowerCase());
-    const names = [
-      'createoffer',
-      'submitoffer',
-      'approveoffer',
-      'trackoffers',
-      'listlistings',
-      'getlisting',
-      'updatelisting',
-      'createlisting',
-    ];
+    const names = ['apioffers', 'trackoffers'];
     expect(withCatalog).toHaveLength(names.length);
     for (const name of names) expect(withCatalog.some((id) => id.includes(name))).toBe(true);
   });
@@ -252,20 +264,12 @@ describe('marketplace credentials', () => {
     for (const expected of [
       'syncworker',
       'reconcileazure',
-      'getazurelanding',
-      'activateazuresubscription',
-      'postgcpsignup',
-      'approvecontract',
-      'rejectcontract',
+      // Azure landing and activation, Google sign-up; approving contracts re-reads them.
+      'apiinbound',
+      'apicontracts',
       // Publishing offers and editing listings on Azure and Google, and reporting their usage.
-      'createoffer',
-      'submitoffer',
-      'approveoffer',
+      'apioffers',
       'trackoffers',
-      'listlistings',
-      'getlisting',
-      'updatelisting',
-      'createlisting',
       'flushusage',
     ]) {
       expect(
@@ -273,11 +277,11 @@ describe('marketplace credentials', () => {
         expected,
       ).toBe(true);
     }
-    expect(readers).toHaveLength(16);
-    // Inbound webhooks and read APIs never see the credentials.
-    expect(
-      readers.some((id) => id.includes('postazurewebhook') || id.includes('getcontract')),
-    ).toBe(false);
+    expect(readers).toHaveLength(7);
+    // The partner, finance, usage and platform areas never see the credentials.
+    expect(readers.some((id) => /apipartners|apifinance|apiusage|apiplatform/.test(id))).toBe(
+      false,
+    );
   });
 });
 

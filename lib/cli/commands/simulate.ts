@@ -43,6 +43,7 @@ export function registerSimulateCommand(
     .option('--plan <plan>', 'the plan (AWS: dimension) bought')
     .option('--new-plan <plan>', 'the plan changed to')
     .option('--offer <offerId>', 'AWS: the private offer the buyer accepts (offer-…)')
+    .option('--buyer <accountId>', 'AWS: the buyer account (12 digits; default a random one)')
     .option('--pause <ms>', 'pause between steps, to watch', '0')
     .option('--wait <ms>', 'how long each step may take', String(JOURNEY_WAIT_MS_DEFAULT))
     .action(
@@ -53,6 +54,7 @@ export function registerSimulateCommand(
           plan?: string;
           newPlan?: string;
           offer?: string;
+          buyer?: string;
           pause: string;
           wait: string;
         },
@@ -62,6 +64,13 @@ export function registerSimulateCommand(
             EXIT_USAGE,
             'unknown_journey',
             `Unknown journey "${journey}"; use one of: ${JOURNEYS.join(', ')}`,
+          );
+        }
+        if (options.buyer !== undefined && !/^\d{12}$/.test(options.buyer)) {
+          throw new CliError(
+            EXIT_USAGE,
+            'invalid_buyer',
+            '--buyer is an AWS account id: 12 digits',
           );
         }
         const out = io();
@@ -94,6 +103,7 @@ export function registerSimulateCommand(
               ...(options.plan ? { plan: options.plan } : {}),
               ...(options.newPlan ? { newPlan: options.newPlan } : {}),
               ...(options.offer ? { offerId: options.offer } : {}),
+              ...(options.buyer ? { buyerAccountId: options.buyer } : {}),
             },
           );
           emit(

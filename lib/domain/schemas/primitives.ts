@@ -82,3 +82,21 @@ export const DateIntervalSchema = z
     message: 'end must not be before start',
     path: ['end'],
   });
+
+/** An exact rational as "num/den" in lowest terms (weights, shares): "1/3" ↔ {num: 1n, den: 3n}. */
+export const RationalStringSchema = z
+  .codec(
+    z
+      .string()
+      .regex(/^-?\d{1,80}\/[1-9]\d{0,80}$/, 'An exact fraction "num/den", e.g. "1/3"')
+      .describe('Exact fraction "num/den"'),
+    z.object({ num: z.bigint(), den: z.bigint() }),
+    {
+      decode: (text) => {
+        const [num = '0', den = '1'] = text.split('/');
+        return { num: BigInt(num), den: BigInt(den) };
+      },
+      encode: (value) => `${value.num}/${value.den}`,
+    },
+  )
+  .describe('Exact fraction "num/den"');

@@ -12,6 +12,9 @@
  * - Marketplace Catalog (restJson1, `/StartChangeSet`, `/DescribeChangeSet`, …): delegated to
  *   ./aws-catalog-simulator.ts, exposed as `catalog`; its state is under `catalog` in
  *   `GET /_sim/state`, its faults go through `/_sim/faults`, its calls into the calls log.
+ * - Partner Central Selling (awsJson1_0, `AWSPartnerCentralSelling.*`): delegated to
+ *   ./aws-partner-central-simulator.ts, exposed as `partnerCentral`; its state is under
+ *   `partnerCentral` in `GET /_sim/state`, its calls go into the calls log.
  *
  * Member names and casing follow the installed SDK types (response objects are checked against
  * them at compile time through `Wire<T>`); timestamps travel as epoch seconds. Errors carry
@@ -50,6 +53,7 @@ import {
   CatalogFaultSchema,
   CatalogSimulatorInputError,
 } from './aws-catalog-simulator';
+import { AwsPartnerCentralSimulator } from './aws-partner-central-simulator';
 
 // ---------------------------------------------------------------------------------------------
 // Limits
@@ -473,6 +477,8 @@ export interface AwsSimulator {
   calls(): ReadonlyArray<SimCall>;
   /** The Catalog API on the same server (change sets, entities, its own faults). */
   readonly catalog: AwsCatalogSimulator;
+  /** Partner Central Selling (ACE opportunities) on the same server, with its own faults. */
+  readonly partnerCentral: AwsPartnerCentralSimulator;
   close(): Promise<void>;
 }
 
@@ -1575,15 +1581,30 @@ function isCatalogFault(body: unknown): boolean {
 function controlRoutes(
   model: MarketplaceModel,
   catalog: AwsCatalogSimulator,
+  partnerCentral: AwsPartnerCentralSimulator,
 ): Record<string, Record<string, ControlHandler>> {
   return {
     '/_sim/state': {
-      GET: () => ({ status: 200, body: { ...model.state(), catalog: catalog.state() } }),
+      GET: () => ({
+        status: 200,
+        body: {
+          ...model.state(),
+          catalog: catalog.state(),
+          partnerCentral: partnerCentral.state(),
+        },
+      }),
       POST: (body) => {
-        // The catalog state is derived (read-only); drop it so a GET result can be posted back.
+        // The catalog and Partner Central states are read-only here; drop them so a GET result
+        // can be posted back.
         const seed =
-          typeof body === 'object' && body !== null && 'catalog' in body
-            ? Object.fromEntries(Object.entries(body).filter(([key]) => key !== 'catalog'))
+          typeof body === 'object' &&
+          body !== null &&
+          ('catalog' in body || 'partnerCentral' in body)
+            ? Object.fromEntries(
+                Object.entries(body).filter(
+                  ([key]) => key !== 'catalog' && key !== 'partnerCentral',
+                ),
+              )
             : body;
         model.setState(parseOrThrow(AwsSimulatorStateSchema, seed, 'state'));
         return { status: 204 };
@@ -1626,6 +1647,7 @@ function controlRoutes(
       DELETE: () => {
         model.clearFaults();
         catalog.clearFaults();
+        partnerCentral.clearFaults();
         return { status: 204 };
       },
     },
@@ -1695,7 +1717,11 @@ export async function startAwsSimulator(options: AwsSimulatorOptions = {}): Prom
     ...(options.now === undefined ? {} : { now: options.now }),
     onCall: (operation, input, inputBytes) => model.recordCall(operation, input, inputBytes),
   });
-  const routes = controlRoutes(model, catalog);
+  const partnerCentral = new AwsPartnerCentralSimulator({
+    ...(options.now === undefined ? {} : { now: options.now }),
+    onCall: (operation, input, inputBytes) => model.recordCall(operation, input, inputBytes),
+  });
+  const routes = controlRoutes(model, catalog, partnerCentral);
   const host = '127.0.0.1';
   const server: Server = createServer((request, response) => {
     const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -1703,7 +1729,10 @@ export async function startAwsSimulator(options: AwsSimulatorOptions = {}): Prom
     if (!pathname.startsWith('/_sim/') && catalog.handle(request, response)) return;
     const handled = pathname.startsWith('/_sim/')
       ? handleControl(routes, pathname, request, response)
-      : handleAws(model, request, response);
+      : // Partner Central is awsJson too: it answers its own X-Amz-Target, or passes.
+        partnerCentral
+          .handle(request, response)
+          .then((answered) => (answered ? undefined : handleAws(model, request, response)));
     handled.catch((error: unknown) => {
       if (!response.headersSent) {
         sendControlError(
@@ -1737,10 +1766,12 @@ export async function startAwsSimulator(options: AwsSimulatorOptions = {}): Prom
     clearFaults: () => {
       model.clearFaults();
       catalog.clearFaults();
+      partnerCentral.clearFaults();
     },
     meteredRecords: () => model.meteredRecords(),
     calls: () => model.calls(),
     catalog,
+    partnerCentral,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -41,6 +41,19 @@ class MemoryOfferStore implements OfferStore {
   async byChangeSet(changeSetId: string): Promise<string | null> {
     return this.changeSets.get(changeSetId) ?? null;
   }
+  async byEntityId(marketplace: string, entityId: string): Promise<string | null> {
+    const found = [...this.records.values()].find(
+      (r) => r.marketplace === marketplace && r.publication?.entityId === entityId,
+    );
+    return found?.offerId ?? null;
+  }
+  async byBuyer(marketplace: string, accountId: string): Promise<string[]> {
+    return [...this.records.values()]
+      .filter(
+        (r) => r.marketplace === marketplace && JSON.stringify(r.document).includes(accountId),
+      )
+      .map((r) => r.offerId);
+  }
   async list(filter: OfferFilter, page: PageRequest): Promise<Page<OfferRecord>> {
     const items = [...this.records.values()].filter(
       (r) =>
