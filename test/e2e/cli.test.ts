@@ -304,6 +304,52 @@ describe('agora CLI', () => {
     expect(stopped.code).toBe(3);
   }, 120_000);
 
+  it('partners: a registry entry, an approved registration, an attribution explained, a plan added', async () => {
+    const running = await startTestStack();
+    const env = { AGORA_DATA_DIR: running.dataDir, AGORA_PORT: String(running.stack.port) };
+    const sample = (name: string) => join(ROOT, 'events/partners', name);
+    try {
+      const partner = await agora(['partners', 'create', sample('partner.json')], env);
+      expect(partner.code, partner.stderr).toBe(0);
+      expect(partner.stdout).toContain(
+        'created P-100  Northwind Partners LLC  referral  tier Gold',
+      );
+      const registered = await agora(
+        ['registrations', 'submit', sample('registration.json'), '--json'],
+        env,
+      );
+      expect(registered.code, registered.stderr).toBe(0);
+      expect(JSON.parse(registered.stdout)).toMatchObject({ status: 'approved', conflicts: [] });
+      const bought = await agora(
+        ['simulate', 'aws-purchase', '--keep', '--buyer', '210987654321', '--json'],
+        env,
+      );
+      expect(bought.code, bought.stderr).toBe(0);
+      const { contractId } = JSON.parse(bought.stdout) as { contractId: string };
+      const explained = await agora(['attribution', 'explain', contractId], env);
+      expect(explained.code, explained.stderr).toBe(0);
+      expect(explained.stdout).toContain('model default@v1 (linear)');
+      expect(explained.stdout).toMatch(
+        /P-100 {2}sourced first_touch {2}via deal-registration {2}weight 100\.0000%/,
+      );
+      expect(explained.stdout).toMatch(/P-100 {2}100\.0000% {2}1200\.00/);
+      const model = await agora(
+        ['attribution', 'add-model', sample('attribution-model.json')],
+        env,
+      );
+      expect(model.stdout).toContain('added default@v2 (time-decay)');
+      const plan = await agora(['plans', 'add', sample('commission-plan.json')], env);
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(plan.stdout).toContain('added partner-standard@v1');
+      const shown = await agora(['plans', 'show', 'partner-standard'], env);
+      expect(shown.stdout).toContain('Gold sourced: 10 %');
+      const badBuyer = await agora(['simulate', 'aws-purchase', '--buyer', '12'], env);
+      expect(badBuyer.code).toBe(2);
+    } finally {
+      await running.stack.stop();
+    }
+  }, 120_000);
+
   it('usage import streams a CSV through the API: accepted, already recorded, refused rows by line', async () => {
     const running = await startTestStack();
     const env = { AGORA_DATA_DIR: running.dataDir, AGORA_PORT: String(running.stack.port) };
