@@ -32,6 +32,8 @@ export const TOUCH_AFTER_CLOSE_GRACE_MS = 24 * 60 * 60 * 1000;
  * A touch older than this before the close does not count: a customer-wide touch (no product)
  * must not credit every contract the customer signs for ever.
  */
+/** Marketplaces report acceptance times in whole seconds: a close at 10:00:05 may be 10:00:05.9. */
+export const CLOSE_PRECISION_MS = 999;
 export const TOUCH_LOOKBACK_MS = 365 * 24 * 60 * 60 * 1000;
 
 /** Stricter than the engine's: what the API accepts is snake_case. */
@@ -219,8 +221,10 @@ export function contractMatchKeys(
 export function touchCounts(touch: TouchRecord, closeAt: string): boolean {
   const at = Date.parse(touch.at);
   const close = Date.parse(closeAt);
-  // A deal registered after the close did not source it: no grace for registrations.
-  const grace = touch.source === 'deal-registration' ? 0 : TOUCH_AFTER_CLOSE_GRACE_MS;
+  // A deal registered after the close did not source it: no grace for registrations beyond the
+  // marketplaces' timestamp precision (whole seconds).
+  const grace =
+    touch.source === 'deal-registration' ? CLOSE_PRECISION_MS : TOUCH_AFTER_CLOSE_GRACE_MS;
   if (at > close + grace || at < close - TOUCH_LOOKBACK_MS) return false;
   const closeDate: CalendarDate = dateOfInstant(closeAt);
   return touch.validUntil === null || compareDates(closeDate, touch.validUntil) <= 0;

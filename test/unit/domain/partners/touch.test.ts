@@ -70,6 +70,8 @@ describe('touch matching', () => {
     const registered = (at: string) => touch({ at, source: 'deal-registration' });
     expect(touchCounts(registered('2026-02-01T11:00:00.000Z'), close)).toBe(false);
     expect(touchCounts(registered('2026-02-01T09:00:00.000Z'), close)).toBe(true);
+    // The close is known to the second: a registration in that same second counts.
+    expect(touchCounts(registered('2026-02-01T10:00:00.500Z'), close)).toBe(true);
     // A customer-wide touch more than a year before the close no longer counts.
     expect(touchCounts(touch({ at: '2025-01-31T09:00:00.000Z' }), close)).toBe(false);
     expect(touchCounts(touch({ at: '2025-02-02T09:00:00.000Z' }), close)).toBe(true);

@@ -1,0 +1,700 @@
+/**
+ * The month-end commission run (issue 12; finance.md §5, rules 6, 7, 10, 14, 15, WE-8). For a
+ * period it reads the plan version in effect on the month's last day, walks every contract with
+ * a book, makes sure its attribution is current, rebuilds the contract's basis facts from its
+ * journal entries and computes each registered partner's month with the pure engine
+ * (`computePartnerPeriod`). Each partner's entries, lines and closing state are written in one
+ * transaction per partner (`CommissionStore.postPartnerPeriod`), so a rerun posts nothing new
+ * and a problem with one partner never stops the others.
+ *
+ * Facts read from the ledger (all in the functional currency):
+ * - recognized revenue: 4000/4100 credits minus debits, cumulated by posting period (rule 14:
+ *   a change to a closed month lands in the first open one, so a posted month never moves);
+ * - invoices: the receivable (1210/1211/1212) debits of `invoice` / `usage-invoice` entries,
+ *   grouped by the entry's source (an installment or a usage month); what the marketplace will
+ *   pay for each is that amount less the receivable credits of the same source (its fee);
+ * - disbursements: receivable credits of `disbursement` entries. They carry no invoice
+ *   reference, so they settle invoices first in, first out: an invoice is disbursed on the day
+ *   the cumulative disbursements first reach the cumulative net amount owed through it.
+ */
+import {
+  type CalendarDate,
+  compareDates,
+  comparePeriods,
+  dateOfInstant,
+  lastDayOfPeriod,
+  type Period,
+  period as parsePeriod,
+} from '../domain/calendar';
+import {
+  type CommissionBalances,
+  type CommissionLine,
+  type ContractBasisFacts,
+  type CumulativeBasisPoint,
+  computePartnerPeriod,
+  type DealPeriodInput,
+  dealPeriodInputFor,
+  type HeldLineState,
+  type InvoiceFact,
+  markPaid,
+  type PartnerPeriodResult,
+  type PartnerShareInput,
+  quarterOf,
+} from '../domain/commission/engine';
+import { type CommissionPlan, type DealType, planVersionOn } from '../domain/commission/plan';
+import { AgoraError, InvalidInputError } from '../domain/errors';
+import { type AccountCode, JOURNAL_LEGS_MAX, type JournalEntry } from '../domain/ledger';
+import type { AttributionVersion } from '../domain/partners/attribution-version';
+import { type PartnerRecord, tierOn } from '../domain/partners/partner';
+import { RULE } from '../domain/revenue/book';
+import { type AttributionDeps, attributeContract } from './attribution';
+import type { CommissionPlanStore } from './commission-plans';
+import type { PartnerStore } from './partner-ports';
+import type { Clock, LedgerStore } from './ports';
+import type { RevenueSettings } from './revenue/settings';
+
+/** Books read per page, and the most contracts one run walks (a guard, far above need). */
+export const COMMISSION_BOOK_PAGE_SIZE = 100;
+export const COMMISSION_CONTRACTS_MAX = 100_000;
+/** Journal entries read per page of one contract, and the most read for one contract. */
+export const COMMISSION_ENTRY_PAGE_SIZE = 500;
+export const COMMISSION_ENTRIES_PER_CONTRACT_MAX = 50_000;
+/** Partners one run computes. */
+export const COMMISSION_PARTNERS_MAX = 10_000;
+/** Held lines carried in one partner's state (the state is one item: 400 KB). */
+export const COMMISSION_HELD_LINES_MAX = 150;
+/** Problems listed in one summary (the count is always exact). */
+export const COMMISSION_PROBLEMS_LISTED_MAX = 1_000;
+
+const RECEIVABLES: ReadonlySet<AccountCode> = new Set(['1210', '1211', '1212']);
+const REVENUE: ReadonlySet<AccountCode> = new Set(['4000', '4100']);
+const INVOICE_RULES: ReadonlySet<string> = new Set([RULE.invoice, RULE.usageInvoice]);
+const INVOICE_FEE_RULES: ReadonlySet<string> = new Set([...INVOICE_RULES, RULE.fee]);
+
+// ---------------------------------------------------------------------------------------------
+// Port
+// ---------------------------------------------------------------------------------------------
+
+/** A held line as stored between runs; its contract's invoices are re-read at every run. */
+export type StoredHeldLine = Omit<HeldLineState, 'invoices'>;
+
+/** What a partner's month leaves for the next month's run (and the finance views). */
+export interface PartnerPeriodState {
+  readonly partnerId: string;
+  readonly period: Period;
+  readonly planId: string;
+  readonly planVersion: number;
+  readonly tier: string;
+  readonly runId: string;
+  readonly opening: CommissionBalances;
+  readonly closing: CommissionBalances;
+  /** Accrual lines still (partly) held after this month, with what was released from them. */
+  readonly heldLines: readonly StoredHeldLine[];
+  /** Commission earned per quarter and deal in this calendar year (per-deal-per-year caps). */
+  readonly dealEarnedByQuarter: Readonly<Record<string, Readonly<Record<string, bigint>>>>;
+  readonly entryIds: readonly string[];
+  readonly payoutId: string | null;
+  readonly computedAt: string;
+}
+
+export interface PartnerPeriodPosting {
+  readonly partnerId: string;
+  readonly period: Period;
+  readonly entries: readonly JournalEntry[];
+  readonly lines: readonly CommissionLine[];
+  readonly state: PartnerPeriodState;
+}
+
+export interface PartnerPeriodPostOutcome {
+  /** False when the partner's month was stored before (by this run or a concurrent one). */
+  readonly written: boolean;
+  readonly postedEntryIds: readonly string[];
+  readonly alreadyPostedEntryIds: readonly string[];
+}
+
+export interface CommissionStore {
+  /**
+   * Writes the month's new journal entries (an entry already present was posted before and is
+   * skipped), its lines and its state, with a period-lock check; all in one transaction unless
+   * it exceeds DynamoDB's 100 actions (then the state goes last). A month whose state exists is
+   * not written again. Throws CommissionPeriodLockedError when a posting period is closed.
+   */
+  postPartnerPeriod(posting: PartnerPeriodPosting): Promise<PartnerPeriodPostOutcome>;
+  state(partnerId: string, period: Period): Promise<PartnerPeriodState | null>;
+  /** The partner's latest state strictly before `period`. */
+  stateBefore(partnerId: string, period: Period): Promise<PartnerPeriodState | null>;
+  lines(partnerId: string, period: Period): Promise<CommissionLine[]>;
+}
+
+/** A posting period of the month is closed: nothing was written. */
+export class CommissionPeriodLockedError extends AgoraError {
+  readonly code = 'period_closed';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deps and summary
+// ---------------------------------------------------------------------------------------------
+
+export interface CommissionRunDeps extends AttributionDeps {
+  readonly ledger: Pick<LedgerStore, 'booksPage' | 'entries'>;
+  readonly partners: Pick<PartnerStore, 'get' | 'byMarketplaceAccount'>;
+  readonly commissionPlans: Pick<CommissionPlanStore, 'versions'>;
+  readonly commissions: CommissionStore;
+  readonly commissionSettings: { readonly planId: string };
+  readonly revenue: Pick<RevenueSettings, 'functionalCurrency' | 'prepare' | 'firstOpenPeriod'>;
+  readonly clock: Clock;
+}
+
+export interface CommissionRunProblem {
+  readonly contractId?: string;
+  readonly partnerId?: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface CommissionRunSummary {
+  period: Period;
+  runId: string;
+  planId: string;
+  planVersion: number | null;
+  contracts: number;
+  /** Contracts with no attribution (or no shares): no partner earns on them. */
+  contractsWithoutShares: number;
+  partnersProcessed: number;
+  /** Shares held by parties not in the partner registry (e.g. the cloud's co-sell team). */
+  unregisteredShares: number;
+  lines: number;
+  totals: {
+    earnedMinor: bigint;
+    clawedBackMinor: bigint;
+    /** Closing held balance (2110) of the partners processed. */
+    heldMinor: bigint;
+    /** Payable balance before this month's payout (closing payable + paid). */
+    payableMinor: bigint;
+    /** Payouts proposed by this month's run. */
+    paidMinor: bigint;
+  };
+  entriesPosted: number;
+  entriesAlreadyPosted: number;
+  problemCount: number;
+  problems: CommissionRunProblem[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ledger facts (pure)
+// ---------------------------------------------------------------------------------------------
+
+interface InvoiceGroup {
+  date: CalendarDate;
+  grossMinor: bigint;
+  feeMinor: bigint;
+}
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function recognizedCumulative(
+  entries: readonly JournalEntry[],
+  through: Period,
+): CumulativeBasisPoint[] {
+  const byPeriod = new Map<Period, bigint>();
+  for (const entry of entries) {
+    if (comparePeriods(entry.postingPeriod, through) > 0) continue;
+    for (const leg of entry.legs) {
+      if (!REVENUE.has(leg.account)) continue;
+      const net = leg.functionalCreditMinor - leg.functionalDebitMinor;
+      byPeriod.set(entry.postingPeriod, (byPeriod.get(entry.postingPeriod) ?? 0n) + net);
+    }
+  }
+  let running = 0n;
+  return [...byPeriod.keys()].sort(comparePeriods).map((month) => {
+    running += byPeriod.get(month) ?? 0n;
+    return { period: month, cumulativeMinor: running };
+  });
+}
+
+function invoiceGroups(entries: readonly JournalEntry[]): Map<string, InvoiceGroup> {
+  const groups = new Map<string, InvoiceGroup>();
+  for (const entry of entries) {
+    if (!INVOICE_FEE_RULES.has(entry.rule)) continue;
+    const key = entry.source.id;
+    const group = groups.get(key) ?? { date: entry.date, grossMinor: 0n, feeMinor: 0n };
+    for (const leg of entry.legs) {
+      if (!RECEIVABLES.has(leg.account)) continue;
+      if (INVOICE_RULES.has(entry.rule)) group.grossMinor += leg.functionalDebitMinor;
+      group.feeMinor += leg.functionalCreditMinor;
+    }
+    if (INVOICE_RULES.has(entry.rule) && compareDates(entry.date, group.date) < 0) {
+      group.date = entry.date;
+    }
+    groups.set(key, group);
+  }
+  return groups;
+}
+
+function disbursementsOf(entries: readonly JournalEntry[]) {
+  return entries
+    .filter((e) => e.rule === RULE.disbursement)
+    .map((e) => ({
+      id: e.entryId,
+      date: e.date,
+      amountMinor: e.legs
+        .filter((l) => RECEIVABLES.has(l.account))
+        .reduce((sum, l) => sum + l.functionalCreditMinor - l.functionalDebitMinor, 0n),
+    }))
+    .filter((d) => d.amountMinor > 0n)
+    .sort((a, b) => compareDates(a.date, b.date) || byText(a.id, b.id));
+}
+
+/**
+ * A contract's basis facts from its journal entries, as known now: cumulative recognized
+ * revenue through `through` by posting period, and its invoices with the day each was disbursed
+ * (first in, first out: disbursements name no invoice).
+ */
+export function contractFactsFromEntries(
+  entries: readonly JournalEntry[],
+  through: Period,
+): ContractBasisFacts {
+  const invoices = [...invoiceGroups(entries)]
+    .filter(([, g]) => g.grossMinor > 0n)
+    .map(([invoiceId, g]) => ({ invoiceId, ...g }))
+    .sort((a, b) => compareDates(a.date, b.date) || byText(a.invoiceId, b.invoiceId));
+  const disbursements = disbursementsOf(entries);
+  let owed = 0n;
+  let paid = 0n;
+  let next = 0;
+  const facts: InvoiceFact[] = invoices.map((invoice) => {
+    const netMinor = invoice.grossMinor - invoice.feeMinor;
+    owed += netMinor > 0n ? netMinor : 0n;
+    let disbursedOn: CalendarDate | null = null;
+    while (paid < owed && next < disbursements.length) {
+      paid += disbursements[next]?.amountMinor ?? 0n;
+      next += 1;
+    }
+    if (paid >= owed) disbursedOn = disbursements[next - 1]?.date ?? invoice.date;
+    return {
+      invoiceId: invoice.invoiceId,
+      date: invoice.date,
+      amountMinor: invoice.grossMinor,
+      disbursedOn,
+      disbursedNetMinor: netMinor,
+    };
+  });
+  return { recognizedCumulative: recognizedCumulative(entries, through), invoices: facts };
+}
+
+/** The deal type of a partner's share: resale, then sourced, else influenced. */
+export function dealTypeOf(roles: readonly string[]): DealType {
+  if (roles.includes('resale')) return 'resale';
+  if (roles.includes('sourced')) return 'sourced';
+  return 'influenced';
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+// ---------------------------------------------------------------------------------------------
+
+interface PartnerWork {
+  readonly record: PartnerRecord;
+  readonly tier: string;
+  readonly deals: {
+    readonly contractId: string;
+    readonly dealType: DealType;
+    readonly attributionVersion: number;
+    readonly shares: readonly PartnerShareInput[];
+  }[];
+}
+
+interface RunContext {
+  readonly deps: CommissionRunDeps;
+  readonly period: Period;
+  readonly runId: string;
+  readonly plan: CommissionPlan;
+  readonly asOf: CalendarDate;
+  readonly facts: Map<string, ContractBasisFacts>;
+  readonly partners: Map<string, PartnerWork>;
+  /** Partner ids looked up and found missing from the registry. */
+  readonly unknown: Set<string>;
+  readonly summary: CommissionRunSummary;
+}
+
+function problemOf(
+  where: { contractId?: string; partnerId?: string },
+  error: unknown,
+): CommissionRunProblem {
+  if (error instanceof AgoraError) return { ...where, code: error.code, message: error.message };
+  const message = error instanceof Error ? error.message : String(error);
+  return { ...where, code: 'unexpected_error', message };
+}
+
+function addProblem(summary: CommissionRunSummary, problem: CommissionRunProblem): void {
+  summary.problemCount += 1;
+  if (summary.problems.length < COMMISSION_PROBLEMS_LISTED_MAX) summary.problems.push(problem);
+}
+
+function emptySummary(period: Period, runId: string, planId: string): CommissionRunSummary {
+  return {
+    period,
+    runId,
+    planId,
+    planVersion: null,
+    contracts: 0,
+    contractsWithoutShares: 0,
+    partnersProcessed: 0,
+    unregisteredShares: 0,
+    lines: 0,
+    totals: {
+      earnedMinor: 0n,
+      clawedBackMinor: 0n,
+      heldMinor: 0n,
+      payableMinor: 0n,
+      paidMinor: 0n,
+    },
+    entriesPosted: 0,
+    entriesAlreadyPosted: 0,
+    problemCount: 0,
+    problems: [],
+  };
+}
+
+async function* allBooks(ledger: CommissionRunDeps['ledger']): AsyncGenerator<string> {
+  let cursor: string | undefined;
+  let seen = 0;
+  do {
+    const page = await ledger.booksPage({ limit: COMMISSION_BOOK_PAGE_SIZE, cursor });
+    for (const contractId of page.items) {
+      seen += 1;
+      if (seen > COMMISSION_CONTRACTS_MAX) return;
+      yield contractId;
+    }
+    cursor = page.cursor ?? undefined;
+  } while (cursor);
+}
+
+async function contractEntries(
+  ledger: CommissionRunDeps['ledger'],
+  contractId: string,
+): Promise<JournalEntry[]> {
+  const out: JournalEntry[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ledger.entries(contractId, { limit: COMMISSION_ENTRY_PAGE_SIZE, cursor });
+    out.push(...page.items);
+    if (out.length > COMMISSION_ENTRIES_PER_CONTRACT_MAX) {
+      throw new InvalidInputError(
+        'too_many_entries',
+        `${contractId} has more than ${COMMISSION_ENTRIES_PER_CONTRACT_MAX} journal entries`,
+      );
+    }
+    cursor = page.cursor ?? undefined;
+  } while (cursor);
+  return out;
+}
+
+async function factsOf(ctx: RunContext, contractId: string): Promise<ContractBasisFacts> {
+  const cached = ctx.facts.get(contractId);
+  if (cached) return cached;
+  const facts = contractFactsFromEntries(
+    await contractEntries(ctx.deps.ledger, contractId),
+    ctx.period,
+  );
+  ctx.facts.set(contractId, facts);
+  return facts;
+}
+
+/** The registry record and tier of a partner, or null (not registered, or no tier then). */
+async function partnerWork(ctx: RunContext, partnerId: string): Promise<PartnerWork | null> {
+  const known = ctx.partners.get(partnerId);
+  if (known) return known;
+  if (ctx.unknown.has(partnerId)) return null;
+  const record = await ctx.deps.partners.get(partnerId);
+  if (!record) {
+    ctx.unknown.add(partnerId);
+    return null;
+  }
+  const tier = tierOn(record.tierHistory, ctx.asOf);
+  if (tier === null) {
+    ctx.unknown.add(partnerId);
+    addProblem(ctx.summary, {
+      partnerId,
+      code: 'no_tier',
+      message: `${partnerId} has no tier on ${ctx.asOf}`,
+    });
+    return null;
+  }
+  if (ctx.partners.size >= COMMISSION_PARTNERS_MAX) {
+    throw new InvalidInputError(
+      'too_many_partners',
+      `More than ${COMMISSION_PARTNERS_MAX} partners`,
+    );
+  }
+  const work: PartnerWork = { record, tier, deals: [] };
+  ctx.partners.set(partnerId, work);
+  return work;
+}
+
+/** Attributes one contract and files it under each registered partner with a share. */
+async function gatherContract(ctx: RunContext, contractId: string): Promise<void> {
+  const { attribution } = await attributeContract(ctx.deps, contractId);
+  if (!attribution || attribution.shares.length === 0) {
+    ctx.summary.contractsWithoutShares += 1;
+    return;
+  }
+  await factsOf(ctx, contractId);
+  const shares = sharesOf(attribution);
+  for (const share of attribution.shares) {
+    const work = await partnerWork(ctx, share.partnerId);
+    if (!work) {
+      ctx.summary.unregisteredShares += 1;
+      continue;
+    }
+    work.deals.push({
+      contractId,
+      dealType: dealTypeOf(share.roles),
+      attributionVersion: attribution.version,
+      shares,
+    });
+  }
+}
+
+function sharesOf(attribution: AttributionVersion): PartnerShareInput[] {
+  return attribution.shares.map((s) => ({
+    partnerId: s.partnerId,
+    weight: s.weight,
+    firstTouchAt: s.firstTouchAt,
+  }));
+}
+
+/** Commission earned on each deal in earlier quarters of the period's calendar year. */
+function earnedEarlierInYear(
+  previous: PartnerPeriodState | null,
+  period: Period,
+): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  const quarter = quarterOf(period);
+  for (const [q, deals] of Object.entries(previous?.dealEarnedByQuarter ?? {})) {
+    if (q.slice(0, 4) !== period.slice(0, 4) || q >= quarter) continue;
+    for (const [contractId, amount] of Object.entries(deals)) {
+      out.set(contractId, (out.get(contractId) ?? 0n) + amount);
+    }
+  }
+  return out;
+}
+
+async function dealInputs(
+  ctx: RunContext,
+  partnerId: string,
+  work: PartnerWork,
+  previous: PartnerPeriodState | null,
+): Promise<DealPeriodInput[]> {
+  const earlier = earnedEarlierInYear(previous, ctx.period);
+  const capped = ctx.plan.caps.perDealPerYearMinor !== undefined;
+  const out: DealPeriodInput[] = [];
+  for (const deal of work.deals) {
+    out.push(
+      dealPeriodInputFor({
+        partnerId,
+        period: ctx.period,
+        basisKind: ctx.plan.basis,
+        contractId: deal.contractId,
+        dealType: deal.dealType,
+        product: null,
+        attributionVersion: deal.attributionVersion,
+        shares: deal.shares,
+        facts: await factsOf(ctx, deal.contractId),
+        ...(capped ? { earnedEarlierInYearMinor: earlier.get(deal.contractId) ?? 0n } : {}),
+      }),
+    );
+  }
+  return out;
+}
+
+async function heldLinesNow(
+  ctx: RunContext,
+  previous: PartnerPeriodState | null,
+): Promise<HeldLineState[]> {
+  const out: HeldLineState[] = [];
+  for (const held of previous?.heldLines ?? []) {
+    const facts = await factsOf(ctx, held.line.contractId);
+    out.push({ ...held, invoices: facts.invoices });
+  }
+  return out;
+}
+
+/** The held lines the next month starts from: earlier ones still held, then this month's. */
+function nextHeldLines(
+  previous: readonly StoredHeldLine[],
+  result: PartnerPeriodResult,
+): StoredHeldLine[] {
+  const released = new Map(result.releases.map((r) => [r.lineId, r]));
+  const carried = previous
+    .map((held) => ({
+      ...held,
+      releasedMinor: released.get(held.line.lineId)?.cumulativeReleasedMinor ?? held.releasedMinor,
+    }))
+    .filter((h) => h.line.heldMinor - h.releasedMinor - h.clawedBackFromHeldMinor > 0n);
+  const fresh = result.lines
+    .filter((l) => l.kind === 'accrual' && l.heldMinor > 0n)
+    .map((line) => ({ line, releasedMinor: 0n, clawedBackFromHeldMinor: 0n }));
+  const next = [...carried, ...fresh];
+  if (next.length > COMMISSION_HELD_LINES_MAX) {
+    throw new InvalidInputError(
+      'too_many_held_lines',
+      `${result.partnerId} would carry ${next.length} held lines (at most ${COMMISSION_HELD_LINES_MAX})`,
+    );
+  }
+  return next;
+}
+
+function nextDealEarned(
+  previous: PartnerPeriodState | null,
+  result: PartnerPeriodResult,
+): Record<string, Record<string, bigint>> {
+  const year = result.period.slice(0, 4);
+  const out: Record<string, Record<string, bigint>> = {};
+  for (const [q, deals] of Object.entries(previous?.dealEarnedByQuarter ?? {})) {
+    if (q.slice(0, 4) === year) out[q] = { ...deals };
+  }
+  const current = { ...(out[result.quarter] ?? {}) };
+  for (const line of result.lines.filter((l) => l.kind === 'accrual')) {
+    current[line.contractId] = (current[line.contractId] ?? 0n) + line.amountMinor;
+  }
+  out[result.quarter] = current;
+  return out;
+}
+
+function stateOf(
+  ctx: RunContext,
+  previous: PartnerPeriodState | null,
+  result: PartnerPeriodResult,
+): PartnerPeriodState {
+  return {
+    partnerId: result.partnerId,
+    period: result.period,
+    planId: result.planId,
+    planVersion: result.planVersion,
+    tier: result.tier,
+    runId: ctx.runId,
+    opening: result.opening,
+    closing: result.closing,
+    heldLines: nextHeldLines(previous?.heldLines ?? [], result),
+    dealEarnedByQuarter: nextDealEarned(previous, result),
+    entryIds: result.entries.map((e) => e.entryId),
+    payoutId: result.payout?.payoutId ?? null,
+    computedAt: ctx.deps.clock.now(),
+  };
+}
+
+function addToSummary(
+  summary: CommissionRunSummary,
+  result: PartnerPeriodResult,
+  outcome: PartnerPeriodPostOutcome,
+): void {
+  summary.partnersProcessed += 1;
+  summary.lines += result.lines.length;
+  summary.totals.earnedMinor += result.totals.earnedMinor;
+  summary.totals.clawedBackMinor += result.totals.clawedBackMinor;
+  summary.totals.heldMinor += result.closing.heldMinor;
+  summary.totals.payableMinor += result.closing.payableMinor + result.totals.paidMinor;
+  summary.totals.paidMinor += result.totals.paidMinor;
+  summary.entriesPosted += outcome.postedEntryIds.length;
+  summary.entriesAlreadyPosted += outcome.alreadyPostedEntryIds.length;
+}
+
+/** One partner's month: compute from the previous state, then post it (one transaction). */
+async function runPartner(ctx: RunContext, partnerId: string, work: PartnerWork): Promise<void> {
+  const { deps } = ctx;
+  const previous = await deps.commissions.stateBefore(partnerId, ctx.period);
+  const opening: CommissionBalances = previous?.closing ?? { payableMinor: 0n, heldMinor: 0n };
+  const result = computePartnerPeriod({
+    partnerId,
+    tier: work.tier,
+    period: ctx.period,
+    plan: ctx.plan,
+    functionalCurrency: deps.revenue.functionalCurrency,
+    source: { kind: 'run', id: ctx.runId },
+    firstOpenPeriod: deps.revenue.firstOpenPeriod?.('run') ?? null,
+    opening,
+    deals: await dealInputs(ctx, partnerId, work, previous),
+    heldLines: await heldLinesNow(ctx, previous),
+  });
+  const oversized = result.entries.find((e) => e.legs.length > JOURNAL_LEGS_MAX);
+  if (oversized) {
+    throw new InvalidInputError(
+      'entry_too_large',
+      `${partnerId}'s ${oversized.rule} entry for ${ctx.period} has ${oversized.legs.length} legs (at most ${JOURNAL_LEGS_MAX}); nothing was posted`,
+    );
+  }
+  const lines = result.payout ? markPaid(result.lines, result.payout.payoutId) : result.lines;
+  const outcome = await deps.commissions.postPartnerPeriod({
+    partnerId,
+    period: ctx.period,
+    entries: result.entries,
+    lines,
+    state: stateOf(ctx, previous, result),
+  });
+  addToSummary(ctx.summary, result, outcome);
+}
+
+/** Partners in id order (a partner is run when at least one contract with a book names it). */
+function sortedPartners(ctx: RunContext): [string, PartnerWork][] {
+  return [...ctx.partners.entries()].sort(([a], [b]) => byText(a, b));
+}
+
+/**
+ * The month-end commission run for `period`. Refuses a month that has not ended; without a
+ * plan in effect it posts nothing and says so. Rerunning a period posts nothing new.
+ */
+export async function runCommission(
+  deps: CommissionRunDeps,
+  input: { readonly period: string; readonly runId?: string },
+): Promise<CommissionRunSummary> {
+  const period = parsePeriod(input.period);
+  const runId = input.runId ?? `commission:${period}`;
+  const asOf = lastDayOfPeriod(period);
+  const today = dateOfInstant(deps.clock.now());
+  if (compareDates(asOf, today) >= 0) {
+    throw new InvalidInputError(
+      'period_not_over',
+      `${period} has not ended yet (today is ${today}); commission runs after ${asOf}`,
+    );
+  }
+  const planId = deps.commissionSettings.planId;
+  const summary = emptySummary(period, runId, planId);
+  const plan = planVersionOn(await deps.commissionPlans.versions(planId), planId, asOf);
+  if (!plan) {
+    addProblem(summary, {
+      code: 'no_commission_plan',
+      message: `No version of commission plan ${planId} is in effect on ${asOf}`,
+    });
+    return summary;
+  }
+  summary.planVersion = plan.version;
+  await deps.revenue.prepare?.();
+  const ctx: RunContext = {
+    deps,
+    period,
+    runId,
+    plan,
+    asOf,
+    facts: new Map(),
+    partners: new Map(),
+    unknown: new Set(),
+    summary,
+  };
+  for await (const contractId of allBooks(deps.ledger)) {
+    summary.contracts += 1;
+    try {
+      await gatherContract(ctx, contractId);
+    } catch (error) {
+      addProblem(summary, problemOf({ contractId }, error));
+    }
+  }
+  for (const [partnerId, work] of sortedPartners(ctx)) {
+    try {
+      await runPartner(ctx, partnerId, work);
+    } catch (error) {
+      addProblem(summary, problemOf({ partnerId }, error));
+    }
+  }
+  return summary;
+}
