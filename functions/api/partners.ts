@@ -1,4 +1,4 @@
-/** The partners area's Lambda function: 18 routes, dispatched by route key (lib/http/route-groups.ts). */
+/** The partners area's Lambda function: 19 routes, dispatched by route key (lib/http/route-groups.ts). */
 import { dispatchGroup } from '../../lib/http/dispatch';
 import { handler as addAttributionModel } from '../http/add-attribution-model';
 import { handler as addCommissionPlan } from '../http/add-commission-plan';
@@ -16,6 +16,7 @@ import { handler as listPartnerTouches } from '../http/list-partner-touches';
 import { handler as listPartners } from '../http/list-partners';
 import { handler as recomputeAttribution } from '../http/recompute-attribution';
 import { handler as recordTouch } from '../http/record-touch';
+import { handler as runCommission } from '../http/run-commission';
 import { handler as submitDealRegistration } from '../http/submit-deal-registration';
 import { handler as updatePartner } from '../http/update-partner';
 
@@ -38,4 +39,5 @@ export const handler = dispatchGroup('partners', {
   'add-commission-plan': addCommissionPlan,
   'list-commission-plans': listCommissionPlans,
   'get-commission-plan': getCommissionPlan,
+  'run-commission': runCommission,
 });

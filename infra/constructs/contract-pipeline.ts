@@ -228,6 +228,18 @@ export class ContractPipeline extends Construct {
       targets: [new LambdaFunction(recognition)],
     });
 
+    // Commission for the month that ended, after its recognition run has posted.
+    const commission = fn(
+      'CommissionRun',
+      'functions/scheduled/commission-run.ts',
+      'Month-end partner commission: accruals, holds, releases, payouts (idempotent)',
+      900,
+    );
+    new Rule(this, 'MonthEndCommission', {
+      schedule: Schedule.cron({ minute: '0', hour: '4', day: '3' }),
+      targets: [new LambdaFunction(commission)],
+    });
+
     // Private offers: approved offers published, change sets followed to published or failed.
     const offers = fn(
       'TrackOffers',

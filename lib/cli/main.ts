@@ -70,7 +70,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerFinanceCommands(program, io);
   registerOfferCommands(program, io, setExitCode);
   registerListingCommands(program, io);
-  registerPartnerCommands(program, io);
+  registerPartnerCommands(program, io, setExitCode);
   registerUsageCommands(program, io, setExitCode);
 
   try {

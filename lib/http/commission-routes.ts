@@ -4,9 +4,40 @@
  */
 import { z } from 'zod';
 import { CommissionPlanSchema } from '../domain/commission/plan';
+import { MinorUnitsSchema, PeriodSchema } from '../domain/schemas/primitives';
 import { defineRoute, type RouteDefinition } from './route';
 
 const PLAN_WRITERS = ['admin', 'finance'] as const;
+
+export const CommissionRunSummarySchema = z.object({
+  period: z.string(),
+  runId: z.string(),
+  planId: z.string(),
+  planVersion: z.int().nullable(),
+  contracts: z.int(),
+  contractsWithoutShares: z.int(),
+  partnersProcessed: z.int(),
+  unregisteredShares: z.int(),
+  lines: z.int(),
+  totals: z.object({
+    earnedMinor: MinorUnitsSchema,
+    clawedBackMinor: MinorUnitsSchema,
+    heldMinor: MinorUnitsSchema,
+    payableMinor: MinorUnitsSchema,
+    paidMinor: MinorUnitsSchema,
+  }),
+  entriesPosted: z.int(),
+  entriesAlreadyPosted: z.int(),
+  problemCount: z.int(),
+  problems: z.array(
+    z.object({
+      contractId: z.string().optional(),
+      partnerId: z.string().optional(),
+      code: z.string(),
+      message: z.string(),
+    }),
+  ),
+});
 const PlanParams = z.object({ planId: z.string().min(1).max(128) });
 
 export const addCommissionPlanRoute = defineRoute({
@@ -47,8 +78,23 @@ export const getCommissionPlanRoute = defineRoute({
   response: z.object({ planId: z.string(), versions: z.array(CommissionPlanSchema) }),
 });
 
+export const runCommissionRoute = defineRoute({
+  name: 'run-commission',
+  method: 'POST',
+  path: '/v1/commission-runs',
+  summary: 'Run commission for an ended month: accruals, holds, releases and payouts posted once',
+  description:
+    'Rerunning a month posts nothing new. Problems with one partner (no tier, a missing rate, a closed period) are listed and never stop the others.',
+  tags: ['commission'],
+  access: { roles: PLAN_WRITERS },
+  body: z.object({ period: PeriodSchema }),
+  response: CommissionRunSummarySchema,
+  idempotency: 'optional',
+});
+
 export const COMMISSION_ROUTES: readonly RouteDefinition[] = [
   addCommissionPlanRoute,
   listCommissionPlansRoute,
   getCommissionPlanRoute,
+  runCommissionRoute,
 ];

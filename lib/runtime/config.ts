@@ -212,6 +212,11 @@ export const ConfigSchema = z.object({
     DEFAULT_REGISTRATION_RULES,
     'deal registration rules',
   ),
+  /** The commission plan the month-end commission run applies (versions via /v1/commission-plans). */
+  AGORA_COMMISSION_PLAN_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
+    .default('partner-standard'),
   /** Which attribution model family contracts use (versions via /v1/attribution-models). */
   AGORA_ATTRIBUTION_MODEL_ID: z
     .string()

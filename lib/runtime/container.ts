@@ -62,6 +62,7 @@ import { FolderEmailOutbox, SesEmailOutbox } from '../outbound/email-outbox';
 import { FetchWebhookSender } from '../outbound/webhook-sender';
 import { SqsSyncQueue } from '../queue/sqs-sync-queue';
 import { DynamoCommissionPlanStore } from '../store/commission-plan-store';
+import { DynamoCommissionStore } from '../store/commission-store';
 import { DynamoContractStore } from '../store/contract-store';
 import { createDynamoClient } from '../store/dynamo-client';
 import { DynamoStore } from '../store/dynamo-store';
@@ -148,6 +149,8 @@ export interface Container extends HttpDeps, SyncDeps {
   readonly secrets: SecretSource;
   readonly partners: DynamoPartnerStore;
   readonly commissionPlans: DynamoCommissionPlanStore;
+  readonly commissions: DynamoCommissionStore;
+  readonly commissionSettings: { readonly planId: string };
   readonly registrations: DynamoRegistrationStore;
   readonly touches: DynamoTouchStore;
   readonly attribution: DynamoAttributionStore;
@@ -421,6 +424,8 @@ export function buildContainer(
     secrets,
     partners: new DynamoPartnerStore(store),
     commissionPlans: new DynamoCommissionPlanStore(store),
+    commissions: new DynamoCommissionStore(store),
+    commissionSettings: { planId: config.AGORA_COMMISSION_PLAN_ID },
     registrations: new DynamoRegistrationStore(store),
     touches: new DynamoTouchStore(store),
     attribution: new DynamoAttributionStore(store),

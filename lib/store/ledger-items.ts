@@ -127,12 +127,14 @@ export function addPosting(tx: WriteTransaction, posting: LedgerPosting): void {
     // A schedule computed means whatever stopped the contract's revenue before is resolved.
     tx.delete('revenue-issue', revenueIssueKey(posting.contractId));
   }
-  // Nothing lands in a locked month, even if the locks moved after the poster read them.
-  for (const period of new Set(posting.entries.map((e) => e.postingPeriod))) {
+  // Nothing lands in a locked month, even if the locks moved after the poster read them. Locks
+  // are frontiers (closed/frozen through a month), so the earliest month open means every later
+  // one is: one check — DynamoDB allows one action per item in a transaction.
+  const [earliest] = [...new Set(posting.entries.map((e) => e.postingPeriod))].sort();
+  if (earliest !== undefined)
     tx.check(
       'period-lock',
       PERIOD_LOCKS_KEY,
-      periodOpenCondition(period, posting.poster ?? 'pipeline'),
+      periodOpenCondition(earliest, posting.poster ?? 'pipeline'),
     );
-  }
 }

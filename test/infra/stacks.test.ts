@@ -102,9 +102,9 @@ describe('stateless stack', () => {
     const functions = stateless.findResources('AWS::Lambda::Function');
     // one per API area, plus the pipeline: two inlets, the sync worker, the webhook sweeper,
     // Azure reconciliation, billing, recognition, offer tracking and reminders, the usage flush,
-    // registration reminders, the ACE pull and recovery (no GCP pull: no provider uses a pull
+    // registration reminders, the ACE pull, the commission run and recovery (no GCP pull: no provider uses a pull
     // subscription)
-    expect(Object.keys(functions)).toHaveLength(ROUTE_GROUPS.length + 13);
+    expect(Object.keys(functions)).toHaveLength(ROUTE_GROUPS.length + 14);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatMajorAmount } from '../../domain/money';
-import { CliError, type CliIo, EXIT_USAGE, emit } from '../output';
+import { CliError, type CliIo, EXIT_PROBLEMS, EXIT_USAGE, emit } from '../output';
 import { stackApi } from '../stack-api';
 
 function readJson(file: string): unknown {
@@ -55,6 +55,25 @@ function percent(fraction: string): string {
   const scaled = (BigInt(num) * 1_000_000n) / BigInt(den);
   const text = scaled.toString().padStart(5, '0');
   return `${text.slice(0, -4)}.${text.slice(-4)}%`;
+}
+
+interface RunLike {
+  period: string;
+  planId: string;
+  planVersion: number | null;
+  partnersProcessed: number;
+  lines: number;
+  entriesPosted: number;
+  entriesAlreadyPosted: number;
+  problemCount: number;
+  problems: { code: string; message: string; partnerId?: string; contractId?: string }[];
+  totals: {
+    earnedMinor: string;
+    clawedBackMinor: string;
+    heldMinor: string;
+    payableMinor: string;
+    paidMinor: string;
+  };
 }
 
 interface PlanLike {
@@ -122,7 +141,11 @@ function describeExplanation(e: ExplanationLike): string {
   ].join('\n');
 }
 
-export function registerPartnerCommands(program: Command, io: () => CliIo): void {
+export function registerPartnerCommands(
+  program: Command,
+  io: () => CliIo,
+  setExitCode: (code: number) => void,
+): void {
   const partners = program
     .command('partners')
     .description('The partner registry on the running stack');
@@ -306,6 +329,42 @@ export function registerPartnerCommands(program: Command, io: () => CliIo): void
       });
       const plan = result.body as unknown as PlanLike;
       emit(io(), result.body, `added ${plan.planId}@v${plan.version}`);
+    });
+
+  program
+    .command('commission')
+    .description('Partner commission on the running stack')
+    .command('run')
+    .requiredOption('--period <YYYY-MM>', 'the month that ended')
+    .description('Run commission for an ended month (a rerun posts nothing new)')
+    .action(async (options: { period: string }) => {
+      if (!/^\d{4}-\d{2}$/.test(options.period))
+        throw new CliError(EXIT_USAGE, 'invalid_period', '--period is a month: YYYY-MM');
+      const result = await stackApi(
+        'POST',
+        '/v1/commission-runs',
+        { period: options.period },
+        'finance',
+        {
+          'idempotency-key': randomUUID(),
+        },
+      );
+      const s = result.body as unknown as RunLike;
+      const money = (v: string) => formatMajorAmount(BigInt(v), 'USD');
+      emit(
+        io(),
+        result.body,
+        [
+          `commission ${s.period}  plan ${s.planId}${s.planVersion ? `@v${s.planVersion}` : ' (none in effect)'}`,
+          `  ${s.partnersProcessed} partners, ${s.lines} lines, ${s.entriesPosted} entries posted (${s.entriesAlreadyPosted} already posted)`,
+          `  earned ${money(s.totals.earnedMinor)}  clawed back ${money(s.totals.clawedBackMinor)}  held ${money(s.totals.heldMinor)}  payable ${money(s.totals.payableMinor)}  paid ${money(s.totals.paidMinor)}`,
+          ...s.problems.map(
+            (p) =>
+              `  problem ${p.code}${p.partnerId ? ` (${p.partnerId})` : ''}${p.contractId ? ` (${p.contractId})` : ''}: ${p.message}`,
+          ),
+        ].join('\n'),
+      );
+      if (s.problemCount > 0) setExitCode(EXIT_PROBLEMS);
     });
 
   const attribution = program

@@ -1,5 +1,6 @@
-// Proves commission plans over real HTTP: WE-8's plan (Gold 10 % sourced, graduated accelerator, quarterly cap, hold until disbursed) is stored as version 1 and a change as version 2 without touching version 1; an invalid plan is refused with every problem at once and stores nothing; only finance and admins reach plans.
+// Proves commission plans and the commission run's wiring over real HTTP (the run itself is proven in test/unit/app/commission-run.test.ts and test/integration/store/commission-store.test.ts): WE-8's plan (Gold 10 % sourced, graduated accelerator, quarterly cap, hold until disbursed) is stored as version 1 and a change as version 2 without touching version 1; an invalid plan is refused with every problem at once and stores nothing; only finance and admins reach plans.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { previousPeriod } from '../../../lib/domain/calendar';
 import type { Role } from '../../../lib/http/auth';
 import { startTestStack, type TestStack } from '../pipeline/helpers';
 
@@ -106,6 +107,26 @@ describe('commission plans over HTTP', () => {
     expect(paths.some((p) => p.startsWith('body.rateTable.0'))).toBe(true);
     expect(paths.some((p) => p.startsWith('body.accelerator.bands'))).toBe(true);
     expect((await call('GET', '/v1/commission-plans/broken')).status).toBe(404);
+  });
+
+  it('runs commission for an ended month with the configured plan, and refuses a month not over', async () => {
+    const lastMonth = previousPeriod(new Date().toISOString().slice(0, 7));
+    const run = await call('POST', '/v1/commission-runs', { period: lastMonth });
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({
+      period: lastMonth,
+      planId: 'partner-standard',
+      planVersion: 2,
+      problemCount: 0,
+      totals: { earnedMinor: '0', heldMinor: '0' },
+    });
+    const future = await call('POST', '/v1/commission-runs', { period: '2100-01' });
+    expect(future.status).toBe(400);
+    expect((future.body.error as Json).code).toBe('period_not_over');
+    expect((await call('POST', '/v1/commission-runs', { period: '2025-13' })).status).toBe(400);
+    expect(
+      (await call('POST', '/v1/commission-runs', { period: lastMonth }, ['partner'])).status,
+    ).toBe(403);
   });
 
   it('lets only finance and admins near plans', async () => {
