@@ -156,6 +156,8 @@ export interface CommissionRunSummary {
   period: Period;
   runId: string;
   planId: string;
+  /** The books' currency: every amount below is in its minor units. */
+  currency: string;
   planVersion: number | null;
   contracts: number;
   /** Contracts with no attribution (or no shares): no partner earns on them. */
@@ -331,11 +333,17 @@ function addProblem(summary: CommissionRunSummary, problem: CommissionRunProblem
   if (summary.problems.length < COMMISSION_PROBLEMS_LISTED_MAX) summary.problems.push(problem);
 }
 
-function emptySummary(period: Period, runId: string, planId: string): CommissionRunSummary {
+function emptySummary(
+  period: Period,
+  runId: string,
+  planId: string,
+  currency: string,
+): CommissionRunSummary {
   return {
     period,
     runId,
     planId,
+    currency,
     planVersion: null,
     contracts: 0,
     contractsWithoutShares: 0,
@@ -659,7 +667,7 @@ export async function runCommission(
     );
   }
   const planId = deps.commissionSettings.planId;
-  const summary = emptySummary(period, runId, planId);
+  const summary = emptySummary(period, runId, planId, deps.revenue.functionalCurrency);
   const plan = planVersionOn(await deps.commissionPlans.versions(planId), planId, asOf);
   if (!plan) {
     addProblem(summary, {

@@ -13,6 +13,7 @@ export const CommissionRunSummarySchema = z.object({
   period: z.string(),
   runId: z.string(),
   planId: z.string(),
+  currency: z.string(),
   planVersion: z.int().nullable(),
   contracts: z.int(),
   contractsWithoutShares: z.int(),

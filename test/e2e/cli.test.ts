@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { trackOffers } from '../../lib/app/offers';
-import { addDays } from '../../lib/domain/calendar';
+import { addDays, previousPeriod } from '../../lib/domain/calendar';
 import { contractIdFor } from '../../lib/domain/contract';
 import {
   ensureDevKeys,
@@ -343,6 +343,13 @@ describe('agora CLI', () => {
       expect(plan.stdout).toContain('added partner-standard@v1');
       const shown = await agora(['plans', 'show', 'partner-standard'], env);
       expect(shown.stdout).toContain('Gold sourced: 10 %');
+      // Last month's run: nothing recognized yet for this month's contract, so nothing earned.
+      const lastMonth = previousPeriod(new Date().toISOString().slice(0, 7));
+      const run = await agora(['commission', 'run', '--period', lastMonth], env);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain(`commission ${lastMonth}  plan partner-standard@v1`);
+      expect(run.stdout).toContain('earned 0.00 USD');
+      expect((await agora(['commission', 'run', '--period', 'soon'], env)).code).toBe(2);
       const badBuyer = await agora(['simulate', 'aws-purchase', '--buyer', '12'], env);
       expect(badBuyer.code).toBe(2);
     } finally {

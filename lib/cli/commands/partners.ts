@@ -59,6 +59,7 @@ function percent(fraction: string): string {
 
 interface RunLike {
   period: string;
+  currency: string;
   planId: string;
   planVersion: number | null;
   partnersProcessed: number;
@@ -350,7 +351,7 @@ export function registerPartnerCommands(
         },
       );
       const s = result.body as unknown as RunLike;
-      const money = (v: string) => formatMajorAmount(BigInt(v), 'USD');
+      const money = (v: string) => `${formatMajorAmount(BigInt(v), s.currency)} ${s.currency}`;
       emit(
         io(),
         result.body,

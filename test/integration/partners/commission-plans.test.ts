@@ -116,6 +116,7 @@ describe('commission plans over HTTP', () => {
     expect(run.body).toMatchObject({
       period: lastMonth,
       planId: 'partner-standard',
+      currency: 'USD',
       planVersion: 2,
       problemCount: 0,
       totals: { earnedMinor: '0', heldMinor: '0' },
