@@ -11,7 +11,6 @@ import {
   type AttributionOutcome,
   attribute,
   diffOutcomes,
-  type Journey,
   splitByShares,
 } from '../domain/attribution/attribute';
 import {
@@ -188,11 +187,6 @@ function needsJourneys(model: AttributionModel): boolean {
   return model.kind === 'markov' || (model.kind === 'shapley' && model.valuesFrom === 'journeys');
 }
 
-/** Observed journeys: every other attributed contract (converted) — the newest ones. */
-async function journeysFor(deps: AttributionDeps): Promise<Journey[]> {
-  return deps.attribution.journeys(JOURNEYS_SAMPLE_MAX);
-}
-
 export interface AttributeResult {
   readonly attribution: AttributionVersion | null;
   /** True when this call wrote a new version. */
@@ -206,6 +200,14 @@ export async function attributeContract(
 ): Promise<AttributeResult> {
   const contract = await deps.contracts.get(contractId);
   if (!contract) throw new NotFoundError(`No contract ${contractId}`);
+  return attributeSnapshot(deps, contract);
+}
+
+async function attributeSnapshot(
+  deps: AttributionDeps,
+  contract: ContractSnapshot,
+): Promise<AttributeResult> {
+  const contractId = contract.contractId;
   for (let attempt = 1; ; attempt += 1) {
     const result = await attributeOnce(deps, contract);
     // Another run wrote that version number first, maybe from fewer touches: look again.
@@ -234,7 +236,9 @@ async function attributeOnce(
     touches,
     rule,
     closeAt,
-    ...(needsJourneys(rule.model) ? { journeys: await journeysFor(deps) } : {}),
+    ...(needsJourneys(rule.model)
+      ? { journeys: await deps.attribution.journeys(JOURNEYS_SAMPLE_MAX) }
+      : {}),
   });
   const parts = outcomeParts(outcome, touches.map(attributedTouchKey));
   const version: AttributionVersion = {
@@ -312,9 +316,10 @@ export async function attributeTouchedContracts(
   }
   const touched: string[] = [];
   for (const contractId of [...ids].slice(0, CONTRACTS_PER_TOUCH_MAX)) {
+    // A touch may name a contract that does not exist (yet): it is matched when it arrives.
     const contract = await deps.contracts.get(contractId);
     if (!contract) continue;
-    const result = await attributeContract(deps, contractId);
+    const result = await attributeSnapshot(deps, contract);
     if (result.written) touched.push(contractId);
   }
   return touched;

@@ -14,7 +14,8 @@ export interface CommissionPlanStore {
   versions(planId: string): Promise<CommissionPlan[]>;
   /** False when that version exists already. */
   add(plan: CommissionPlan): Promise<boolean>;
-  planIds(): Promise<string[]>;
+  /** The newest version of every plan, by plan id. */
+  latestVersions(): Promise<CommissionPlan[]>;
 }
 
 export interface CommissionPlanDeps {
@@ -63,10 +64,5 @@ export async function planVersions(
 
 /** Every plan with its newest version. */
 export async function listPlans(deps: CommissionPlanDeps): Promise<CommissionPlan[]> {
-  const latest: CommissionPlan[] = [];
-  for (const planId of await deps.commissionPlans.planIds()) {
-    const [newest] = await deps.commissionPlans.versions(planId);
-    if (newest) latest.push(newest);
-  }
-  return latest;
+  return deps.commissionPlans.latestVersions();
 }

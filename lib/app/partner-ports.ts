@@ -15,8 +15,11 @@ export interface PartnerStore {
   /** False when a partner with this id exists. */
   create(record: PartnerRecord): Promise<boolean>;
   get(partnerId: string): Promise<PartnerRecord | null>;
-  /** Saves the next version; ConflictError if another version was saved since `expectedVersion`. */
-  save(record: PartnerRecord, expectedVersion: number): Promise<void>;
+  /**
+   * Saves the next version of `previous` (the version it was computed from, whose marketplace
+   * accounts it may drop); ConflictError if another version was saved meanwhile.
+   */
+  save(record: PartnerRecord, previous: PartnerRecord): Promise<void>;
   list(page: PageRequest): Promise<Page<PartnerRecord>>;
   /** The partner owning a marketplace account (resale authorizations name accounts). */
   byMarketplaceAccount(marketplace: Marketplace, accountId: string): Promise<string | null>;
@@ -56,7 +59,6 @@ export interface AttributionStore {
   modelVersions(modelId: string): Promise<AttributionModelRule[]>;
   /** Adds the next version of a model; false when that version exists already. */
   addModelVersion(rule: AttributionModelRule): Promise<boolean>;
-  listModels(): Promise<string[]>;
   latest(contractId: string): Promise<AttributionVersion | null>;
   versions(contractId: string, page: PageRequest): Promise<Page<AttributionVersion>>;
   /**

@@ -105,7 +105,7 @@ export async function updatePartner(
   const record = await deps.partners.get(partnerId);
   if (!record) throw new NotFoundError(`No partner ${partnerId}`);
   const next = patchPartner(record, patch, deps.clock.now());
-  await deps.partners.save(next, record.version);
+  await deps.partners.save(next, record);
   return next;
 }
 

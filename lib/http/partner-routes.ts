@@ -35,8 +35,8 @@ export function callerOf(principal: Principal | null): Caller {
   const privileged = roles.some((r) => r === 'admin' || r === 'finance' || r === 'seller');
   return {
     by: `user:${principal?.subject ?? 'unknown'}`,
-    partnerScope:
-      !privileged && principal?.partnerId ? principal.partnerId : privileged ? null : '',
+    // A caller with no privileged role and no partner id is scoped to no partner at all.
+    partnerScope: privileged ? null : (principal?.partnerId ?? ''),
     admin: roles.includes('admin'),
   };
 }

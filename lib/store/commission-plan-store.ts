@@ -14,6 +14,7 @@ export const PLAN_VERSIONS_MAX = 500;
 /** Plans listed at once. */
 export const PLANS_MAX = 200;
 const VERSION_DIGITS = 6;
+const PLAN_PAGE_SIZE = 500;
 const pad = (n: number) => String(n).padStart(VERSION_DIGITS, '0');
 
 const decode = (item: Record<string, unknown>) =>
@@ -53,22 +54,26 @@ export class DynamoCommissionPlanStore implements CommissionPlanStore {
     }
   }
 
-  async planIds(): Promise<string[]> {
-    const ids: string[] = [];
+  /** One pass over the plans index (it carries the data): no read per plan. */
+  async latestVersions(): Promise<CommissionPlan[]> {
+    const newest = new Map<string, CommissionPlan>();
     let cursor: string | undefined;
+    // Reads until one plan past the limit: that proves the last kept plan was read to its newest.
     do {
       const page = await this.store.query({
         index: 'gsi1',
         partitionKey: 'COMMPLANS',
-        limit: 500,
+        limit: PLAN_PAGE_SIZE,
         cursor,
       });
+      // Ascending by <planId>#<version>: the last one seen per plan is its newest.
       for (const item of page.items) {
-        const id = String(item.gsi1sk).slice(0, -(VERSION_DIGITS + 1));
-        if (ids.at(-1) !== id) ids.push(id);
+        const plan = decode(item);
+        newest.set(plan.planId, plan);
       }
       cursor = page.cursor ?? undefined;
-    } while (cursor && ids.length < PLANS_MAX);
-    return ids.slice(0, PLANS_MAX);
+      // One plan past the limit proves the last kept plan was read to its newest version.
+    } while (cursor && newest.size <= PLANS_MAX);
+    return [...newest.values()].slice(0, PLANS_MAX);
   }
 }

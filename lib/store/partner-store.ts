@@ -9,7 +9,7 @@
  * Reg. key:      pk REGKEY#<customerKey>#<productId> · sk <registrationId>     (conflict lookups)
  * Touch:         pk TOUCH#<id> · sk TOUCH · data · gsi1pk TOUCHES#<partnerId> · gsi1sk <at>#<id>
  * Touch key:     pk TOUCHKEY#<matchKey> · sk <touchId> · data (a copy: one query per key)
- * Model version: pk ATTRMODEL#<modelId> · sk V#<version> · data · gsi1pk ATTRMODELS · gsi1sk <modelId>#<version>
+ * Model version: pk ATTRMODEL#<modelId> · sk V#<version> · data
  * Attribution:   pk ATTR#<contractId> · sk V#<version> · data (immutable)
  * Journey:       pk JOURNEY#<dealKey> · sk JOURNEY · partners · converted · gsi1pk JOURNEYS · gsi1sk <at>#<dealKey>
  * Co-sell pull:  pk COSELL#<source> · sk CURSOR · since
@@ -49,7 +49,6 @@ import { ITEM_ABSENT, WriteTransaction } from './transaction';
 export const TOUCHES_PER_KEY_MAX = 200;
 /** Model versions kept readable at once. */
 export const MODEL_VERSIONS_MAX = 500;
-const MODELS_MAX = 100;
 const VERSION_DIGITS = 6;
 
 const pad = (n: number) => String(n).padStart(VERSION_DIGITS, '0');
@@ -122,14 +121,13 @@ export class DynamoPartnerStore implements PartnerStore {
     return item ? decodePartner(item) : null;
   }
 
-  async save(record: PartnerRecord, expectedVersion: number): Promise<void> {
-    const previous = await this.get(record.partnerId);
+  async save(record: PartnerRecord, previous: PartnerRecord): Promise<void> {
     const tx = new WriteTransaction().put('partner', partnerItem(record), {
       expression: 'version = :v',
-      values: { ':v': expectedVersion },
+      values: { ':v': previous.version },
     });
     const now = new Set(record.marketplaceAccounts.map((a) => `${a.marketplace}#${a.accountId}`));
-    for (const account of previous?.marketplaceAccounts ?? [])
+    for (const account of previous.marketplaceAccounts)
       if (!now.has(`${account.marketplace}#${account.accountId}`))
         tx.delete('partner-account-gone', accountKey(account.marketplace, account.accountId), {
           expression: 'partnerId = :p',
@@ -247,15 +245,17 @@ export class DynamoRegistrationStore implements RegistrationStore {
     customerKeys: readonly string[],
     productId: string,
   ): Promise<RegistrationRecord[]> {
-    const ids = new Set<string>();
-    for (const key of customerKeys) {
-      const page = await this.store.query({
-        partitionKey: `REGKEY#${key}#${productId}`,
-        limit: REGISTRATION_CONFLICTS_MAX,
-        consistent: true,
-      });
-      for (const item of page.items) ids.add(String(item.sk));
-    }
+    // At most three keys per customer: read them side by side.
+    const pages = await Promise.all(
+      customerKeys.map((key) =>
+        this.store.query({
+          partitionKey: `REGKEY#${key}#${productId}`,
+          limit: REGISTRATION_CONFLICTS_MAX,
+          consistent: true,
+        }),
+      ),
+    );
+    const ids = new Set(pages.flatMap((page) => page.items.map((item) => String(item.sk))));
     const records = await Promise.all(
       [...ids].slice(0, REGISTRATION_CONFLICTS_MAX).map((id) => this.get(id)),
     );
@@ -399,24 +399,10 @@ export class DynamoAttributionStore implements AttributionStore {
         sk: `V#${pad(rule.version)}`,
         entity: 'AttributionModel',
         data: JSON.stringify(rule),
-        gsi1pk: 'ATTRMODELS',
-        gsi1sk: `${rule.modelId}#${pad(rule.version)}`,
       },
       ITEM_ABSENT,
     );
     return putOnce(this.store, tx, 'attribution-model');
-  }
-
-  async listModels(): Promise<string[]> {
-    const page = await this.store.query({
-      index: 'gsi1',
-      partitionKey: 'ATTRMODELS',
-      limit: MODELS_MAX * 10,
-    });
-    return [...new Set(page.items.map((item) => String(item.gsi1sk).split('#')[0] ?? ''))].slice(
-      0,
-      MODELS_MAX,
-    );
   }
 
   async latest(contractId: string): Promise<AttributionVersion | null> {

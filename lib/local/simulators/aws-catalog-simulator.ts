@@ -38,6 +38,7 @@ import type {
   ValidationExceptionField,
 } from '@aws-sdk/client-marketplace-catalog';
 import { z } from 'zod';
+import { readBoundedBody } from './sim-http';
 
 // ---------------------------------------------------------------------------------------------
 // Limits
@@ -1695,23 +1696,7 @@ function applyResaleChange(details: Record<string, unknown>, change: ChangeRecor
  * (not kept) so the client can read the 413; one that goes on past 8× the limit is cut off.
  */
 function readBody(request: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > 8 * CATALOG_SIM_BODY_BYTES_MAX) {
-        request.destroy();
-        return;
-      }
-      if (size <= CATALOG_SIM_BODY_BYTES_MAX) chunks.push(chunk);
-    });
-    request.on('end', () =>
-      resolve(size > CATALOG_SIM_BODY_BYTES_MAX ? null : Buffer.concat(chunks)),
-    );
-    request.on('error', reject);
-    request.on('close', () => resolve(null));
-  });
+  return readBoundedBody(request, CATALOG_SIM_BODY_BYTES_MAX);
 }
 
 function sendError(response: ServerResponse, error: CatalogWireError, requestId: string): void {

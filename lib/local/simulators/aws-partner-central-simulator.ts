@@ -51,6 +51,7 @@ import {
   ValidationExceptionErrorCode,
 } from '@aws-sdk/client-partnercentral-selling';
 import { z } from 'zod';
+import { readBoundedBody } from './sim-http';
 
 // ---------------------------------------------------------------------------------------------
 // Protocol and limits
@@ -536,21 +537,7 @@ function opaque<T>(value: Record<string, unknown> | undefined): Wire<T> | undefi
  * kept) so the client can read the 413; one that goes on past 8× the limit is cut off.
  */
 function readBody(request: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > 8 * PC_SIM_BODY_BYTES_MAX) {
-        request.destroy();
-        return;
-      }
-      if (size <= PC_SIM_BODY_BYTES_MAX) chunks.push(chunk);
-    });
-    request.on('end', () => resolve(size > PC_SIM_BODY_BYTES_MAX ? null : Buffer.concat(chunks)));
-    request.on('error', reject);
-    request.on('close', () => resolve(null));
-  });
+  return readBoundedBody(request, PC_SIM_BODY_BYTES_MAX);
 }
 
 function sendError(

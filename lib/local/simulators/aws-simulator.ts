@@ -54,6 +54,7 @@ import {
   CatalogSimulatorInputError,
 } from './aws-catalog-simulator';
 import { AwsPartnerCentralSimulator } from './aws-partner-central-simulator';
+import { readBoundedBody } from './sim-http';
 
 // ---------------------------------------------------------------------------------------------
 // Limits
@@ -1396,21 +1397,7 @@ function emptyAnswer(operation: SimulatedOperation, input: unknown): unknown {
  * so the client can read the 413; one that goes on past SIM_DRAIN_BYTES_MAX is cut off.
  */
 function readBody(request: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > SIM_DRAIN_BYTES_MAX) {
-        request.destroy();
-        return;
-      }
-      if (size <= SIM_BODY_BYTES_MAX) chunks.push(chunk);
-    });
-    request.on('end', () => resolve(size > SIM_BODY_BYTES_MAX ? null : Buffer.concat(chunks)));
-    request.on('error', reject);
-    request.on('close', () => resolve(null));
-  });
+  return readBoundedBody(request, SIM_BODY_BYTES_MAX, SIM_DRAIN_BYTES_MAX);
 }
 
 function sendAwsError(

@@ -27,6 +27,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { readBoundedBody } from './sim-http';
 
 // ---------------------------------------------------------------------------------------------
 // Names and limits
@@ -828,23 +829,7 @@ function sendJson(
 
 /** The body, or null when it exceeds the limit (the rest is drained, then 413). */
 function readBody(request: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > 8 * AZURE_OFFER_SIM_BODY_BYTES_MAX) {
-        request.destroy();
-        return;
-      }
-      if (size <= AZURE_OFFER_SIM_BODY_BYTES_MAX) chunks.push(chunk);
-    });
-    request.on('end', () =>
-      resolve(size > AZURE_OFFER_SIM_BODY_BYTES_MAX ? null : Buffer.concat(chunks)),
-    );
-    request.on('error', reject);
-    request.on('close', () => resolve(null));
-  });
+  return readBoundedBody(request, AZURE_OFFER_SIM_BODY_BYTES_MAX);
 }
 
 function headerValue(request: IncomingMessage, name: string): string | null {

@@ -45,6 +45,7 @@ import {
   createAzureMeteringSimulator,
 } from './azure-metering-simulator';
 import { type AzureOfferSimulator, createAzureOfferSimulator } from './azure-offer-simulator';
+import { readBoundedBody } from './sim-http';
 
 // ---------------------------------------------------------------------------------------------
 // Constants and limits
@@ -1687,21 +1688,7 @@ function malformedBody(body: Record<string, unknown>): Record<string, unknown> {
  * so the client can read the 413; one that goes on past SIM_DRAIN_BYTES_MAX is cut off.
  */
 function readBody(request: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > SIM_DRAIN_BYTES_MAX) {
-        request.destroy();
-        return;
-      }
-      if (size <= SIM_BODY_BYTES_MAX) chunks.push(chunk);
-    });
-    request.on('end', () => resolve(size > SIM_BODY_BYTES_MAX ? null : Buffer.concat(chunks)));
-    request.on('error', reject);
-    request.on('close', () => resolve(null));
-  });
+  return readBoundedBody(request, SIM_BODY_BYTES_MAX, SIM_DRAIN_BYTES_MAX);
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';

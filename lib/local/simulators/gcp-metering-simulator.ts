@@ -29,6 +29,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { readBoundedBody } from './sim-http';
 
 export const SERVICE_CONTROL_PREFIX = '/v1/services/';
 export const GCP_METERING_SIM_OPERATIONS_MAX = 1_000;
@@ -485,23 +486,7 @@ function sendJson(
 
 /** The body, or null when it exceeds the limit (the rest is drained, then 413). */
 function readBody(request: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > 8 * GCP_METERING_SIM_BODY_BYTES_MAX) {
-        request.destroy();
-        return;
-      }
-      if (size <= GCP_METERING_SIM_BODY_BYTES_MAX) chunks.push(chunk);
-    });
-    request.on('end', () =>
-      resolve(size > GCP_METERING_SIM_BODY_BYTES_MAX ? null : Buffer.concat(chunks)),
-    );
-    request.on('error', reject);
-    request.on('close', () => resolve(null));
-  });
+  return readBoundedBody(request, GCP_METERING_SIM_BODY_BYTES_MAX);
 }
 
 async function handleApi(

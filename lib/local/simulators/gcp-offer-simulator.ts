@@ -28,6 +28,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { readBoundedBody } from './sim-http';
 
 // ---------------------------------------------------------------------------------------------
 // Names and limits
@@ -663,23 +664,7 @@ function sendJson(
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > 8 * GCP_OFFER_SIM_BODY_BYTES_MAX) {
-        request.destroy();
-        return;
-      }
-      if (size <= GCP_OFFER_SIM_BODY_BYTES_MAX) chunks.push(chunk);
-    });
-    request.on('end', () =>
-      resolve(size > GCP_OFFER_SIM_BODY_BYTES_MAX ? null : Buffer.concat(chunks)),
-    );
-    request.on('error', reject);
-    request.on('close', () => resolve(null));
-  });
+  return readBoundedBody(request, GCP_OFFER_SIM_BODY_BYTES_MAX);
 }
 
 const OFFERS_PATH = /^\/v1beta\/providers\/([^/:]+)\/privateOffers(?:\/([^/:]+))?$/;

@@ -37,6 +37,7 @@ import {
 import { z } from 'zod';
 import { createGcpMeteringSimulator, type GcpMeteringSimulator } from './gcp-metering-simulator';
 import { createGcpOfferSimulator, type GcpOfferSimulator } from './gcp-offer-simulator';
+import { readBoundedBody } from './sim-http';
 
 // ---------------------------------------------------------------------------------------------
 // Limits
@@ -2133,21 +2134,7 @@ class GcpMarketplaceModel {
  * kept) so the client can read the 413; one that goes on past GCP_SIM_DRAIN_BYTES_MAX is cut off.
  */
 function readBody(request: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > GCP_SIM_DRAIN_BYTES_MAX) {
-        request.destroy();
-        return;
-      }
-      if (size <= GCP_SIM_BODY_BYTES_MAX) chunks.push(chunk);
-    });
-    request.on('end', () => resolve(size > GCP_SIM_BODY_BYTES_MAX ? null : Buffer.concat(chunks)));
-    request.on('error', reject);
-    request.on('close', () => resolve(null));
-  });
+  return readBoundedBody(request, GCP_SIM_BODY_BYTES_MAX, GCP_SIM_DRAIN_BYTES_MAX);
 }
 
 const JSON_CONTENT_TYPE = 'application/json; charset=UTF-8';

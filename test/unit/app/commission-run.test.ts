@@ -301,7 +301,6 @@ function depsOf(w: World): CommissionRunDeps {
       latest: async (contractId: string) => w.attributions.get(contractId) ?? null,
       modelVersions: never,
       addModelVersion: never,
-      listModels: never,
       versions: never,
       add: never,
       recordLostJourney: never,

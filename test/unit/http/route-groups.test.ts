@@ -8,6 +8,7 @@ import { ROUTE_GROUPS, routeGroupOf, routesOfGroup } from '../../../lib/http/rou
 describe('route groups', () => {
   it('puts every route in exactly one group, and each entry serves exactly its group', async () => {
     const seen = new Map<string, string>();
+    // functions/api/*.ts are written by `npm run api-entries`; run it after adding a route.
     for (const group of ROUTE_GROUPS) {
       const entry = (await import(`../../../functions/api/${group}.ts`)) as {
         handler: { group: string; routeNames: readonly string[] };
