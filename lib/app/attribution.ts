@@ -203,7 +203,7 @@ export async function attributeContract(
   return attributeSnapshot(deps, contract);
 }
 
-async function attributeSnapshot(
+export async function attributeSnapshot(
   deps: AttributionDeps,
   contract: ContractSnapshot,
 ): Promise<AttributeResult> {

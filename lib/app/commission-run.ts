@@ -27,6 +27,8 @@ import {
   period as parsePeriod,
 } from '../domain/calendar';
 import {
+  accrualLineId,
+  type ClawbackInput,
   type CommissionBalances,
   type CommissionLine,
   type ContractBasisFacts,
@@ -39,16 +41,24 @@ import {
   markPaid,
   type PartnerPeriodResult,
   type PartnerShareInput,
+  partnerMonthlyBasis,
   quarterOf,
 } from '../domain/commission/engine';
-import { type CommissionPlan, type DealType, planVersionOn } from '../domain/commission/plan';
+import {
+  type CommissionBasis,
+  type CommissionPlan,
+  type DealType,
+  planVersionOn,
+  rateFor,
+} from '../domain/commission/plan';
 import { AgoraError, InvalidInputError } from '../domain/errors';
 import { type AccountCode, JOURNAL_LEGS_MAX, type JournalEntry } from '../domain/ledger';
 import type { AttributionVersion } from '../domain/partners/attribution-version';
 import { type PartnerRecord, tierOn } from '../domain/partners/partner';
 import { RULE } from '../domain/revenue/book';
-import { type AttributionDeps, attributeContract } from './attribution';
+import { type AttributionDeps, attributeSnapshot } from './attribution';
 import type { CommissionPlanStore } from './commission-plans';
+import { NotFoundError } from './errors';
 import type { PartnerStore } from './partner-ports';
 import type { Clock, LedgerStore } from './ports';
 import type { RevenueSettings } from './revenue/settings';
@@ -63,6 +73,8 @@ export const COMMISSION_ENTRIES_PER_CONTRACT_MAX = 50_000;
 export const COMMISSION_PARTNERS_MAX = 10_000;
 /** Held lines carried in one partner's state (the state is one item: 400 KB). */
 export const COMMISSION_HELD_LINES_MAX = 150;
+/** Credits clawed back for one partner in one month (each is a line and an entry). */
+export const COMMISSION_CLAWBACKS_MAX = 500;
 /** Problems listed in one summary (the count is always exact). */
 export const COMMISSION_PROBLEMS_LISTED_MAX = 1_000;
 
@@ -70,6 +82,7 @@ const RECEIVABLES: ReadonlySet<AccountCode> = new Set(['1210', '1211', '1212']);
 const REVENUE: ReadonlySet<AccountCode> = new Set(['4000', '4100']);
 const INVOICE_RULES: ReadonlySet<string> = new Set([RULE.invoice, RULE.usageInvoice]);
 const INVOICE_FEE_RULES: ReadonlySet<string> = new Set([...INVOICE_RULES, RULE.fee]);
+const REFUND_LIABILITY: ReadonlySet<AccountCode> = new Set(['2450']);
 
 // ---------------------------------------------------------------------------------------------
 // Port
@@ -77,6 +90,12 @@ const INVOICE_FEE_RULES: ReadonlySet<string> = new Set([...INVOICE_RULES, RULE.f
 
 /** A held line as stored between runs; its contract's invoices are re-read at every run. */
 export type StoredHeldLine = Omit<HeldLineState, 'invoices'>;
+
+/** A contract's latest accrual line for a partner: what a credit reverses. */
+export interface LastAccrual {
+  readonly lineId: string;
+  readonly ratePercent: string;
+}
 
 /** What a partner's month leaves for the next month's run (and the finance views). */
 export interface PartnerPeriodState {
@@ -92,6 +111,11 @@ export interface PartnerPeriodState {
   readonly heldLines: readonly StoredHeldLine[];
   /** Commission earned per quarter and deal in this calendar year (per-deal-per-year caps). */
   readonly dealEarnedByQuarter: Readonly<Record<string, Readonly<Record<string, bigint>>>>;
+  /**
+   * The latest accrual line per contract and its rate: what a later credit on the contract
+   * reverses, at that line's rate (rule 15). Absent in states written before clawbacks.
+   */
+  readonly lastAccrualByContract?: Readonly<Record<string, LastAccrual>>;
   readonly entryIds: readonly string[];
   readonly payoutId: string | null;
   readonly computedAt: string;
@@ -201,6 +225,9 @@ function recognizedCumulative(
   const byPeriod = new Map<Period, bigint>();
   for (const entry of entries) {
     if (comparePeriods(entry.postingPeriod, through) > 0) continue;
+    // A refund's revenue reduction is a credit: clawed back at the original rate (rule 15), and
+    // it does not reduce the accelerator measure, so it stays out of the basis.
+    if (entry.rule === RULE.refund) continue;
     for (const leg of entry.legs) {
       if (!REVENUE.has(leg.account)) continue;
       const net = leg.functionalCreditMinor - leg.functionalDebitMinor;
@@ -284,6 +311,45 @@ export function contractFactsFromEntries(
   return { recognizedCumulative: recognizedCumulative(entries, through), invoices: facts };
 }
 
+/** A credit on a contract (an authorized refund), as the clawback needs it. */
+export interface CreditFact {
+  /** The refund's event source id (`refund:<refundId>`): keys the clawback line and entry. */
+  readonly creditId: string;
+  readonly entryId: string;
+  readonly date: CalendarDate;
+  readonly postingPeriod: Period;
+  /** Revenue it takes back (4000/4100 debits): the recognized basis of the credit. */
+  readonly recognizedMinor: bigint;
+  /** What it refunds to the buyer (the refund liability it raises): billed/collected basis. */
+  readonly billedMinor: bigint;
+}
+
+/** The contract's credits, from its `refund` entries (rule 8). */
+export function contractCreditsFromEntries(entries: readonly JournalEntry[]): CreditFact[] {
+  return entries
+    .filter((entry) => entry.rule === RULE.refund)
+    .map((entry) => {
+      const net = (accounts: ReadonlySet<AccountCode>) =>
+        entry.legs
+          .filter((leg) => accounts.has(leg.account))
+          .reduce((sum, leg) => sum + leg.functionalDebitMinor - leg.functionalCreditMinor, 0n);
+      return {
+        creditId: entry.source.id,
+        entryId: entry.entryId,
+        date: entry.date,
+        postingPeriod: entry.postingPeriod,
+        recognizedMinor: net(REVENUE),
+        billedMinor: -net(REFUND_LIABILITY),
+      };
+    })
+    .sort((a, b) => compareDates(a.date, b.date) || byText(a.creditId, b.creditId));
+}
+
+/** The credit's basis under a plan's basis kind (0: nothing to claw back). */
+export function creditBasisMinor(credit: CreditFact, kind: CommissionBasis): bigint {
+  return kind === 'recognized' ? credit.recognizedMinor : credit.billedMinor;
+}
+
 /** The deal type of a partner's share: resale, then sourced, else influenced. */
 export function dealTypeOf(roles: readonly string[]): DealType {
   if (roles.includes('resale')) return 'resale';
@@ -301,6 +367,7 @@ interface PartnerWork {
   readonly deals: {
     readonly contractId: string;
     readonly dealType: DealType;
+    readonly product: string | null;
     readonly attributionVersion: number;
     readonly shares: readonly PartnerShareInput[];
   }[];
@@ -313,6 +380,7 @@ interface RunContext {
   readonly plan: CommissionPlan;
   readonly asOf: CalendarDate;
   readonly facts: Map<string, ContractBasisFacts>;
+  readonly credits: Map<string, CreditFact[]>;
   readonly partners: Map<string, PartnerWork>;
   /** Partner ids looked up and found missing from the registry. */
   readonly unknown: Set<string>;
@@ -401,11 +469,10 @@ async function contractEntries(
 async function factsOf(ctx: RunContext, contractId: string): Promise<ContractBasisFacts> {
   const cached = ctx.facts.get(contractId);
   if (cached) return cached;
-  const facts = contractFactsFromEntries(
-    await contractEntries(ctx.deps.ledger, contractId),
-    ctx.period,
-  );
+  const entries = await contractEntries(ctx.deps.ledger, contractId);
+  const facts = contractFactsFromEntries(entries, ctx.period);
   ctx.facts.set(contractId, facts);
+  ctx.credits.set(contractId, contractCreditsFromEntries(entries));
   return facts;
 }
 
@@ -442,7 +509,9 @@ async function partnerWork(ctx: RunContext, partnerId: string): Promise<PartnerW
 
 /** Attributes one contract and files it under each registered partner with a share. */
 async function gatherContract(ctx: RunContext, contractId: string): Promise<void> {
-  const { attribution } = await attributeContract(ctx.deps, contractId);
+  const contract = await ctx.deps.contracts.get(contractId);
+  if (!contract) throw new NotFoundError(`No contract ${contractId}`);
+  const { attribution } = await attributeSnapshot(ctx.deps, contract);
   if (!attribution || attribution.shares.length === 0) {
     ctx.summary.contractsWithoutShares += 1;
     return;
@@ -458,6 +527,7 @@ async function gatherContract(ctx: RunContext, contractId: string): Promise<void
     work.deals.push({
       contractId,
       dealType: dealTypeOf(share.roles),
+      product: contract.terms.productId,
       attributionVersion: attribution.version,
       shares,
     });
@@ -505,13 +575,70 @@ async function dealInputs(
         basisKind: ctx.plan.basis,
         contractId: deal.contractId,
         dealType: deal.dealType,
-        product: null,
+        product: deal.product,
         attributionVersion: deal.attributionVersion,
         shares: deal.shares,
         facts: await factsOf(ctx, deal.contractId),
         ...(capped ? { earnedEarlierInYearMinor: earlier.get(deal.contractId) ?? 0n } : {}),
       }),
     );
+  }
+  return out;
+}
+
+/** What is still held on a line: what it held less what was released or clawed back. */
+function outstandingHeld(held: StoredHeldLine): bigint {
+  return held.line.heldMinor - held.releasedMinor - held.clawedBackFromHeldMinor;
+}
+
+/**
+ * The partner's clawbacks this month: each credit posted in the month on a deal it shares,
+ * split among the deal's partners like the basis (largest remainder), reversing the partner's
+ * latest accrual line on the contract at that line's rate (rule 15). A credit on a deal that has
+ * earned nothing yet reverses this month's accrual at the plan's rate.
+ */
+function clawbacksOf(
+  ctx: RunContext,
+  partnerId: string,
+  work: PartnerWork,
+  previous: PartnerPeriodState | null,
+): ClawbackInput[] {
+  const out: ClawbackInput[] = [];
+  for (const deal of work.deals) {
+    for (const credit of ctx.credits.get(deal.contractId) ?? []) {
+      if (credit.postingPeriod !== ctx.period) continue;
+      const creditMinor = creditBasisMinor(credit, ctx.plan.basis);
+      if (creditMinor <= 0n) continue;
+      const split = partnerMonthlyBasis(
+        [{ period: ctx.period, cumulativeMinor: creditMinor }],
+        deal.shares,
+      ).find((p) => p.partnerId === partnerId);
+      if (!split || split.basisMinor === 0n) continue;
+      const reversed = previous?.lastAccrualByContract?.[deal.contractId] ?? {
+        lineId: accrualLineId(partnerId, deal.contractId, ctx.period),
+        ratePercent: rateFor(ctx.plan, { tier: work.tier, ...deal }).ratePercent,
+      };
+      const held = previous?.heldLines.find((h) => h.line.lineId === reversed.lineId);
+      out.push({
+        contractId: deal.contractId,
+        creditId: credit.creditId,
+        basisMinor: -split.basisMinor,
+        reversesLineId: reversed.lineId,
+        ratePercent: reversed.ratePercent,
+        dealType: deal.dealType,
+        product: deal.product,
+        attributionVersion: deal.attributionVersion,
+        heldOutstandingMinor: held ? outstandingHeld(held) : 0n,
+        date: credit.date,
+        sourceEventIds: [credit.creditId, credit.entryId],
+      });
+      if (out.length > COMMISSION_CLAWBACKS_MAX) {
+        throw new InvalidInputError(
+          'too_many_clawbacks',
+          `${partnerId} has more than ${COMMISSION_CLAWBACKS_MAX} credits to claw back in ${ctx.period}`,
+        );
+      }
+    }
   }
   return out;
 }
@@ -534,12 +661,18 @@ function nextHeldLines(
   result: PartnerPeriodResult,
 ): StoredHeldLine[] {
   const released = new Map(result.releases.map((r) => [r.lineId, r]));
+  const clawed = new Map<string, bigint>();
+  for (const line of result.lines) {
+    if (line.kind !== 'clawback' || line.reversesLineId === null) continue;
+    clawed.set(line.reversesLineId, (clawed.get(line.reversesLineId) ?? 0n) - line.heldMinor);
+  }
   const carried = previous
     .map((held) => ({
       ...held,
       releasedMinor: released.get(held.line.lineId)?.cumulativeReleasedMinor ?? held.releasedMinor,
+      clawedBackFromHeldMinor: held.clawedBackFromHeldMinor + (clawed.get(held.line.lineId) ?? 0n),
     }))
-    .filter((h) => h.line.heldMinor - h.releasedMinor - h.clawedBackFromHeldMinor > 0n);
+    .filter((h) => outstandingHeld(h) > 0n);
   const fresh = result.lines
     .filter((l) => l.kind === 'accrual' && l.heldMinor > 0n)
     .map((line) => ({ line, releasedMinor: 0n, clawedBackFromHeldMinor: 0n }));
@@ -570,6 +703,18 @@ function nextDealEarned(
   return out;
 }
 
+function nextLastAccruals(
+  previous: PartnerPeriodState | null,
+  result: PartnerPeriodResult,
+): Record<string, LastAccrual> {
+  const out: Record<string, LastAccrual> = { ...(previous?.lastAccrualByContract ?? {}) };
+  for (const line of result.lines) {
+    if (line.kind !== 'accrual' || line.basisMinor <= 0n) continue;
+    out[line.contractId] = { lineId: line.lineId, ratePercent: line.ratePercent };
+  }
+  return out;
+}
+
 function stateOf(
   ctx: RunContext,
   previous: PartnerPeriodState | null,
@@ -586,6 +731,7 @@ function stateOf(
     closing: result.closing,
     heldLines: nextHeldLines(previous?.heldLines ?? [], result),
     dealEarnedByQuarter: nextDealEarned(previous, result),
+    lastAccrualByContract: nextLastAccruals(previous, result),
     entryIds: result.entries.map((e) => e.entryId),
     payoutId: result.payout?.payoutId ?? null,
     computedAt: ctx.deps.clock.now(),
@@ -623,6 +769,7 @@ async function runPartner(ctx: RunContext, partnerId: string, work: PartnerWork)
     firstOpenPeriod: deps.revenue.firstOpenPeriod?.('run') ?? null,
     opening,
     deals: await dealInputs(ctx, partnerId, work, previous),
+    clawbacks: clawbacksOf(ctx, partnerId, work, previous),
     heldLines: await heldLinesNow(ctx, previous),
   });
   const oversized = result.entries.find((e) => e.legs.length > JOURNAL_LEGS_MAX);
@@ -685,6 +832,7 @@ export async function runCommission(
     plan,
     asOf,
     facts: new Map(),
+    credits: new Map(),
     partners: new Map(),
     unknown: new Set(),
     summary,

@@ -6,6 +6,7 @@ import {
   type CommissionRunDeps,
   type CommissionRunSummary,
   type CommissionStore,
+  contractCreditsFromEntries,
   contractFactsFromEntries,
   dealTypeOf,
   type PartnerPeriodPosting,
@@ -290,7 +291,8 @@ function depsOf(w: World): CommissionRunDeps {
     },
     // attributeContract: no contract event yet → nothing to gather → the latest version.
     contracts: {
-      get: async (contractId: string) => ({ contractId }) as unknown as ContractSnapshot,
+      get: async (contractId: string) =>
+        ({ contractId, terms: { productId: 'prod-1' } }) as unknown as ContractSnapshot,
       events: async () => ({ items: [], cursor: null }),
       findByRef: never,
       list: never,
@@ -461,6 +463,101 @@ describe('runCommission: WE-8 (D-1, D-2) as three monthly runs from the ledger',
   });
 });
 
+// D-3: a deal recognized (and paid on) in June; in September a 1,500.00 service credit against
+// that recognized revenue (rule 8's excess over deferred: Dr 4000 / Cr 2450).
+const D3_ENTRIES = [
+  ...recognitions('D-3', [['2025-06', '20000.00']]),
+  ...invoiceWithFee('D-3', 'D-3-inv-1', '2025-06-01', '20000.00', '2025-06-20'),
+  je('D-3', 'refund-credit', 'refund', '2025-09-15', 'refund:D-3-credit', [
+    ['debit', '4000', usd('1500.00')],
+    ['credit', '2450', usd('1500.00')],
+  ]),
+];
+
+function worldWithD3(): World {
+  const w = world();
+  w.ledger.set('D-3', D3_ENTRIES);
+  w.attributions.set('D-3', attribution('D-3', SOLE_SOURCED));
+  return w;
+}
+
+describe('runCommission: WE-8 D-3, a credit clawed back at the rate of the line it reverses', () => {
+  it('claws back 150.00 in September, leaves the accelerator alone and pays 3,981.36', async () => {
+    const w = worldWithD3();
+    const [june, ...q3] = await runMonths(w, ['2025-06', ...Q3]);
+    // June: D-3 (and D-1's Q2 month) earn at the base rate; June is a quarter-end: paid out.
+    expect(june?.problems).toEqual([]);
+    const d3June = [...w.store.lineItems.values()].find(
+      (l) => l.contractId === 'D-3' && l.period === '2025-06',
+    );
+    expect(d3June).toMatchObject({ kind: 'accrual', ratePercent: '10', status: 'paid' });
+
+    expect(q3.map((s) => s.totals.earnedMinor)).toEqual([
+      usd('1324.43'),
+      usd('1324.43'),
+      usd('11467.82'),
+    ]);
+    const september = q3[2];
+    expect(september?.problems).toEqual([]);
+    expect(september?.totals).toMatchObject({
+      clawedBackMinor: usd('150.00'),
+      heldMinor: usd('9985.32'),
+      payableMinor: usd('3981.36'),
+      paidMinor: usd('3981.36'),
+    });
+    const clawback = [...w.store.lineItems.values()].find((l) => l.kind === 'clawback');
+    expect(clawback).toMatchObject({
+      contractId: 'D-3',
+      period: '2025-09',
+      status: 'clawed_back',
+      basisMinor: -usd('1500.00'),
+      ratePercent: '10',
+      amountMinor: -usd('150.00'),
+      heldMinor: 0n,
+      reversesLineId: d3June?.lineId,
+    });
+    expect(clawback?.sourceEventIds).toContain('refund:D-3-credit');
+
+    // WE-8's ledger for the quarter: Dr 6100 13,966.68 / Cr 2100 3,981.36 / Cr 2110 9,985.32.
+    const quarterEntries = [...w.store.entries.values()].filter(
+      (e) => e.rule !== 'commission-payout' && Q3.includes(e.postingPeriod as (typeof Q3)[number]),
+    );
+    expect(netByAccount(quarterEntries)).toEqual({
+      '6100': usd('13966.68'),
+      '2100': -usd('3981.36'),
+      '2110': -usd('9985.32'),
+    });
+    const state = await w.store.state(PARTNER, '2025-09');
+    expect(state?.lastAccrualByContract?.['D-3']).toEqual({
+      lineId: d3June?.lineId,
+      ratePercent: '10',
+    });
+  });
+
+  it('claws back a credit on a held line out of what is held (Dr 2110), and a rerun posts nothing', async () => {
+    const w = world();
+    // D-2's September accrual is held; an October credit of 10,000.00 against its revenue.
+    w.ledger.set('D-2', [
+      ...D2_ENTRIES,
+      je('D-2', 'refund-oct', 'refund', '2025-10-10', 'refund:D-2-credit', [
+        ['debit', '4000', usd('10000.00')],
+        ['credit', '2450', usd('10000.00')],
+      ]),
+    ]);
+    await runMonths(w, [...Q3, '2025-10']);
+    const october = await w.store.state(PARTNER, '2025-10');
+    const clawback = [...w.store.lineItems.values()].find((l) => l.kind === 'clawback');
+    // D-2's September line was accrued at the base rate 10 % (+4 pp uplift shown separately).
+    expect(clawback).toMatchObject({ amountMinor: -usd('1000.00'), heldMinor: -usd('1000.00') });
+    expect(october?.closing.heldMinor).toBe(usd('8985.32'));
+    expect(october?.heldLines[0]).toMatchObject({ clawedBackFromHeldMinor: usd('1000.00') });
+    const entriesBefore = w.store.entries.size;
+    const rerun = await runCommission(depsOf(w), { period: '2025-10' });
+    expect(rerun.entriesPosted).toBe(0);
+    expect(w.store.entries.size).toBe(entriesBefore);
+  });
+});
+
 describe('runCommission: who earns', () => {
   const FLAT: CommissionPlanInput = {
     planId: 'partner-gold',
@@ -610,7 +707,7 @@ describe('contractFactsFromEntries', () => {
     ]);
   });
 
-  it('nets revenue debits and ignores entries after the period', () => {
+  it('keeps refunds out of the recognized basis (they are clawed back) and ignores entries after the period', () => {
     const entries = [
       ...recognitions('X', [
         ['2025-01', '100.00'],
@@ -623,7 +720,16 @@ describe('contractFactsFromEntries', () => {
     ];
     expect(contractFactsFromEntries(entries, '2025-03').recognizedCumulative).toEqual([
       { period: '2025-01', cumulativeMinor: usd('100.00') },
-      { period: '2025-03', cumulativeMinor: usd('250.00') },
+      { period: '2025-03', cumulativeMinor: usd('300.00') },
+    ]);
+    expect(contractCreditsFromEntries(entries)).toEqual([
+      expect.objectContaining({
+        creditId: 'credit-1',
+        date: '2025-03-10',
+        postingPeriod: '2025-03',
+        recognizedMinor: usd('50.00'),
+        billedMinor: usd('50.00'),
+      }),
     ]);
     expect(contractFactsFromEntries(entries, '2025-02').recognizedCumulative).toEqual([
       { period: '2025-01', cumulativeMinor: usd('100.00') },
