@@ -47,6 +47,7 @@ import {
   assertBalanced,
   functionalLeg,
   JOURNAL_ENTRY_SCHEMA_VERSION,
+  JOURNAL_LEGS_MAX,
   type JournalEntry,
   type JournalLeg,
 } from '../ledger';
@@ -939,20 +940,76 @@ function accrualLegs(line: CommissionLine): SignedLeg[] {
   ];
 }
 
-/** The month's accrual entry (lines expensed to 6100/4900), dated the period's last day. */
+/** Legs per contract of an accrual entry (cost, payable, held): what sizes its parts. */
+const ACCRUAL_LEGS_PER_CONTRACT = 3;
+/** Contracts in one part of an accrual entry, so a part never exceeds JOURNAL_LEGS_MAX legs. */
+export const ACCRUAL_CONTRACTS_PER_ENTRY = Math.floor(JOURNAL_LEGS_MAX / ACCRUAL_LEGS_PER_CONTRACT);
+
+/**
+ * Lines grouped by contract (in the order built), in parts of at most
+ * ACCRUAL_CONTRACTS_PER_ENTRY contracts. The first part keeps the entry id; later parts derive
+ * theirs from it, so a partner with many deals posts several balanced entries, deterministically.
+ */
+function accrualParts(
+  entryId: string,
+  lines: readonly CommissionLine[],
+): { entryId: string; lines: CommissionLine[] }[] {
+  const byContract = new Map<string, CommissionLine[]>();
+  for (const line of lines) {
+    const group = byContract.get(line.contractId) ?? [];
+    group.push(line);
+    byContract.set(line.contractId, group);
+  }
+  const groups = [...byContract.values()];
+  const parts: { entryId: string; lines: CommissionLine[] }[] = [];
+  for (let start = 0; start < groups.length; start += ACCRUAL_CONTRACTS_PER_ENTRY) {
+    const index = parts.length + 1;
+    parts.push({
+      entryId: index === 1 ? entryId : deterministicId('je', entryId, 'part', String(index)),
+      lines: groups.slice(start, start + ACCRUAL_CONTRACTS_PER_ENTRY).flat(),
+    });
+  }
+  return parts;
+}
+
+function accrualEntries(
+  ctx: CommissionPostingContext,
+  input: { entryId: string; period: Period; source: JournalEntry['source'] },
+  lines: readonly CommissionLine[],
+  rule: string,
+  description: string,
+): JournalEntry[] {
+  return accrualParts(input.entryId, lines)
+    .map((part, index, all) =>
+      commissionEntry(ctx, {
+        entryId: part.entryId,
+        rule,
+        date: lastDayOfPeriod(input.period),
+        description:
+          all.length > 1 ? `${description} (part ${index + 1} of ${all.length})` : description,
+        source: input.source,
+        legs: part.lines.flatMap(accrualLegs),
+      }),
+    )
+    .filter((entry): entry is JournalEntry => entry !== null);
+}
+
+/**
+ * The month's accrual entry (lines expensed to 6100/4900), dated the period's last day; split
+ * into parts when the partner has more deals than one entry's legs hold.
+ */
 export function accrualPosting(
   ctx: CommissionPostingContext,
   input: { entryId: string; period: Period; source: JournalEntry['source'] },
   lines: readonly CommissionLine[],
-): JournalEntry | null {
-  return commissionEntry(ctx, {
-    entryId: input.entryId,
-    rule: COMMISSION_RULE.accrual,
-    date: lastDayOfPeriod(input.period),
-    description: `Partner commission accrued: ${ctx.partnerId}, ${input.period}`,
-    source: input.source,
-    legs: lines.filter((l) => l.expenseAccount !== '1400').flatMap(accrualLegs),
-  });
+): JournalEntry[] {
+  return accrualEntries(
+    ctx,
+    input,
+    lines.filter((l) => l.expenseAccount !== '1400'),
+    COMMISSION_RULE.accrual,
+    `Partner commission accrued: ${ctx.partnerId}, ${input.period}`,
+  );
 }
 
 /** Rule 7: billed-basis commission on a multi-year invoice, Dr 1400 / Cr 2100 | 2110. */
@@ -960,15 +1017,14 @@ export function capitalizationPosting(
   ctx: CommissionPostingContext,
   input: { entryId: string; period: Period; source: JournalEntry['source'] },
   lines: readonly CommissionLine[],
-): JournalEntry | null {
-  return commissionEntry(ctx, {
-    entryId: input.entryId,
-    rule: COMMISSION_RULE.capitalization,
-    date: lastDayOfPeriod(input.period),
-    description: `Partner commission capitalized (multi-year billing): ${ctx.partnerId}, ${input.period}`,
-    source: input.source,
-    legs: lines.filter((l) => l.expenseAccount === '1400').flatMap(accrualLegs),
-  });
+): JournalEntry[] {
+  return accrualEntries(
+    ctx,
+    input,
+    lines.filter((l) => l.expenseAccount === '1400'),
+    COMMISSION_RULE.capitalization,
+    `Partner commission capitalized (multi-year billing): ${ctx.partnerId}, ${input.period}`,
+  );
 }
 
 /**
@@ -1645,8 +1701,8 @@ export function computePartnerPeriod(input: PartnerPeriodInput): PartnerPeriodRe
   const source = { kind: input.source.kind, id: input.source.id };
   const posting = (rule: string) => ({ entryId: period.entryId(rule), period: month, source });
   const periodEntries = [
-    accrualPosting(period.ctx, posting(COMMISSION_RULE.accrual), accrualLines),
-    capitalizationPosting(period.ctx, posting(COMMISSION_RULE.capitalization), accrualLines),
+    ...accrualPosting(period.ctx, posting(COMMISSION_RULE.accrual), accrualLines),
+    ...capitalizationPosting(period.ctx, posting(COMMISSION_RULE.capitalization), accrualLines),
     ...clawed.entries,
     ...released.entries,
     amortizationPosting(period.ctx, posting(COMMISSION_RULE.amortization), amortizations),

@@ -15,7 +15,10 @@ import {
 } from '../../../lib/app/commission-run';
 import type { Page, PageRequest } from '../../../lib/app/ports';
 import { comparePeriods, type Period } from '../../../lib/domain/calendar';
-import type { CommissionLine } from '../../../lib/domain/commission/engine';
+import {
+  ACCRUAL_CONTRACTS_PER_ENTRY,
+  type CommissionLine,
+} from '../../../lib/domain/commission/engine';
 import {
   type CommissionPlan,
   type CommissionPlanInput,
@@ -26,6 +29,7 @@ import {
   type AccountCode,
   functionalLeg,
   JOURNAL_ENTRY_SCHEMA_VERSION,
+  JOURNAL_LEGS_MAX,
   type JournalEntry,
   journalEntryProblems,
 } from '../../../lib/domain/ledger';
@@ -647,24 +651,38 @@ describe('runCommission: who earns', () => {
     expect(await w.store.state(PARTNER, '2025-08')).toBeNull();
   });
 
-  it('refuses, as a problem, an accrual with more legs than a journal entry holds', async () => {
-    // 110 fully held deals → 2 legs each (6100, 2110) = 220 > JOURNAL_LEGS_MAX (200).
-    const ids = Array.from({ length: 110 }, (_, i) => `H-${String(i).padStart(3, '0')}`);
+  it('splits the accrual of a partner with many deals into balanced parts of at most 200 legs', async () => {
+    // 150 partly held deals → 3 legs each (6100, 2100, 2110) = 450 > JOURNAL_LEGS_MAX (200).
+    const ids = Array.from({ length: 150 }, (_, i) => `H-${String(i).padStart(3, '0')}`);
     const w = world({
       ledger: new Map(
         ids.map((id) => [
           id,
           [
             ...recognitions(id, [['2025-07', '100.00']]),
-            ...invoiceWithFee(id, `${id}-inv`, '2025-07-01', '100.00', null),
+            // Half of the revenue is invoiced and disbursed, half waits on a second invoice.
+            ...invoiceWithFee(id, `${id}-inv-1`, '2025-07-01', '50.00', '2025-07-15'),
+            ...invoiceWithFee(id, `${id}-inv-2`, '2025-07-20', '50.00', null),
           ],
         ]),
       ),
       attributions: new Map(ids.map((id) => [id, attribution(id, SOLE_SOURCED)])),
     });
     const july = await runCommission(depsOf(w), { period: '2025-07' });
-    expect(july.problems.map((p) => [p.partnerId, p.code])).toEqual([[PARTNER, 'entry_too_large']]);
-    expect(w.store.posts).toBe(0);
+    expect(july.problems).toEqual([]);
+    const accruals = [...w.store.entries.values()].filter((e) => e.rule === 'commission-accrual');
+    expect(accruals.length).toBe(Math.ceil(150 / ACCRUAL_CONTRACTS_PER_ENTRY));
+    for (const entry of accruals) {
+      expect(journalEntryProblems(entry)).toEqual([]);
+      expect(entry.legs.length).toBeLessThanOrEqual(JOURNAL_LEGS_MAX);
+    }
+    // Every deal is in exactly one part, and the parts together are the month's accrual.
+    const contracts = accruals.flatMap((e) => [...new Set(e.legs.map((l) => l.contractId))]);
+    expect(new Set(contracts).size).toBe(150);
+    expect(contracts.length).toBe(150);
+    expect(netByAccount(accruals)['6100']).toBe(july.totals.earnedMinor);
+    const rerun = await runCommission(depsOf(w), { period: '2025-07' });
+    expect(rerun.entriesPosted).toBe(0);
   });
 
   it('refuses a month that has not ended', async () => {
