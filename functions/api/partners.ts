@@ -1,4 +1,4 @@
-/** The partners area's Lambda function: 19 routes, dispatched by route key (lib/http/route-groups.ts). */
+/** The partners area's Lambda function: 20 routes, dispatched by route key (lib/http/route-groups.ts). */
 import { dispatchGroup } from '../../lib/http/dispatch';
 import { handler as addAttributionModel } from '../http/add-attribution-model';
 import { handler as addCommissionPlan } from '../http/add-commission-plan';
@@ -6,6 +6,7 @@ import { handler as createPartner } from '../http/create-partner';
 import { handler as decideDealRegistration } from '../http/decide-deal-registration';
 import { handler as getAttribution } from '../http/get-attribution';
 import { handler as getCommissionPlan } from '../http/get-commission-plan';
+import { handler as getCommissionReport } from '../http/get-commission-report';
 import { handler as getDealRegistration } from '../http/get-deal-registration';
 import { handler as getPartner } from '../http/get-partner';
 import { handler as listAttributionModels } from '../http/list-attribution-models';
@@ -40,4 +41,5 @@ export const handler = dispatchGroup('partners', {
   'list-commission-plans': listCommissionPlans,
   'get-commission-plan': getCommissionPlan,
   'run-commission': runCommission,
+  'get-commission-report': getCommissionReport,
 });

@@ -145,6 +145,8 @@ export interface CommissionStore {
    */
   postPartnerPeriod(posting: PartnerPeriodPosting): Promise<PartnerPeriodPostOutcome>;
   state(partnerId: string, period: Period): Promise<PartnerPeriodState | null>;
+  /** The partner's months in [from, to], ascending. */
+  statesBetween(partnerId: string, from: Period, to: Period): Promise<PartnerPeriodState[]>;
   /** The partner's latest state strictly before `period`. */
   stateBefore(partnerId: string, period: Period): Promise<PartnerPeriodState | null>;
   lines(partnerId: string, period: Period): Promise<CommissionLine[]>;

@@ -93,9 +93,67 @@ export const runCommissionRoute = defineRoute({
   idempotency: 'optional',
 });
 
+const ReportAmountsSchema = z.object({
+  sourcedRevenueMinor: MinorUnitsSchema,
+  influencedRevenueMinor: MinorUnitsSchema,
+  resaleRevenueMinor: MinorUnitsSchema,
+  earnedMinor: MinorUnitsSchema,
+  clawedBackMinor: MinorUnitsSchema,
+  expenseMinor: MinorUnitsSchema,
+  contraRevenueMinor: MinorUnitsSchema,
+  capitalizedMinor: MinorUnitsSchema,
+  releasedMinor: MinorUnitsSchema,
+  paidMinor: MinorUnitsSchema,
+  openingPayableMinor: MinorUnitsSchema,
+  openingHeldMinor: MinorUnitsSchema,
+  payableMinor: MinorUnitsSchema,
+  heldMinor: MinorUnitsSchema,
+  lines: z.int(),
+});
+
+export const CommissionReportSchema = z.object({
+  from: PeriodSchema,
+  to: PeriodSchema,
+  currency: z.string(),
+  formula: z.string(),
+  rows: z.array(
+    ReportAmountsSchema.extend({
+      partnerId: z.string(),
+      period: PeriodSchema,
+      tier: z.string(),
+      planId: z.string(),
+      planVersion: z.int(),
+      basisKind: z.enum(['recognized', 'billed', 'collected']).nullable(),
+      payoutId: z.string().nullable(),
+    }),
+  ),
+  totals: z.array(ReportAmountsSchema.extend({ period: PeriodSchema })),
+});
+
+export const getCommissionReportRoute = defineRoute({
+  name: 'get-commission-report',
+  method: 'GET',
+  path: '/v1/reports/partner-commission',
+  summary:
+    'Partner-sourced, influenced and resale revenue, commission expense, payable and held, per partner and month',
+  description:
+    'From what the month-end commission runs stored (a month not yet run does not appear). `format=csv` answers text/csv with one row per partner and month, amounts in minor units.',
+  tags: ['commission'],
+  access: { roles: PLAN_WRITERS },
+  query: z.object({
+    from: PeriodSchema,
+    to: PeriodSchema,
+    partnerId: z.string().min(1).max(128).optional(),
+    format: z.enum(['json', 'csv']).default('json'),
+  }),
+  /** JSON by default; with format=csv the handler answers a text/csv file instead. */
+  response: CommissionReportSchema,
+});
+
 export const COMMISSION_ROUTES: readonly RouteDefinition[] = [
   addCommissionPlanRoute,
   listCommissionPlansRoute,
   getCommissionPlanRoute,
   runCommissionRoute,
+  getCommissionReportRoute,
 ];

@@ -31,6 +31,9 @@ import { ITEM_ABSENT, type Item, WriteTransaction } from './transaction';
 /** Lines read for one partner and period (a page each), and the most read. */
 export const COMMISSION_LINES_PAGE_SIZE = 500;
 export const COMMISSION_LINES_MAX = 10_000;
+/** Partner months read per page, and the most read for one partner (100 years). */
+export const COMMISSION_STATES_PAGE_SIZE = 120;
+export const COMMISSION_STATES_MAX = 1_200;
 /** Whole-posting attempts when a concurrent writer stored an entry between check and write. */
 export const COMMISSION_POST_ATTEMPTS_MAX = 3;
 
@@ -105,6 +108,23 @@ export class DynamoCommissionStore implements CommissionStore {
     });
     const item = page.items[0];
     return item ? decodeState(item) : null;
+  }
+
+  async statesBetween(partnerId: string, from: Period, to: Period): Promise<PartnerPeriodState[]> {
+    const out: PartnerPeriodState[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.query({
+        partitionKey: `COMMSTATE#${partnerId}`,
+        sortKeyBetween: [from, to],
+        limit: COMMISSION_STATES_PAGE_SIZE,
+        cursor,
+        consistent: true,
+      });
+      out.push(...page.items.map(decodeState));
+      cursor = page.cursor ?? undefined;
+    } while (cursor && out.length < COMMISSION_STATES_MAX);
+    return out;
   }
 
   async lines(partnerId: string, period: Period): Promise<CommissionLine[]> {

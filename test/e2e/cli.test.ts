@@ -350,6 +350,21 @@ describe('agora CLI', () => {
       expect(run.stdout).toContain(`commission ${lastMonth}  plan partner-standard@v1`);
       expect(run.stdout).toContain('earned 0.00 USD');
       expect((await agora(['commission', 'run', '--period', 'soon'], env)).code).toBe(2);
+      const range = ['--from', lastMonth, '--to', lastMonth];
+      const report = await agora(['commission', 'report', ...range, '--json'], env);
+      expect(report.code, report.stderr).toBe(0);
+      expect(JSON.parse(report.stdout)).toMatchObject({
+        currency: 'USD',
+        rows: [{ partnerId: 'P-100', period: lastMonth, tier: 'Gold', earnedMinor: '0' }],
+      });
+      const csv = await agora(['commission', 'report', ...range, '--csv'], env);
+      expect(csv.stdout.split('\r\n')[0]).toMatch(/^partner_id,period,tier,plan_id,/);
+      expect(csv.stdout.split('\r\n')[1]).toMatch(
+        new RegExp(`^P-100,${lastMonth},Gold,partner-standard,1,`),
+      );
+      expect(
+        (await agora(['commission', 'report', '--from', 'May', '--to', lastMonth], env)).code,
+      ).toBe(2);
       const badBuyer = await agora(['simulate', 'aws-purchase', '--buyer', '12'], env);
       expect(badBuyer.code).toBe(2);
     } finally {

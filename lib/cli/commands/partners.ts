@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { type CommissionReport, commissionReportCsv } from '../../domain/commission/report';
 import { formatMajorAmount } from '../../domain/money';
 import { CliError, type CliIo, EXIT_PROBLEMS, EXIT_USAGE, emit } from '../output';
 import { stackApi } from '../stack-api';
@@ -55,6 +56,66 @@ function percent(fraction: string): string {
   const scaled = (BigInt(num) * 1_000_000n) / BigInt(den);
   const text = scaled.toString().padStart(5, '0');
   return `${text.slice(0, -4)}.${text.slice(-4)}%`;
+}
+
+interface CommissionReportLike {
+  from: string;
+  to: string;
+  currency: string;
+  rows: {
+    partnerId: string;
+    period: string;
+    tier: string;
+    sourcedRevenueMinor: string;
+    influencedRevenueMinor: string;
+    resaleRevenueMinor: string;
+    earnedMinor: string;
+    clawedBackMinor: string;
+    expenseMinor: string;
+    paidMinor: string;
+    payableMinor: string;
+    heldMinor: string;
+  }[];
+}
+
+/** One line per partner and month, major units, then the formula's reminder. */
+function describeCommissionReport(report: CommissionReportLike): string {
+  const money = (v: string) => formatMajorAmount(BigInt(v), report.currency).padStart(14);
+  const header = `${'partner'.padEnd(16)} ${'month'.padEnd(7)} ${'tier'.padEnd(10)}${[
+    'sourced',
+    'influenced',
+    'resale',
+    'earned',
+    'clawed back',
+    'expense',
+    'paid',
+    'payable',
+    'held',
+  ]
+    .map((c) => c.padStart(15))
+    .join('')}`;
+  if (report.rows.length === 0)
+    return `partner commission ${report.from}..${report.to}: no commission runs in this range`;
+  return [
+    `partner commission ${report.from}..${report.to} (${report.currency})`,
+    header,
+    ...report.rows.map(
+      (r) =>
+        `${r.partnerId.padEnd(16)} ${r.period.padEnd(7)} ${r.tier.padEnd(10)}${[
+          r.sourcedRevenueMinor,
+          r.influencedRevenueMinor,
+          r.resaleRevenueMinor,
+          r.earnedMinor,
+          r.clawedBackMinor,
+          r.expenseMinor,
+          r.paidMinor,
+          r.payableMinor,
+          r.heldMinor,
+        ]
+          .map((v) => ` ${money(v)}`)
+          .join('')}`,
+    ),
+  ].join('\n');
 }
 
 interface RunLike {
@@ -332,9 +393,10 @@ export function registerPartnerCommands(
       emit(io(), result.body, `added ${plan.planId}@v${plan.version}`);
     });
 
-  program
+  const commission = program
     .command('commission')
-    .description('Partner commission on the running stack')
+    .description('Partner commission on the running stack');
+  commission
     .command('run')
     .requiredOption('--period <YYYY-MM>', 'the month that ended')
     .description('Run commission for an ended month (a rerun posts nothing new)')
@@ -366,6 +428,46 @@ export function registerPartnerCommands(
         ].join('\n'),
       );
       if (s.problemCount > 0) setExitCode(EXIT_PROBLEMS);
+    });
+  commission
+    .command('report')
+    .requiredOption('--from <YYYY-MM>', 'first month')
+    .requiredOption('--to <YYYY-MM>', 'last month')
+    .option('--partner <partnerId>', 'one partner only')
+    .option('--csv', 'print CSV (one row per partner and month, minor units)')
+    .description(
+      'Partner-sourced vs influenced revenue, commission expense, payable and held, per partner and month',
+    )
+    .action(async (options: { from: string; to: string; partner?: string; csv?: boolean }) => {
+      for (const [name, value] of [
+        ['--from', options.from],
+        ['--to', options.to],
+      ] as const) {
+        if (!/^\d{4}-\d{2}$/.test(value))
+          throw new CliError(EXIT_USAGE, 'invalid_period', `${name} is a month: YYYY-MM`);
+      }
+      const out = io();
+      if (options.csv && out.json)
+        throw new CliError(
+          EXIT_USAGE,
+          'conflicting_options',
+          'Use either --json or --csv, not both',
+        );
+      const query = new URLSearchParams({ from: options.from, to: options.to });
+      if (options.partner) query.set('partnerId', options.partner);
+      const result = await stackApi(
+        'GET',
+        `/v1/reports/partner-commission?${query.toString()}`,
+        undefined,
+        'finance',
+      );
+      const report = result.body as unknown as CommissionReportLike;
+      if (options.csv) {
+        // Amounts arrive as decimal strings of minor units: written as they are.
+        out.stdout(commissionReportCsv(report as unknown as CommissionReport).trimEnd());
+        return;
+      }
+      emit(out, result.body, describeCommissionReport(report));
     });
 
   const attribution = program

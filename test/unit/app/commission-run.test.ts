@@ -1,6 +1,7 @@
 // Proves the month-end commission run over in-memory ports: WE-8's D-1/D-2 as Jul/Aug/Sep runs built from journal entries (14,116.68 earned, 9,985.32 held, 4,131.36 paid at quarter end), the October release, reruns posting nothing new, unregistered partners skipped, a missing plan reported, and the FIFO ledger facts.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { partnerCommissionReport } from '../../../lib/app/commission-report';
 import {
   CommissionPeriodLockedError,
   type CommissionRunDeps,
@@ -24,6 +25,10 @@ import {
   type CommissionPlanInput,
   parseCommissionPlan,
 } from '../../../lib/domain/commission/plan';
+import {
+  COMMISSION_REPORT_CSV_HEADER,
+  commissionReportCsv,
+} from '../../../lib/domain/commission/report';
 import type { ContractSnapshot } from '../../../lib/domain/contract';
 import {
   type AccountCode,
@@ -237,6 +242,17 @@ class FakeCommissionStore implements CommissionStore {
 
   async state(partnerId: string, period: Period) {
     return this.states.get(`${partnerId}#${period}`) ?? null;
+  }
+
+  async statesBetween(partnerId: string, from: Period, to: Period) {
+    return [...this.states.values()]
+      .filter(
+        (s) =>
+          s.partnerId === partnerId &&
+          comparePeriods(s.period, from) >= 0 &&
+          comparePeriods(s.period, to) <= 0,
+      )
+      .sort((a, b) => comparePeriods(a.period, b.period));
   }
 
   async stateBefore(partnerId: string, period: Period) {
@@ -559,6 +575,93 @@ describe('runCommission: WE-8 D-3, a credit clawed back at the rate of the line 
     const rerun = await runCommission(depsOf(w), { period: '2025-10' });
     expect(rerun.entriesPosted).toBe(0);
     expect(w.store.entries.size).toBe(entriesBefore);
+  });
+});
+
+describe('partnerCommissionReport: the finance view of what the runs stored', () => {
+  async function reportOf(w: World, from: string, to: string, partnerId?: string) {
+    const deps = depsOf(w);
+    return partnerCommissionReport(
+      {
+        partners: {
+          get: deps.partners.get,
+          list: async (page) => pageOf([...w.partners.values()], page),
+        },
+        commissions: w.store,
+        revenue: { functionalCurrency: 'USD' },
+      },
+      { from, to, ...(partnerId ? { partnerId } : {}) },
+    );
+  }
+
+  it('shows WE-8 per month: sourced revenue, earned, clawed back, expense, paid, payable and held', async () => {
+    const w = worldWithD3();
+    w.ledger.set('D-2', [
+      ...D2_ENTRIES.filter((e) => e.rule !== 'invoice' && e.rule !== 'marketplace-fee'),
+      ...D2_DISBURSED,
+    ]);
+    await runMonths(w, ['2025-06', ...Q3, '2025-10']);
+    const report = await reportOf(w, '2025-07', '2025-10');
+    expect(report.rows.map((r) => r.period)).toEqual(['2025-07', '2025-08', '2025-09', '2025-10']);
+    const september = report.rows[2];
+    expect(september).toMatchObject({
+      partnerId: PARTNER,
+      tier: 'Gold',
+      planId: 'partner-gold',
+      basisKind: 'recognized',
+      sourcedRevenueMinor: usd('12817.07') + usd('95000.00') - usd('1500.00'),
+      influencedRevenueMinor: 0n,
+      earnedMinor: usd('11467.82'),
+      clawedBackMinor: usd('150.00'),
+      expenseMinor: usd('11467.82') - usd('150.00'),
+      paidMinor: usd('3981.36'),
+      payableMinor: 0n,
+      heldMinor: usd('9985.32'),
+    });
+    // October: D-2 disbursed → its hold released into payable (paid at the next quarter end).
+    expect(report.rows[3]).toMatchObject({
+      releasedMinor: usd('9985.32'),
+      heldMinor: 0n,
+      payableMinor: usd('9985.32'),
+    });
+    // Every row keeps the identity, and the months' totals add up the rows.
+    for (const row of report.rows) {
+      expect(
+        row.openingPayableMinor +
+          row.openingHeldMinor +
+          row.earnedMinor -
+          row.clawedBackMinor -
+          row.paidMinor,
+      ).toBe(row.payableMinor + row.heldMinor);
+      expect(row.expenseMinor + row.contraRevenueMinor + row.capitalizedMinor).toBe(
+        row.earnedMinor - row.clawedBackMinor,
+      );
+    }
+    // The payouts the report shows are the payout entries posted.
+    const payouts = [...w.store.entries.values()].filter((e) => e.rule === 'commission-payout');
+    expect(report.rows.reduce((sum, r) => sum + r.paidMinor, 0n)).toBe(
+      payouts
+        .filter((e) => e.postingPeriod >= '2025-08')
+        .reduce((sum, e) => sum + (netByAccount([e])['2100'] ?? 0n), 0n),
+    );
+    const csv = commissionReportCsv(report).split('\r\n');
+    expect(csv[0]).toBe(COMMISSION_REPORT_CSV_HEADER.join(','));
+    expect(csv[3]).toContain(`${PARTNER},2025-09,Gold,partner-gold,3,recognized,USD,`);
+    expect(csv[3]).toContain(`,${usd('3981.36')},`);
+  });
+
+  it('narrows to one partner, and answers no rows for an unknown one or months not run', async () => {
+    const w = world();
+    await runMonths(w, Q3);
+    expect((await reportOf(w, '2025-07', '2025-09', PARTNER)).rows).toHaveLength(3);
+    expect((await reportOf(w, '2025-07', '2025-09', 'P-404')).rows).toEqual([]);
+    expect((await reportOf(w, '2024-01', '2024-12')).rows).toEqual([]);
+    await expect(reportOf(w, '2025-09', '2025-07')).rejects.toMatchObject({
+      code: 'invalid_range',
+    });
+    await expect(reportOf(w, '2020-01', '2025-07')).rejects.toMatchObject({
+      code: 'invalid_range',
+    });
   });
 });
 
