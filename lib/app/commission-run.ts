@@ -23,8 +23,10 @@ import {
   comparePeriods,
   dateOfInstant,
   lastDayOfPeriod,
+  nextPeriod,
   type Period,
   period as parsePeriod,
+  periodOf as periodOfDate,
 } from '../domain/calendar';
 import {
   accrualLineId,
@@ -42,7 +44,9 @@ import {
   type PartnerPeriodResult,
   type PartnerShareInput,
   partnerMonthlyBasis,
+  postedReleases,
   quarterOf,
+  releaseHolds,
 } from '../domain/commission/engine';
 import {
   type CommissionBasis,
@@ -150,6 +154,12 @@ export interface CommissionStore {
   /** The partner's latest state strictly before `period`. */
   stateBefore(partnerId: string, period: Period): Promise<PartnerPeriodState | null>;
   lines(partnerId: string, period: Period): Promise<CommissionLine[]>;
+  /**
+   * Posts journal entries outside a month's posting (holds released by a disbursement event),
+   * each once (an entry already present is skipped), with the period-lock check. Returns the
+   * ids it wrote.
+   */
+  postEntries(entries: readonly JournalEntry[]): Promise<string[]>;
 }
 
 /** A posting period of the month is closed: nothing was written. */
@@ -383,6 +393,8 @@ interface RunContext {
   readonly asOf: CalendarDate;
   readonly facts: Map<string, ContractBasisFacts>;
   readonly credits: Map<string, CreditFact[]>;
+  /** Per contract: the highest cumulative release in the ledger per held line. */
+  readonly posted: Map<string, Map<string, bigint>>;
   readonly partners: Map<string, PartnerWork>;
   /** Partner ids looked up and found missing from the registry. */
   readonly unknown: Set<string>;
@@ -449,7 +461,7 @@ async function* allBooks(ledger: CommissionRunDeps['ledger']): AsyncGenerator<st
 }
 
 async function contractEntries(
-  ledger: CommissionRunDeps['ledger'],
+  ledger: Pick<LedgerStore, 'entries'>,
   contractId: string,
 ): Promise<JournalEntry[]> {
   const out: JournalEntry[] = [];
@@ -475,6 +487,7 @@ async function factsOf(ctx: RunContext, contractId: string): Promise<ContractBas
   const facts = contractFactsFromEntries(entries, ctx.period);
   ctx.facts.set(contractId, facts);
   ctx.credits.set(contractId, contractCreditsFromEntries(entries));
+  ctx.posted.set(contractId, postedReleases(entries));
   return facts;
 }
 
@@ -652,7 +665,12 @@ async function heldLinesNow(
   const out: HeldLineState[] = [];
   for (const held of previous?.heldLines ?? []) {
     const facts = await factsOf(ctx, held.line.contractId);
-    out.push({ ...held, invoices: facts.invoices });
+    const posted = ctx.posted.get(held.line.contractId)?.get(held.line.lineId);
+    out.push({
+      ...held,
+      invoices: facts.invoices,
+      ...(posted !== undefined ? { postedReleasedMinor: posted } : {}),
+    });
   }
   return out;
 }
@@ -835,6 +853,7 @@ export async function runCommission(
     asOf,
     facts: new Map(),
     credits: new Map(),
+    posted: new Map(),
     partners: new Map(),
     unknown: new Set(),
     summary,
@@ -855,4 +874,82 @@ export async function runCommission(
     }
   }
   return summary;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hold release when a disbursement arrives
+// ---------------------------------------------------------------------------------------------
+
+export interface HoldReleaseDeps {
+  readonly ledger: Pick<LedgerStore, 'entries'>;
+  readonly attribution: Pick<AttributionDeps['attribution'], 'latest'>;
+  readonly commissions: Pick<CommissionStore, 'stateBefore' | 'postEntries'>;
+  readonly revenue: Pick<RevenueSettings, 'functionalCurrency' | 'firstOpenPeriod'>;
+  readonly clock: Clock;
+}
+
+export interface HoldReleaseOutcome {
+  readonly contractId: string;
+  readonly releases: readonly {
+    partnerId: string;
+    lineId: string;
+    releasedMinor: bigint;
+    journalEntryId: string;
+  }[];
+  readonly entriesPosted: number;
+}
+
+/**
+ * Held commission becomes payable when the disbursement that covers its invoices arrives (WE-8:
+ * Dr 2110 / Cr 2100 on D-2's disbursement). For each partner holding lines on the contract, the
+ * releases the disbursement makes possible are posted now, dated the disbursement; the next
+ * month-end run counts them in its month and posts nothing for them again (same entry ids, and
+ * it reads what the ledger already released).
+ */
+export async function releaseHoldsOnDisbursement(
+  deps: HoldReleaseDeps,
+  contractId: string,
+): Promise<HoldReleaseOutcome> {
+  const attribution = await deps.attribution.latest(contractId);
+  const partnerIds = [...new Set((attribution?.shares ?? []).map((s) => s.partnerId))];
+  const today = dateOfInstant(deps.clock.now());
+  const out: HoldReleaseOutcome['releases'][number][] = [];
+  let entriesPosted = 0;
+  if (partnerIds.length === 0) return { contractId, releases: out, entriesPosted };
+  const entries = await contractEntries(deps.ledger, contractId);
+  const facts = contractFactsFromEntries(entries, periodOfDate(today));
+  const posted = postedReleases(entries);
+  for (const partnerId of partnerIds) {
+    const latest = await deps.commissions.stateBefore(partnerId, nextPeriod(periodOfDate(today)));
+    const held = (latest?.heldLines ?? [])
+      .filter((h) => h.line.contractId === contractId)
+      .map((h) => {
+        const already = posted.get(h.line.lineId);
+        return {
+          ...h,
+          invoices: facts.invoices,
+          ...(already !== undefined ? { postedReleasedMinor: already } : {}),
+        };
+      });
+    if (held.length === 0) continue;
+    const result = releaseHolds(
+      {
+        partnerId,
+        functionalCurrency: deps.revenue.functionalCurrency,
+        firstOpenPeriod: deps.revenue.firstOpenPeriod?.('run') ?? null,
+        asOf: today,
+      },
+      held,
+    );
+    entriesPosted += (await deps.commissions.postEntries(result.entries)).length;
+    for (const release of result.releases) {
+      out.push({
+        partnerId,
+        lineId: release.lineId,
+        releasedMinor: release.releasedMinor,
+        journalEntryId: release.journalEntryId,
+      });
+    }
+  }
+  return { contractId, releases: out, entriesPosted };
 }

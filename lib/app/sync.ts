@@ -317,12 +317,16 @@ export async function appendContractEvents(
         rawLink: null,
         attachments,
       });
-      return {
+      const outcome: ContractOutcome = {
         contractId,
         events: events.map((e) => e.type),
         version: next.version,
         rejected: null,
       };
+      // After-apply work (a disbursement releasing held commission) is best effort here too:
+      // the month-end run is its backstop, so a failure never fails the append.
+      await deps.afterApply?.(outcome).catch(() => undefined);
+      return outcome;
     } catch (error) {
       if (!(error instanceof ContractVersionConflictError) || round === APPLY_CONFLICT_RETRIES_MAX)
         throw error;

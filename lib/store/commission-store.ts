@@ -143,6 +143,32 @@ export class DynamoCommissionStore implements CommissionStore {
     return out;
   }
 
+  async postEntries(entries: readonly JournalEntry[]): Promise<string[]> {
+    const written: string[] = [];
+    // Looked up first: an identical transaction within DynamoDB's idempotency window succeeds
+    // again (same client request token), so the condition alone cannot say "already posted".
+    const present = await this.presentEntryIds(entries.map((e) => e.entryId));
+    for (const entry of entries.filter((e) => !present.has(e.entryId))) {
+      const tx = new WriteTransaction();
+      tx.put(LABEL.entry, journalEntryItem(entry), ITEM_ABSENT);
+      tx.check(LABEL.lock, PERIOD_LOCKS_KEY, periodOpenCondition(entry.postingPeriod, 'run'));
+      try {
+        await this.store.commit(tx);
+        written.push(entry.entryId);
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+        if (error.failedOn(LABEL.lock)) {
+          throw new CommissionPeriodLockedError(
+            `${entry.postingPeriod} is closed; ${entry.entryId} was not posted`,
+            { cause: error },
+          );
+        }
+        // Already posted (by the month-end run or an earlier delivery of the event).
+      }
+    }
+    return written;
+  }
+
   async postPartnerPeriod(posting: PartnerPeriodPosting): Promise<PartnerPeriodPostOutcome> {
     for (let attempt = 1; ; attempt += 1) {
       try {

@@ -1084,6 +1084,29 @@ export function payoutPosting(
   });
 }
 
+/** A release entry's source id: `release:<lineId>:<cumulative released>`. */
+export const RELEASE_SOURCE_PREFIX = 'release:';
+
+/**
+ * The highest cumulative release per line found in journal entries (release entries name it in
+ * their source id), so a release posted by a disbursement event is never posted again.
+ */
+export function postedReleases(entries: readonly JournalEntry[]): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const entry of entries) {
+    if (entry.rule !== COMMISSION_RULE.release) continue;
+    const id = entry.source.id;
+    const cut = id.lastIndexOf(':');
+    if (!id.startsWith(RELEASE_SOURCE_PREFIX) || cut <= RELEASE_SOURCE_PREFIX.length) continue;
+    const lineId = id.slice(RELEASE_SOURCE_PREFIX.length, cut);
+    const digits = id.slice(cut + 1);
+    if (!/^\d{1,30}$/.test(digits)) continue;
+    const cumulative = BigInt(digits);
+    if (cumulative > (out.get(lineId) ?? 0n)) out.set(lineId, cumulative);
+  }
+  return out;
+}
+
 /** A held accrual line as it stands now, for releasing it. */
 export interface HeldLineState {
   /** The accrual line as issued (its `heldMinor` and `hold.range` at accrual). */
@@ -1094,6 +1117,12 @@ export interface HeldLineState {
   readonly releasedMinor: bigint;
   /** Taken back out of this line's held amount by clawbacks so far (positive). */
   readonly clawedBackFromHeldMinor: bigint;
+  /**
+   * The highest cumulative release already in the ledger for this line (a disbursement event
+   * may have posted it before the month-end run): only the part beyond it is posted again.
+   * Default: `releasedMinor`.
+   */
+  readonly postedReleasedMinor?: bigint;
 }
 
 export interface HoldRelease {
@@ -1152,19 +1181,25 @@ export function releaseHolds(
       ['line', line.lineId, String(cumulative)],
       COMMISSION_RULE.release,
     );
-    const entry = commissionEntry(ctx, {
-      entryId,
-      rule: COMMISSION_RULE.release,
-      date,
-      description: `Held partner commission released on disbursement: ${line.lineId}`,
-      source: { kind: 'event', id: `release:${line.lineId}:${cumulative}` },
-      legs: [
-        { account: '2110', contractId: line.contractId, amountMinor: amount },
-        { account: '2100', contractId: line.contractId, amountMinor: -amount },
-      ],
-    });
-    invariant(entry !== null, 'a positive release posts');
-    entries.push(entry);
+    // What the ledger already holds for the line is not posted twice: the release counts in
+    // this period's movements, the entry carries only what is new.
+    const posted = maxBig(state.releasedMinor, state.postedReleasedMinor ?? state.releasedMinor);
+    const entryAmount = cumulative - posted;
+    if (entryAmount > 0n) {
+      const entry = commissionEntry(ctx, {
+        entryId,
+        rule: COMMISSION_RULE.release,
+        date,
+        description: `Held partner commission released on disbursement: ${line.lineId}`,
+        source: { kind: 'event', id: `${RELEASE_SOURCE_PREFIX}${line.lineId}:${cumulative}` },
+        legs: [
+          { account: '2110', contractId: line.contractId, amountMinor: entryAmount },
+          { account: '2100', contractId: line.contractId, amountMinor: -entryAmount },
+        ],
+      });
+      invariant(entry !== null, 'a positive release posts');
+      entries.push(entry);
+    }
     releases.push({
       lineId: line.lineId,
       contractId: line.contractId,

@@ -189,6 +189,39 @@ describe('DynamoCommissionStore on DynamoDB Local', () => {
   });
 });
 
+describe('DynamoCommissionStore.postEntries (holds released by a disbursement event)', () => {
+  it('posts each entry once, skips one already present, and refuses a closed period', async () => {
+    const store = await freshStore();
+    const commissions = new DynamoCommissionStore(store);
+    const [accrual, payout] = september('P-5', 2).entries;
+    if (!accrual || !payout) throw new Error('september posts an accrual and a payout');
+    expect(await commissions.postEntries([accrual])).toEqual([accrual.entryId]);
+    expect(await commissions.postEntries([accrual, payout])).toEqual([payout.entryId]);
+    expect(await storedEntries(store, [accrual, payout])).toBe(2);
+    await store.put('period-locks', {
+      ...PERIOD_LOCKS_KEY,
+      entity: 'PeriodLocks',
+      closedThrough: '2025-10',
+      frozenThrough: '2025-10',
+    });
+    const late = { ...accrual, entryId: `${accrual.entryId}x` };
+    await expect(commissions.postEntries([late])).rejects.toBeInstanceOf(
+      CommissionPeriodLockedError,
+    );
+    expect(await storedEntries(store, [late])).toBe(0);
+  });
+
+  it("reads a partner's months in a range, ascending", async () => {
+    const store = await freshStore();
+    const commissions = new DynamoCommissionStore(store);
+    await commissions.postPartnerPeriod(postingOf(september('P-6', 1)));
+    expect(
+      (await commissions.statesBetween('P-6', '2025-01', '2025-12')).map((s) => s.period),
+    ).toEqual(['2025-09']);
+    expect(await commissions.statesBetween('P-6', '2025-10', '2025-12')).toEqual([]);
+  });
+});
+
 describe('DynamoCommissionStore with a closed period', () => {
   it('refuses the posting and writes nothing', async () => {
     const store = await freshStore();

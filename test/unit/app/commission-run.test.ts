@@ -12,6 +12,7 @@ import {
   dealTypeOf,
   type PartnerPeriodPosting,
   type PartnerPeriodState,
+  releaseHoldsOnDisbursement,
   runCommission,
 } from '../../../lib/app/commission-run';
 import type { Page, PageRequest } from '../../../lib/app/ports';
@@ -244,6 +245,12 @@ class FakeCommissionStore implements CommissionStore {
     return this.states.get(`${partnerId}#${period}`) ?? null;
   }
 
+  async postEntries(entries: readonly JournalEntry[]) {
+    const fresh = entries.filter((e) => !this.entries.has(e.entryId));
+    for (const entry of fresh) this.entries.set(entry.entryId, entry);
+    return fresh.map((e) => e.entryId);
+  }
+
   async statesBetween(partnerId: string, from: Period, to: Period) {
     return [...this.states.values()]
       .filter(
@@ -307,7 +314,18 @@ function depsOf(w: World): CommissionRunDeps {
   return {
     ledger: {
       booksPage: async (page) => pageOf([...w.ledger.keys()].sort(), page),
-      entries: async (contractId, page) => pageOf(w.ledger.get(contractId) ?? [], page),
+      // As the table's contract index does: the contract's own entries, and the commission
+      // entries whose first leg names it.
+      entries: async (contractId, page) =>
+        pageOf(
+          [
+            ...(w.ledger.get(contractId) ?? []),
+            ...[...w.store.entries.values()].filter(
+              (e) => e.legs.find((l) => l.contractId !== null)?.contractId === contractId,
+            ),
+          ],
+          page,
+        ),
     },
     // attributeContract: no contract event yet → nothing to gather → the latest version.
     contracts: {
@@ -480,6 +498,64 @@ describe('runCommission: WE-8 (D-1, D-2) as three monthly runs from the ledger',
     const november = await runCommission(depsOf(w), { period: '2025-11' });
     expect(november.entriesPosted).toBe(0);
     expect(november.totals.payableMinor).toBe(usd('9985.32'));
+  });
+
+  it('releases the day each disbursement is recorded; the month-end run counts it and posts nothing again', async () => {
+    const w = world();
+    // D-2 billed in two halves; both wait for their payouts when September's run holds them.
+    const halves = (paid: [string | null, string | null]) => [
+      ...recognitions('D-2', [['2025-09', '95000.00']]),
+      ...invoiceWithFee('D-2', 'D-2-a', '2025-09-01', '47500.00', paid[0]),
+      ...invoiceWithFee('D-2', 'D-2-b', '2025-09-15', '47500.00', paid[1]),
+    ];
+    w.ledger.set('D-2', halves([null, null]));
+    await runMonths(w, Q3);
+    const releaseEntries = () =>
+      [...w.store.entries.values()].filter((e) => e.rule === 'commission-release');
+
+    w.today = '2025-10-06';
+    w.ledger.set('D-2', halves(['2025-10-05', null]));
+    const first = await releaseHoldsOnDisbursement(depsOf(w), 'D-2');
+    expect(first.releases).toEqual([
+      expect.objectContaining({ partnerId: PARTNER, releasedMinor: usd('4992.66') }),
+    ]);
+    expect(first.entriesPosted).toBe(1);
+    expect((await releaseHoldsOnDisbursement(depsOf(w), 'D-2')).entriesPosted).toBe(0);
+
+    w.today = '2025-10-21';
+    w.ledger.set('D-2', halves(['2025-10-05', '2025-10-20']));
+    const second = await releaseHoldsOnDisbursement(depsOf(w), 'D-2');
+    expect(second.entriesPosted).toBe(1);
+    expect(releaseEntries().map((e) => [e.date, netByAccount([e])['2110']])).toEqual([
+      ['2025-10-05', usd('4992.66')],
+      ['2025-10-20', usd('4992.66')],
+    ]);
+
+    w.today = '2025-11-02';
+    const october = await runCommission(depsOf(w), { period: '2025-10' });
+    expect(october.problems).toEqual([]);
+    expect(october.entriesPosted).toBe(0);
+    expect(releaseEntries()).toHaveLength(2);
+    expect(await w.store.state(PARTNER, '2025-10')).toMatchObject({
+      closing: { payableMinor: usd('9985.32'), heldMinor: 0n },
+      heldLines: [],
+    });
+    // The ledger agrees with the state: 2110 back to 0, 9,985.32 payable on D-2.
+    const d2 = [...w.store.entries.values()]
+      .filter((e) => e.rule !== 'commission-payout')
+      .map((e) => ({ ...e, legs: e.legs.filter((l) => l.contractId === 'D-2') }));
+    expect(netByAccount(d2)['2110'] ?? 0n).toBe(0n);
+    expect(netByAccount(d2)['2100']).toBe(-usd('9985.32'));
+  });
+
+  it('releases nothing for a contract no partner holds anything on', async () => {
+    const w = world();
+    await runMonths(w, Q3);
+    expect(await releaseHoldsOnDisbursement(depsOf(w), 'D-1')).toMatchObject({
+      releases: [],
+      entriesPosted: 0,
+    });
+    expect(await releaseHoldsOnDisbursement(depsOf(w), 'D-404')).toMatchObject({ releases: [] });
   });
 });
 
