@@ -27,8 +27,10 @@ import {
   type Period,
   period as parsePeriod,
   periodOf as periodOfDate,
+  previousPeriod,
 } from '../domain/calendar';
 import {
+  type AmortizationInput,
   accrualLineId,
   type ClawbackInput,
   type CommissionBalances,
@@ -77,6 +79,8 @@ export const COMMISSION_ENTRIES_PER_CONTRACT_MAX = 50_000;
 export const COMMISSION_PARTNERS_MAX = 10_000;
 /** Held lines carried in one partner's state (the state is one item: 400 KB). */
 export const COMMISSION_HELD_LINES_MAX = 150;
+/** Capitalized lines one partner carries while they amortize. */
+export const COMMISSION_CAPITALIZED_LINES_MAX = 150;
 /** Credits clawed back for one partner in one month (each is a line and an entry). */
 export const COMMISSION_CLAWBACKS_MAX = 500;
 /** Problems listed in one summary (the count is always exact). */
@@ -94,6 +98,23 @@ const REFUND_LIABILITY: ReadonlySet<AccountCode> = new Set(['2450']);
 
 /** A held line as stored between runs; its contract's invoices are re-read at every run. */
 export type StoredHeldLine = Omit<HeldLineState, 'invoices'>;
+
+/**
+ * A capitalized commission line being amortized with the revenue of the invoices it was earned
+ * on (rule 7): the contract's recognized revenue consumes invoices first in, first out, so the
+ * benefit period's revenue recognized so far is the contract's cumulative recognized revenue
+ * less what was billed before these invoices, within [0, their total].
+ */
+export interface CapitalizedLine {
+  readonly lineId: string;
+  readonly contractId: string;
+  readonly capitalizedMinor: bigint;
+  readonly invoiceIds: readonly string[];
+  readonly benefitTotalMinor: bigint;
+  readonly billedBeforeMinor: bigint;
+  /** Of the benefit revenue: recognized through the last amortization (its baseline). */
+  readonly amortizedThroughMinor: bigint;
+}
 
 /** A contract's latest accrual line for a partner: what a credit reverses. */
 export interface LastAccrual {
@@ -120,6 +141,8 @@ export interface PartnerPeriodState {
    * reverses, at that line's rate (rule 15). Absent in states written before clawbacks.
    */
   readonly lastAccrualByContract?: Readonly<Record<string, LastAccrual>>;
+  /** Commission capitalized to 1400 (billed basis, multi-year billing) not yet fully amortized. */
+  readonly capitalizedLines?: readonly CapitalizedLine[];
   readonly entryIds: readonly string[];
   readonly payoutId: string | null;
   readonly computedAt: string;
@@ -323,6 +346,21 @@ export function contractFactsFromEntries(
   return { recognizedCumulative: recognizedCumulative(entries, through), invoices: facts };
 }
 
+/**
+ * Invoices whose marketplace fee was capitalized to 1400 (rule 3: the invoice covers more than
+ * 12 months of service): the multi-year billings on which billed-basis commission is
+ * capitalized too (rule 7). Under net presentation no fee entry exists, so none is found.
+ */
+export function capitalizedInvoiceIds(entries: readonly JournalEntry[]): Set<string> {
+  const out = new Set<string>();
+  for (const entry of entries) {
+    if (entry.rule !== RULE.fee) continue;
+    if (entry.legs.some((l) => l.account === '1400' && l.functionalDebitMinor > 0n))
+      out.add(entry.source.id);
+  }
+  return out;
+}
+
 /** A credit on a contract (an authorized refund), as the clawback needs it. */
 export interface CreditFact {
   /** The refund's event source id (`refund:<refundId>`): keys the clawback line and entry. */
@@ -393,6 +431,8 @@ interface RunContext {
   readonly asOf: CalendarDate;
   readonly facts: Map<string, ContractBasisFacts>;
   readonly credits: Map<string, CreditFact[]>;
+  /** Per contract: its invoices whose fee was capitalized (multi-year billings). */
+  readonly capitalizedInvoices: Map<string, Set<string>>;
   /** Per contract: the highest cumulative release in the ledger per held line. */
   readonly posted: Map<string, Map<string, bigint>>;
   readonly partners: Map<string, PartnerWork>;
@@ -488,6 +528,7 @@ async function factsOf(ctx: RunContext, contractId: string): Promise<ContractBas
   ctx.facts.set(contractId, facts);
   ctx.credits.set(contractId, contractCreditsFromEntries(entries));
   ctx.posted.set(contractId, postedReleases(entries));
+  ctx.capitalizedInvoices.set(contractId, capitalizedInvoiceIds(entries));
   return facts;
 }
 
@@ -583,6 +624,10 @@ async function dealInputs(
   const capped = ctx.plan.caps.perDealPerYearMinor !== undefined;
   const out: DealPeriodInput[] = [];
   for (const deal of work.deals) {
+    const capitalize =
+      ctx.plan.basis === 'billed' &&
+      multiYearInvoicesOfMonth(ctx, deal.contractId, await factsOf(ctx, deal.contractId)).length >
+        0;
     out.push(
       dealPeriodInputFor({
         partnerId,
@@ -595,6 +640,7 @@ async function dealInputs(
         shares: deal.shares,
         facts: await factsOf(ctx, deal.contractId),
         ...(capped ? { earnedEarlierInYearMinor: earlier.get(deal.contractId) ?? 0n } : {}),
+        ...(capitalize ? { capitalize } : {}),
       }),
     );
   }
@@ -656,6 +702,111 @@ function clawbacksOf(
     }
   }
   return out;
+}
+
+/** The contract's invoices issued this month whose fee was capitalized (multi-year billings). */
+function multiYearInvoicesOfMonth(
+  ctx: RunContext,
+  contractId: string,
+  facts: ContractBasisFacts,
+): InvoiceFact[] {
+  const capitalized = ctx.capitalizedInvoices.get(contractId) ?? new Set<string>();
+  return facts.invoices.filter(
+    (i) => capitalized.has(i.invoiceId) && periodOfDate(i.date) === ctx.period,
+  );
+}
+
+/** The contract's cumulative recognized revenue at the end of `month`. */
+function recognizedThrough(facts: ContractBasisFacts, month: Period): bigint {
+  let out = 0n;
+  for (const point of facts.recognizedCumulative) {
+    if (comparePeriods(point.period, month) <= 0) out = point.cumulativeMinor;
+  }
+  return out;
+}
+
+/** Of a capitalized line's benefit revenue, what is recognized through `month` (FIFO). */
+function benefitRecognized(line: CapitalizedLine, facts: ContractBasisFacts, month: Period) {
+  const consumed = recognizedThrough(facts, month) - line.billedBeforeMinor;
+  if (consumed <= 0n) return 0n;
+  return consumed < line.benefitTotalMinor ? consumed : line.benefitTotalMinor;
+}
+
+/** This month's amortization of every capitalized line carried from earlier months. */
+async function amortizationsNow(
+  ctx: RunContext,
+  previous: PartnerPeriodState | null,
+): Promise<AmortizationInput[]> {
+  const out: AmortizationInput[] = [];
+  for (const line of previous?.capitalizedLines ?? []) {
+    const facts = await factsOf(ctx, line.contractId);
+    out.push({
+      contractId: line.contractId,
+      capitalizedLineId: line.lineId,
+      capitalizedMinor: line.capitalizedMinor,
+      benefitTotalMinor: line.benefitTotalMinor,
+      recognizedBeforeMinor: line.amortizedThroughMinor,
+      recognizedThroughMinor: benefitRecognized(line, facts, ctx.period),
+    });
+  }
+  return out;
+}
+
+/**
+ * The capitalized lines the next month amortizes: earlier ones moved to this month's baseline
+ * (dropped once their benefit revenue is fully recognized), then this month's new ones, whose
+ * baseline is the benefit revenue recognized before this month (amortized from next month on,
+ * catching up by cumulative rounding).
+ */
+async function nextCapitalizedLines(
+  ctx: RunContext,
+  previous: PartnerPeriodState | null,
+  result: PartnerPeriodResult,
+): Promise<CapitalizedLine[]> {
+  const carried: CapitalizedLine[] = [];
+  for (const line of previous?.capitalizedLines ?? []) {
+    const facts = await factsOf(ctx, line.contractId);
+    const through = benefitRecognized(line, facts, ctx.period);
+    if (through >= line.benefitTotalMinor) continue;
+    carried.push({ ...line, amortizedThroughMinor: through });
+  }
+  const fresh: CapitalizedLine[] = [];
+  for (const line of result.lines) {
+    if (line.kind !== 'accrual' || line.expenseAccount !== '1400' || line.amountMinor <= 0n)
+      continue;
+    const facts = await factsOf(ctx, line.contractId);
+    const invoices = multiYearInvoicesOfMonth(ctx, line.contractId, facts);
+    const first = invoices[0];
+    if (!first) continue;
+    const billedBefore = facts.invoices
+      .filter(
+        (i) =>
+          compareDates(i.date, first.date) < 0 ||
+          (i.date === first.date && i.invoiceId < first.invoiceId),
+      )
+      .reduce((sum, i) => sum + i.amountMinor, 0n);
+    const capitalized: CapitalizedLine = {
+      lineId: line.lineId,
+      contractId: line.contractId,
+      capitalizedMinor: line.amountMinor,
+      invoiceIds: invoices.map((i) => i.invoiceId),
+      benefitTotalMinor: invoices.reduce((sum, i) => sum + i.amountMinor, 0n),
+      billedBeforeMinor: billedBefore,
+      amortizedThroughMinor: 0n,
+    };
+    fresh.push({
+      ...capitalized,
+      amortizedThroughMinor: benefitRecognized(capitalized, facts, previousPeriod(ctx.period)),
+    });
+  }
+  const next = [...carried, ...fresh];
+  if (next.length > COMMISSION_CAPITALIZED_LINES_MAX) {
+    throw new InvalidInputError(
+      'too_many_capitalized_lines',
+      `${result.partnerId} would carry ${next.length} capitalized lines (at most ${COMMISSION_CAPITALIZED_LINES_MAX})`,
+    );
+  }
+  return next;
 }
 
 async function heldLinesNow(
@@ -739,6 +890,7 @@ function stateOf(
   ctx: RunContext,
   previous: PartnerPeriodState | null,
   result: PartnerPeriodResult,
+  capitalizedLines: CapitalizedLine[],
 ): PartnerPeriodState {
   return {
     partnerId: result.partnerId,
@@ -752,6 +904,7 @@ function stateOf(
     heldLines: nextHeldLines(previous?.heldLines ?? [], result),
     dealEarnedByQuarter: nextDealEarned(previous, result),
     lastAccrualByContract: nextLastAccruals(previous, result),
+    capitalizedLines,
     entryIds: result.entries.map((e) => e.entryId),
     payoutId: result.payout?.payoutId ?? null,
     computedAt: ctx.deps.clock.now(),
@@ -791,6 +944,7 @@ async function runPartner(ctx: RunContext, partnerId: string, work: PartnerWork)
     deals: await dealInputs(ctx, partnerId, work, previous),
     clawbacks: clawbacksOf(ctx, partnerId, work, previous),
     heldLines: await heldLinesNow(ctx, previous),
+    amortizations: await amortizationsNow(ctx, previous),
   });
   const oversized = result.entries.find((e) => e.legs.length > JOURNAL_LEGS_MAX);
   if (oversized) {
@@ -805,7 +959,7 @@ async function runPartner(ctx: RunContext, partnerId: string, work: PartnerWork)
     period: ctx.period,
     entries: result.entries,
     lines,
-    state: stateOf(ctx, previous, result),
+    state: stateOf(ctx, previous, result, await nextCapitalizedLines(ctx, previous, result)),
   });
   addToSummary(ctx.summary, result, outcome);
 }
@@ -854,6 +1008,7 @@ export async function runCommission(
     facts: new Map(),
     credits: new Map(),
     posted: new Map(),
+    capitalizedInvoices: new Map(),
     partners: new Map(),
     unknown: new Set(),
     summary,

@@ -741,6 +741,102 @@ describe('partnerCommissionReport: the finance view of what the runs stored', ()
   });
 });
 
+describe('runCommission: billed basis on a multi-year billing (rule 7)', () => {
+  // WE-1's shape: 3 years billed upfront (360,000.00 on 2025-01-01, fee capitalized since it
+  // covers more than 12 months), recognized 10,000.00 a month.
+  const months = Array.from({ length: 36 }, (_, i) => {
+    const year = 2025 + Math.floor(i / 12);
+    return `${year}-${String((i % 12) + 1).padStart(2, '0')}`;
+  });
+  const upfront = (): JournalEntry[] => [
+    ...recognitions(
+      'M-1',
+      months.map((m, i) => [m, (10_000 * (i + 1)).toFixed(2)] as [string, string]),
+    ),
+    je('M-1', 'inv', 'invoice', '2025-01-01', 'invoice:M-1-upfront', [
+      ['debit', '1210', usd('360000.00')],
+      ['credit', '2400', usd('360000.00')],
+    ]),
+    je('M-1', 'fee', 'marketplace-fee', '2025-01-01', 'invoice:M-1-upfront', [
+      ['debit', '1400', usd('10800.00')],
+      ['credit', '1210', usd('10800.00')],
+    ]),
+  ];
+  const billedPlan = parseCommissionPlan({
+    planId: 'partner-gold',
+    version: 1,
+    effectiveFrom: '2025-01-01',
+    currency: 'USD',
+    basis: 'billed',
+    rateTable: [{ tier: 'Gold', dealType: 'sourced', ratePercent: '10' }],
+    hold: { payWhen: 'immediately' },
+    payoutSchedule: 'monthly',
+  });
+
+  it('capitalizes the commission to 1400 and amortizes it with the revenue, to the cent over the term', async () => {
+    const w = world({
+      ledger: new Map([['M-1', upfront()]]),
+      attributions: new Map([['M-1', attribution('M-1', SOLE_SOURCED)]]),
+      plans: [billedPlan],
+      today: '2028-02-01',
+    });
+    const summaries = await runMonths(w, months);
+    expect(summaries.flatMap((s) => s.problems)).toEqual([]);
+    const entries = [...w.store.entries.values()];
+    const capitalization = entries.filter((e) => e.rule === 'commission-capitalization');
+    expect(capitalization.map((e) => [e.postingPeriod, netByAccount([e])])).toEqual([
+      ['2025-01', { '1400': usd('36000.00'), '2100': -usd('36000.00') }],
+    ]);
+    expect(entries.filter((e) => e.rule === 'commission-accrual')).toEqual([]);
+    const amortized = entries.filter((e) => e.rule === 'commission-amortization');
+    // 1/36 a month: January's share caught up in February, then 1,000.00 a month.
+    expect(netByAccount(amortized.filter((e) => e.postingPeriod === '2025-02'))).toEqual({
+      '6100': usd('2000.00'),
+      '1400': -usd('2000.00'),
+    });
+    expect(netByAccount(amortized.filter((e) => e.postingPeriod === '2025-03'))['6100']).toBe(
+      usd('1000.00'),
+    );
+    // Over the term the whole 36,000.00 is expensed and 1400 is back to zero.
+    expect(netByAccount(amortized)['6100']).toBe(usd('36000.00'));
+    expect(netByAccount(entries.filter((e) => e.rule !== 'commission-payout'))['1400'] ?? 0n).toBe(
+      0n,
+    );
+    expect((await w.store.state(PARTNER, '2027-12'))?.capitalizedLines).toEqual([]);
+    // The capitalized line names where the cost went, and the run reruns to nothing.
+    const line = [...w.store.lineItems.values()].find((l) => l.period === '2025-01');
+    expect(line).toMatchObject({ expenseAccount: '1400', amountMinor: usd('36000.00') });
+    expect((await runCommission(depsOf(w), { period: '2026-06' })).entriesPosted).toBe(0);
+  });
+
+  it('expenses billed-basis commission on a billing of 12 months or less (no capitalization)', async () => {
+    const annual = upfront().map((e) =>
+      e.rule === 'marketplace-fee'
+        ? {
+            ...e,
+            legs: e.legs.map((l) =>
+              l.account === '1400' ? { ...l, account: '5100' as const } : l,
+            ),
+          }
+        : e,
+    );
+    const w = world({
+      ledger: new Map([['M-1', annual]]),
+      attributions: new Map([['M-1', attribution('M-1', SOLE_SOURCED)]]),
+      plans: [billedPlan],
+      today: '2025-03-01',
+    });
+    await runMonths(w, ['2025-01', '2025-02']);
+    const entries = [...w.store.entries.values()];
+    expect(entries.map((e) => e.rule).filter((r) => r !== 'commission-payout')).toEqual([
+      'commission-accrual',
+    ]);
+    expect(netByAccount(entries.filter((e) => e.rule === 'commission-accrual'))['6100']).toBe(
+      usd('36000.00'),
+    );
+  });
+});
+
 describe('runCommission: who earns', () => {
   const FLAT: CommissionPlanInput = {
     planId: 'partner-gold',
