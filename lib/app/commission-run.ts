@@ -33,6 +33,7 @@ import {
   type AmortizationInput,
   accrualLineId,
   type ClawbackInput,
+  COMMISSION_RULE,
   type CommissionBalances,
   type CommissionLine,
   type ContractBasisFacts,
@@ -42,7 +43,9 @@ import {
   dealPeriodInputFor,
   type HeldLineState,
   type InvoiceFact,
+  isInvoiceAccrual,
   markPaid,
+  netOfPostedAccruals,
   type PartnerPeriodResult,
   type PartnerShareInput,
   partnerMonthlyBasis,
@@ -431,6 +434,8 @@ interface RunContext {
   readonly asOf: CalendarDate;
   readonly facts: Map<string, ContractBasisFacts>;
   readonly credits: Map<string, CreditFact[]>;
+  /** Per contract: commission accrued with its invoices (billed basis, posted by the pipeline). */
+  readonly invoiceAccruals: Map<string, JournalEntry[]>;
   /** Per contract: its invoices whose fee was capitalized (multi-year billings). */
   readonly capitalizedInvoices: Map<string, Set<string>>;
   /** Per contract: the highest cumulative release in the ledger per held line. */
@@ -529,6 +534,14 @@ async function factsOf(ctx: RunContext, contractId: string): Promise<ContractBas
   ctx.credits.set(contractId, contractCreditsFromEntries(entries));
   ctx.posted.set(contractId, postedReleases(entries));
   ctx.capitalizedInvoices.set(contractId, capitalizedInvoiceIds(entries));
+  ctx.invoiceAccruals.set(
+    contractId,
+    entries.filter(
+      (e) =>
+        e.source.kind === 'event' &&
+        (e.rule === COMMISSION_RULE.accrual || e.rule === COMMISSION_RULE.capitalization),
+    ),
+  );
   return facts;
 }
 
@@ -946,7 +959,25 @@ async function runPartner(ctx: RunContext, partnerId: string, work: PartnerWork)
     heldLines: await heldLinesNow(ctx, previous),
     amortizations: await amortizationsNow(ctx, previous),
   });
-  const oversized = result.entries.find((e) => e.legs.length > JOURNAL_LEGS_MAX);
+  // Billed basis: what the invoices already accrued this month is posted once, by them.
+  const postedWithInvoices = work.deals.flatMap((deal) =>
+    (ctx.invoiceAccruals.get(deal.contractId) ?? []).filter(
+      (e) => isInvoiceAccrual(e, partnerId) && periodOfDate(e.date) === ctx.period,
+    ),
+  );
+  const entries =
+    postedWithInvoices.length === 0
+      ? result.entries
+      : netOfPostedAccruals(
+          {
+            partnerId,
+            functionalCurrency: deps.revenue.functionalCurrency,
+            firstOpenPeriod: deps.revenue.firstOpenPeriod?.('run') ?? null,
+          },
+          result.entries,
+          postedWithInvoices,
+        );
+  const oversized = entries.find((e) => e.legs.length > JOURNAL_LEGS_MAX);
   if (oversized) {
     throw new InvalidInputError(
       'entry_too_large',
@@ -957,7 +988,7 @@ async function runPartner(ctx: RunContext, partnerId: string, work: PartnerWork)
   const outcome = await deps.commissions.postPartnerPeriod({
     partnerId,
     period: ctx.period,
-    entries: result.entries,
+    entries,
     lines,
     state: stateOf(ctx, previous, result, await nextCapitalizedLines(ctx, previous, result)),
   });
@@ -1009,6 +1040,7 @@ export async function runCommission(
     credits: new Map(),
     posted: new Map(),
     capitalizedInvoices: new Map(),
+    invoiceAccruals: new Map(),
     partners: new Map(),
     unknown: new Set(),
     summary,

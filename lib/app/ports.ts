@@ -131,6 +131,12 @@ export interface ChangeAttachments {
   readonly ledger?: LedgerPosting | null;
   /** Why the contract's revenue could not be computed (kept on the contract for finance). */
   readonly revenueIssue?: RevenueIssue | null;
+  /**
+   * Commission accrued with an invoice (billed basis): posted with the ledger posting above, in
+   * the same transaction; without a ledger posting (revenue could not be computed) they wait for
+   * the month-end run.
+   */
+  readonly commissionEntries?: readonly JournalEntry[];
 }
 
 export interface RevenueIssue {

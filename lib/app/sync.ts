@@ -18,6 +18,7 @@ import {
 } from '../domain/contract-lifecycle';
 import { AgoraError } from '../domain/errors';
 import { type ContractEvent, contractEventId } from '../domain/events';
+import type { JournalEntry } from '../domain/ledger';
 import type { Marketplace } from '../domain/schemas/primitives';
 import {
   ContractVersionConflictError,
@@ -342,11 +343,16 @@ async function collectAttachments(
   const webhookDeliveries = [];
   let ledger: ChangeAttachments['ledger'] = null;
   let revenueIssue: ChangeAttachments['revenueIssue'] = null;
+  const commissionEntries: JournalEntry[] = [];
   for (const hook of hooks) {
     const contribution = await hook.contribute(context);
     webhookDeliveries.push(...(contribution.webhookDeliveries ?? []));
     ledger = contribution.ledger ?? ledger;
     revenueIssue = contribution.revenueIssue ?? revenueIssue;
+    commissionEntries.push(...(contribution.commissionEntries ?? []));
   }
+  // Commission rides on the revenue posting (its period-lock check covers them too).
+  if (ledger && commissionEntries.length > 0)
+    ledger = { ...ledger, entries: [...ledger.entries, ...commissionEntries] };
   return { webhookDeliveries, ledger, revenueIssue };
 }

@@ -8,6 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { GoogleAuth } from 'google-auth-library';
 import { attributeContract, attributeTouchedContracts } from '../app/attribution';
 import type { CoSellOpportunitySource } from '../app/co-sell-ports';
+import { commissionApplyHook } from '../app/commission-accrual-hook';
 import { releaseHoldsOnDisbursement } from '../app/commission-run';
 import { PermanentSyncError } from '../app/errors';
 import { finalFlush } from '../app/metering';
@@ -343,9 +344,19 @@ export function buildContainer(
   const fxRates = new DynamoFxRateStore(store);
   const periods = new DynamoPeriodStore(store);
   const revenue = new LiveRevenueSettings(revenueSettingsFrom(env), fxRates, periods);
-  const hooks: ApplyHook[] = [webhookApplyHook(webhooks), revenueApplyHook(ledger, revenue)];
-  // The container refers to itself for post-commit work (the final usage flush on cancellation).
+  // The container refers to itself for post-commit work (the final usage flush on cancellation)
+  // and for the commission hook, which reads partners, attribution and plans.
   let self: Container | null = null;
+  const commissionHook: ApplyHook = {
+    name: 'commission',
+    contribute: (change) =>
+      self ? commissionApplyHook(self).contribute(change) : Promise.resolve({}),
+  };
+  const hooks: ApplyHook[] = [
+    webhookApplyHook(webhooks),
+    revenueApplyHook(ledger, revenue),
+    commissionHook,
+  ];
   const afterApply = async (outcome: { contractId: string; events: readonly string[] }) => {
     if (!self) return;
     if (outcome.events.some((e) => ATTRIBUTION_TRIGGERS.has(e)))

@@ -1796,3 +1796,196 @@ export function computePartnerPeriod(input: PartnerPeriodInput): PartnerPeriodRe
     entries: payoutEntry ? [...periodEntries, payoutEntry] : periodEntries,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// 11. Billed basis: accrual with the invoice, trued up by the month-end run
+// ---------------------------------------------------------------------------------------------
+
+export interface InvoiceAccrualInput {
+  readonly partnerId: string;
+  readonly tier: string;
+  readonly plan: CommissionPlan;
+  readonly functionalCurrency: string;
+  readonly firstOpenPeriod?: Period | null;
+  readonly contractId: string;
+  readonly dealType: DealType;
+  readonly product: string | null;
+  readonly attributionVersion: number | null;
+  /** The InvoiceIssued event: keys the entry, so a redelivered invoice posts nothing new. */
+  readonly invoiceEventId: string;
+  readonly invoiceId: string;
+  readonly date: CalendarDate;
+  /** The partner's split of the invoice (largest remainder of the attribution weights). */
+  readonly basisMinor: bigint;
+  /** The invoice covers more than 12 months of service (rule 7: capitalized to 1400). */
+  readonly multiYear: boolean;
+}
+
+/**
+ * Billed basis: the partner's commission on an invoice, posted with the invoice in the
+ * pipeline's transaction at the plan's base rate — held until the invoice is disbursed when the
+ * plan says so, capitalized to 1400 on a multi-year billing, contra-revenue (4900) for a
+ * reseller. The month-end run computes the month with accelerators and caps and posts only the
+ * difference (`netOfPostedAccruals`), so this is the provisional part of the month's accrual.
+ */
+export function invoiceAccrualPosting(input: InvoiceAccrualInput): {
+  line: CommissionLine;
+  entry: JournalEntry | null;
+} {
+  if (input.plan.basis !== 'billed') {
+    throw new InvalidInputError(
+      'not_billed_basis',
+      'Only billed-basis commission accrues with the invoice',
+    );
+  }
+  const rate = rateFor(input.plan, {
+    tier: input.tier,
+    dealType: input.dealType,
+    product: input.product,
+  });
+  const amount = applyRate(input.basisMinor, rate.rate, 'half-even');
+  const held = input.plan.hold.payWhen === 'disbursed' && amount > 0n ? amount : 0n;
+  const month = periodOf(input.date);
+  const entryId = commissionEntryId(
+    input.partnerId,
+    ['invoice', input.invoiceEventId],
+    COMMISSION_RULE.accrual,
+  );
+  const line: CommissionLine = {
+    lineId: lineId(input.partnerId, input.contractId, month, 'invoice', input.invoiceEventId),
+    kind: 'accrual',
+    status: accrualStatus(amount, held),
+    partnerId: input.partnerId,
+    contractId: input.contractId,
+    period: month,
+    planId: input.plan.planId,
+    planVersion: input.plan.version,
+    tier: input.tier,
+    dealType: input.dealType,
+    product: input.product,
+    attributionVersion: input.attributionVersion,
+    basisKind: 'billed',
+    basisMinor: input.basisMinor,
+    quarterBasisMinor: 0n,
+    ratePercent: rate.ratePercent,
+    upliftPercent: null,
+    amountMinor: amount,
+    heldMinor: held,
+    expenseAccount:
+      input.multiYear && rate.expenseAccount === '6100' ? '1400' : rate.expenseAccount,
+    dealCapApplied: false,
+    journalEntryId: amount === 0n ? null : entryId,
+    sourceEventIds: [input.invoiceEventId, input.invoiceId],
+    runId: null,
+    reversesLineId: null,
+    hold: null,
+    payoutId: null,
+  };
+  const entry = commissionEntry(
+    {
+      partnerId: input.partnerId,
+      functionalCurrency: input.functionalCurrency,
+      firstOpenPeriod: input.firstOpenPeriod ?? null,
+    },
+    {
+      entryId,
+      rule:
+        line.expenseAccount === '1400' ? COMMISSION_RULE.capitalization : COMMISSION_RULE.accrual,
+      date: input.date,
+      description: `Partner commission accrued on invoice ${input.invoiceId}: ${input.partnerId}`,
+      source: { kind: 'event', id: input.invoiceEventId },
+      legs: accrualLegs(line),
+    },
+  );
+  return { line, entry };
+}
+
+/** Whether an entry is an invoice-time accrual of a partner (posted by the pipeline). */
+export function isInvoiceAccrual(entry: JournalEntry, partnerId: string): boolean {
+  return (
+    (entry.rule === COMMISSION_RULE.accrual || entry.rule === COMMISSION_RULE.capitalization) &&
+    entry.source.kind === 'event' &&
+    entry.legs.some((leg) => leg.partnerId === partnerId)
+  );
+}
+
+/**
+ * The month-end run's accrual and capitalization entries less what invoice-time accruals of the
+ * month already posted, per (account, contract): the ledger ends with exactly the run's figures.
+ * What was posted on a contract the run has no line for is reversed in the first entry.
+ */
+export function netOfPostedAccruals(
+  ctx: CommissionPostingContext,
+  runEntries: readonly JournalEntry[],
+  posted: readonly JournalEntry[],
+): JournalEntry[] {
+  const key = (account: string, contractId: string | null) => `${account}\u0000${contractId ?? ''}`;
+  const remaining = new Map<string, SignedLeg>();
+  for (const leg of posted.flatMap((e) => e.legs)) {
+    const k = key(leg.account, leg.contractId);
+    const signed = leg.functionalDebitMinor - leg.functionalCreditMinor;
+    const current = remaining.get(k);
+    remaining.set(k, {
+      account: leg.account,
+      contractId: leg.contractId,
+      amountMinor: (current?.amountMinor ?? 0n) + signed,
+    });
+  }
+  const isAccrual = (e: JournalEntry) =>
+    e.rule === COMMISSION_RULE.accrual || e.rule === COMMISSION_RULE.capitalization;
+  const accruals = runEntries.filter(isAccrual);
+  const out: JournalEntry[] = [];
+  accruals.forEach((entry, index) => {
+    const legs: SignedLeg[] = entry.legs.map((leg) => ({
+      account: leg.account,
+      contractId: leg.contractId,
+      amountMinor: leg.functionalDebitMinor - leg.functionalCreditMinor,
+    }));
+    for (const leg of entry.legs) {
+      const k = key(leg.account, leg.contractId);
+      const already = remaining.get(k);
+      if (!already) continue;
+      legs.push({ ...already, amountMinor: -already.amountMinor });
+      remaining.delete(k);
+    }
+    if (index === accruals.length - 1) {
+      for (const leftover of remaining.values())
+        legs.push({ ...leftover, amountMinor: -leftover.amountMinor });
+      remaining.clear();
+    }
+    const netted = commissionEntry(ctx, {
+      entryId: entry.entryId,
+      rule: entry.rule,
+      date: entry.date,
+      description: entry.description,
+      source: entry.source,
+      legs,
+    });
+    if (netted) out.push(netted);
+  });
+  if (accruals.length === 0 && remaining.size > 0 && posted[0]) {
+    // No run accrual at all this month: reverse what the invoices posted.
+    const reversal = commissionEntry(ctx, {
+      entryId: commissionEntryId(
+        ctx.partnerId,
+        ['reverse-invoice-accruals', posted[0].postingPeriod],
+        COMMISSION_RULE.accrual,
+      ),
+      rule: COMMISSION_RULE.accrual,
+      date: lastDayOfPeriod(posted[0].postingPeriod),
+      description: `Invoice-time partner commission reversed by the month-end run: ${ctx.partnerId}`,
+      source: { kind: 'run', id: `commission:${posted[0].postingPeriod}` },
+      legs: [...remaining.values()].map((leg) => ({ ...leg, amountMinor: -leg.amountMinor })),
+    });
+    if (reversal) out.push(reversal);
+  }
+  // The run's order kept: netted accruals where they were, then a reversal if one was needed.
+  const netted = new Map(out.map((e) => [e.entryId, e]));
+  const kept = runEntries.flatMap((e) => {
+    if (!isAccrual(e)) return [e];
+    const replaced = netted.get(e.entryId);
+    netted.delete(e.entryId);
+    return replaced ? [replaced] : [];
+  });
+  return [...kept, ...netted.values()];
+}
