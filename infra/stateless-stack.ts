@@ -3,7 +3,7 @@
  * authorizer, the sync queue and its dead-letter queue. Routes come from the same table the
  * local server and /openapi.json use (lib/http/api-routes.ts).
  */
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CorsHttpMethod,
@@ -18,12 +18,14 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ROUTE_GROUPS, routesOfGroup } from '../lib/http/route-groups';
 import { ContractPipeline } from './constructs/contract-pipeline';
-import { acknowledge, ServiceFunction } from './constructs/service-function';
+import { acknowledge, ServiceFunction, STATEMENT_MEMORY_MB } from './constructs/service-function';
+import { STATEMENT_BUCKET_ARN_EXPORT, STATEMENT_BUCKET_NAME_EXPORT } from './stateful-stack';
 
 /** Requests per second the API accepts before throttling (burst allows short spikes). */
 export const API_RATE_LIMIT_PER_SECOND = 100;
@@ -50,8 +52,12 @@ export interface StatelessStackProps extends StackProps {
 /** What each HTTP function needs beyond the table. */
 const ROUTE_NEEDS: Record<
   string,
-  readonly ('queue' | 'marketplace' | 'credentials' | 'catalog')[]
+  readonly ('queue' | 'marketplace' | 'credentials' | 'catalog' | 'statements')[]
 > = {
+  'list-partner-statements': ['statements'],
+  'get-partner-statement': ['statements'],
+  'run-statements': ['statements'],
+  'verify-partner-statements': ['statements'],
   'create-offer': ['catalog', 'credentials'],
   'list-listings': ['catalog', 'credentials'],
   'get-listing': ['catalog', 'credentials'],
@@ -158,6 +164,11 @@ export class StatelessStack extends Stack {
       AGORA_CREDENTIALS_SECRET_ID: props.credentialsSecret.secretArn,
       ...props.partnerEnvironment,
     };
+    // The statements bucket, imported by its named exports (infra/stateful-stack.ts).
+    const statementBucket = Bucket.fromBucketAttributes(this, 'StatementBucket', {
+      bucketArn: Fn.importValue(STATEMENT_BUCKET_ARN_EXPORT),
+      bucketName: Fn.importValue(STATEMENT_BUCKET_NAME_EXPORT),
+    });
     this.pipeline = new ContractPipeline(this, 'ContractPipeline', {
       table: props.table,
       syncQueue: this.syncQueue,
@@ -165,6 +176,7 @@ export class StatelessStack extends Stack {
       assumableRoleArns: props.assumableRoleArns ?? [],
       snsProductCodes: props.snsProductCodes ?? [],
       credentialsSecret: props.credentialsSecret,
+      statementBucket: statementBucket,
       gcpPullEnabled: (props.gcpProvidersJson ?? '').includes('pullSubscription'),
       environment,
     });
@@ -173,8 +185,10 @@ export class StatelessStack extends Stack {
       const routes = routesOfGroup(group);
       const needs = new Set(routes.flatMap((route) => ROUTE_NEEDS[route.name] ?? []));
       const writes = routes.some((route) => route.method !== 'GET');
+      const statements = needs.has('statements');
       const fn = new ServiceFunction(this, `Api-${group}`, {
         entry: `functions/api/${group}.ts`,
+        ...(statements ? { statementFonts: true, memorySize: STATEMENT_MEMORY_MB } : {}),
         description: `Agora API, ${group}: ${routes.map((r) => r.name).join(', ')}`.slice(0, 256),
         environment: {
           ...environment,
@@ -183,6 +197,16 @@ export class StatelessStack extends Stack {
         },
       }).bindTable(props.table, writes ? 'read-write' : 'read');
       if (needs.has('queue')) this.syncQueue.grantSendMessages(fn);
+      if (statements) {
+        fn.bindBucket(
+          statementBucket,
+          'AGORA_STATEMENTS_BUCKET',
+          'read-write',
+          'statements/',
+          STATEMENT_BUCKET_ARN_EXPORT,
+        );
+        this.pipeline.grantSendEmail(fn);
+      }
       if (needs.has('credentials')) props.credentialsSecret.grantRead(fn);
       if (needs.has('catalog')) this.pipeline.grantCatalogOffers(fn, props.assumableRoleArns ?? []);
       if (needs.has('marketplace'))

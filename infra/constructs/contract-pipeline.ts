@@ -13,13 +13,15 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lib/runtime/metrics';
-import { acknowledge, ServiceFunction } from './service-function';
+import { STATEMENT_BUCKET_ARN_EXPORT } from '../stateful-stack';
+import { acknowledge, ServiceFunction, STATEMENT_MEMORY_MB } from './service-function';
 
 /** Sources whose EventBridge events carry AWS Marketplace agreements, licenses and offers. */
 export const MARKETPLACE_EVENT_SOURCES = [
@@ -60,6 +62,8 @@ export interface ContractPipelineProps {
   readonly environment: Record<string, string>;
   /** Marketplace credentials (Azure app secrets, the Google key) for the functions that call out. */
   readonly credentialsSecret: ISecret;
+  /** Where partner statements are archived. */
+  readonly statementBucket: IBucket;
   /** Whether any GCP provider uses a pull subscription. */
   readonly gcpPullEnabled?: boolean;
 }
@@ -240,6 +244,29 @@ export class ContractPipeline extends Construct {
       targets: [new LambdaFunction(commission)],
     });
 
+    // Partner statements for the month (and quarter) that ended, after its commission run.
+    const statements = new ServiceFunction(this, 'StatementRun', {
+      entry: 'functions/scheduled/statement-run.ts',
+      description: 'Monthly partner commission statements: PDF, CSV, JSON, emailed (each once)',
+      environment,
+      timeout: Duration.seconds(900),
+      memorySize: STATEMENT_MEMORY_MB,
+      statementFonts: true,
+    })
+      .bindTable(props.table, 'read-write')
+      .bindBucket(
+        props.statementBucket,
+        'AGORA_STATEMENTS_BUCKET',
+        'read-write',
+        'statements/',
+        STATEMENT_BUCKET_ARN_EXPORT,
+      );
+    this.grantSendEmail(statements);
+    new Rule(this, 'MonthlyStatements', {
+      schedule: Schedule.cron({ minute: '0', hour: '6', day: '4' }),
+      targets: [new LambdaFunction(statements)],
+    });
+
     // Private offers: approved offers published, change sets followed to published or failed.
     const offers = fn(
       'TrackOffers',
@@ -412,6 +439,22 @@ export class ContractPipeline extends Construct {
   }
 
   /** Catalog change sets on offers and resale authorizations (the API has no resource ARNs for them before they exist). */
+  /** SES sending from the seller's verified identity (statements carry their PDF: raw email). */
+  grantSendEmail(target: ServiceFunction): void {
+    const identities = `arn:aws:ses:${Stack.of(this).region}:${Stack.of(this).account}:identity/*`;
+    target.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+        resources: [identities],
+      }),
+    );
+    acknowledge(
+      target,
+      `AwsSolutions-IAM5[Resource::${identities}]`,
+      'The sender identity is the seller’s verified SES domain or address, configured after deploy.',
+    );
+  }
+
   grantCatalogOffers(target: ServiceFunction, assumableRoleArns: readonly string[]): void {
     target.addToRolePolicy(
       new PolicyStatement({ actions: CATALOG_OFFER_ACTIONS, resources: ['*'] }),

@@ -17,6 +17,12 @@ import { BUNDLE_MAIN_FIELDS, BUNDLE_TARGET, ESM_REQUIRE_BANNER } from '../bundli
 
 export const FUNCTION_MEMORY_MB_DEFAULT = 512;
 export const FUNCTION_TIMEOUT_SECONDS_DEFAULT = 29;
+/** Functions that render statement PDFs: fonts are subset in memory. */
+export const STATEMENT_MEMORY_MB = 1024;
+/** Where the statement fonts land in the bundle (AGORA_FONTS_DIR). */
+export const STATEMENT_FONTS_DIR = '/var/task/fonts';
+/** The TTF files copied into a bundle that renders statements (npm package dejavu-fonts-ttf). */
+export const STATEMENT_FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'] as const;
 
 export interface ServiceFunctionProps {
   /** Path of the entry file relative to the project root, e.g. functions/http/get-me.ts. */
@@ -26,6 +32,8 @@ export interface ServiceFunctionProps {
   readonly memorySize?: number;
   readonly timeout?: Duration;
   readonly logRetention?: RetentionDays;
+  /** Copies the statement fonts into the bundle and points AGORA_FONTS_DIR at them. */
+  readonly statementFonts?: boolean;
 }
 
 export type AccessMode = 'read' | 'read-write';
@@ -68,6 +76,7 @@ export class ServiceFunction extends NodejsFunction {
       environment: {
         AGORA_STAGE: 'aws',
         NODE_OPTIONS: '--enable-source-maps',
+        ...(props.statementFonts ? { AGORA_FONTS_DIR: STATEMENT_FONTS_DIR } : {}),
         ...props.environment,
       },
       bundling: {
@@ -79,6 +88,22 @@ export class ServiceFunction extends NodejsFunction {
         mainFields: BUNDLE_MAIN_FIELDS,
         banner: ESM_REQUIRE_BANNER,
         externalModules: [],
+        ...(props.statementFonts
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                // Fonts ship with the code (nothing is fetched at run time).
+                afterBundling: (inputDir: string, outputDir: string) => [
+                  `mkdir -p "${outputDir}/fonts"`,
+                  ...STATEMENT_FONT_FILES.map(
+                    (file) =>
+                      `cp "${inputDir}/node_modules/dejavu-fonts-ttf/ttf/${file}" "${outputDir}/fonts/${file}"`,
+                  ),
+                ],
+              },
+            }
+          : {}),
       },
     });
     acknowledge(
@@ -115,11 +140,32 @@ export class ServiceFunction extends NodejsFunction {
     return this;
   }
 
-  /** Sets the named variable to the bucket name and grants exactly the access asked for. */
-  bindBucket(bucket: IBucket, variable: string, mode: AccessMode): this {
+  /**
+   * Sets the named variable to the bucket name and grants exactly the object access asked for,
+   * under one key prefix (GetObject; PutObject too for read-write): no listing, no deletes.
+   */
+  bindBucket(
+    bucket: IBucket,
+    variable: string,
+    mode: AccessMode,
+    prefix: string,
+    /** How cdk-nag names the bucket's ARN (an export name for an imported bucket). */
+    resourceLabel: string,
+  ): this {
     this.addEnvironment(variable, bucket.bucketName);
-    if (mode === 'read') bucket.grantRead(this);
-    else bucket.grantReadWrite(this);
+    const objects = bucket.arnForObjects(`${prefix}*`);
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: mode === 'read' ? ['s3:GetObject'] : ['s3:GetObject', 's3:PutObject'],
+        resources: [objects],
+      }),
+    );
+    bucket.encryptionKey?.grantEncryptDecrypt(this);
+    acknowledge(
+      this,
+      `AwsSolutions-IAM5[Resource::${resourceLabel}/${prefix}*]`,
+      `Objects under ${prefix} only: one key per partner, period and format, not known in advance.`,
+    );
     return this;
   }
 }

@@ -11,7 +11,6 @@
  * an invoice in another currency than the books) accrues nothing here: the month-end run, which
  * reads the ledger, still accrues it in full. The hook never fails the change.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { dateOfInstant } from '../domain/calendar';
 import {
   coversMoreThanTwelveMonths,
@@ -37,7 +36,9 @@ export interface CommissionAccrualHookDeps {
   readonly commissionPlans: Pick<CommissionPlanStore, 'versions'>;
   readonly commissionSettings: { readonly planId: string };
   readonly revenue: Pick<RevenueSettings, 'functionalCurrency' | 'firstOpenPeriod'>;
-  readonly logger?: Pick<Logger, 'warn'>;
+  readonly logger?: {
+    warn(message: string, attributes: Record<string, unknown>): void;
+  };
 }
 
 export function commissionApplyHook(deps: CommissionAccrualHookDeps): ApplyHook {

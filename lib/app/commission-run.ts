@@ -52,6 +52,7 @@ import {
   postedReleases,
   quarterOf,
   releaseHolds,
+  releaseOf,
 } from '../domain/commission/engine';
 import {
   type CommissionBasis,
@@ -438,6 +439,8 @@ interface RunContext {
   readonly invoiceAccruals: Map<string, JournalEntry[]>;
   /** Per contract: its invoices whose fee was capitalized (multi-year billings). */
   readonly capitalizedInvoices: Map<string, Set<string>>;
+  /** Per contract: its release entries (a disbursement event may have posted them). */
+  readonly releaseEntries: Map<string, JournalEntry[]>;
   /** Per contract: the highest cumulative release in the ledger per held line. */
   readonly posted: Map<string, Map<string, bigint>>;
   readonly partners: Map<string, PartnerWork>;
@@ -533,6 +536,10 @@ async function factsOf(ctx: RunContext, contractId: string): Promise<ContractBas
   ctx.facts.set(contractId, facts);
   ctx.credits.set(contractId, contractCreditsFromEntries(entries));
   ctx.posted.set(contractId, postedReleases(entries));
+  ctx.releaseEntries.set(
+    contractId,
+    entries.filter((e) => releaseOf(e) !== null),
+  );
   ctx.capitalizedInvoices.set(contractId, capitalizedInvoiceIds(entries));
   ctx.invoiceAccruals.set(
     contractId,
@@ -899,11 +906,39 @@ function nextLastAccruals(
   return out;
 }
 
+/**
+ * Every release entry behind this month's releases, whoever posted it (the run, or the
+ * disbursement event earlier in the month): those whose cumulative lies between what the line had
+ * released at the last month-end and what it has released now.
+ */
+function releasedEntryIds(
+  ctx: RunContext,
+  previous: PartnerPeriodState | null,
+  result: PartnerPeriodResult,
+): string[] {
+  const out: string[] = [];
+  for (const release of result.releases) {
+    const before =
+      previous?.heldLines.find((h) => h.line.lineId === release.lineId)?.releasedMinor ?? 0n;
+    for (const entry of ctx.releaseEntries.get(release.contractId) ?? []) {
+      const posted = releaseOf(entry);
+      if (
+        posted?.lineId === release.lineId &&
+        posted.cumulative > before &&
+        posted.cumulative <= release.cumulativeReleasedMinor
+      )
+        out.push(entry.entryId);
+    }
+  }
+  return out;
+}
+
 function stateOf(
   ctx: RunContext,
   previous: PartnerPeriodState | null,
   result: PartnerPeriodResult,
   capitalizedLines: CapitalizedLine[],
+  entries: readonly JournalEntry[],
 ): PartnerPeriodState {
   return {
     partnerId: result.partnerId,
@@ -918,7 +953,9 @@ function stateOf(
     dealEarnedByQuarter: nextDealEarned(previous, result),
     lastAccrualByContract: nextLastAccruals(previous, result),
     capitalizedLines,
-    entryIds: result.entries.map((e) => e.entryId),
+    entryIds: [
+      ...new Set([...entries.map((e) => e.entryId), ...releasedEntryIds(ctx, previous, result)]),
+    ],
     payoutId: result.payout?.payoutId ?? null,
     computedAt: ctx.deps.clock.now(),
   };
@@ -990,7 +1027,13 @@ async function runPartner(ctx: RunContext, partnerId: string, work: PartnerWork)
     period: ctx.period,
     entries,
     lines,
-    state: stateOf(ctx, previous, result, await nextCapitalizedLines(ctx, previous, result)),
+    state: stateOf(
+      ctx,
+      previous,
+      result,
+      await nextCapitalizedLines(ctx, previous, result),
+      entries,
+    ),
   });
   addToSummary(ctx.summary, result, outcome);
 }
@@ -1039,6 +1082,7 @@ export async function runCommission(
     facts: new Map(),
     credits: new Map(),
     posted: new Map(),
+    releaseEntries: new Map(),
     capitalizedInvoices: new Map(),
     invoiceAccruals: new Map(),
     partners: new Map(),

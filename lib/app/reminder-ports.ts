@@ -40,6 +40,14 @@ export interface EmailMessage {
   readonly text: string;
   /** When it is sent (ISO-8601 UTC): the Date header. */
   readonly at: string;
+  /** Files sent with it (a statement's PDF); none: a plain text message. */
+  readonly attachments?: readonly {
+    /** ASCII file name: letters, digits, ".", "_", "-" and spaces. */
+    readonly filename: string;
+    /** A MIME type, e.g. "application/pdf". */
+    readonly contentType: string;
+    readonly content: Uint8Array;
+  }[];
 }
 
 /** Sends an email (SES in the cloud, a folder of .eml files locally). */

@@ -15,6 +15,7 @@ import { registerPipelineCommands } from './commands/pipeline';
 import { registerReportCommands } from './commands/reports';
 import { registerRevenueCommands } from './commands/revenue';
 import { registerSimulateCommand } from './commands/simulate';
+import { registerStatementCommands } from './commands/statements';
 import { registerTokenCommand } from './commands/token';
 import { registerUsageCommands } from './commands/usage';
 import {
@@ -71,6 +72,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerOfferCommands(program, io, setExitCode);
   registerListingCommands(program, io);
   registerPartnerCommands(program, io, setExitCode);
+  registerStatementCommands(program, io, setExitCode);
   registerUsageCommands(program, io, setExitCode);
 
   try {

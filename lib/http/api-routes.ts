@@ -29,6 +29,7 @@ import { PageQuerySchema, pageOf } from './pagination';
 import { PARTNER_ROUTES } from './partner-routes';
 import { REPORT_ROUTES } from './report-routes';
 import { defineRoute, type RouteDefinition } from './route';
+import { STATEMENT_ROUTES } from './statement-routes';
 import { USAGE_ROUTES } from './usage-routes';
 
 export const HealthResponseSchema = z.object({
@@ -783,6 +784,7 @@ export const API_ROUTES: readonly RouteDefinition[] = [
   ...OFFER_ROUTES,
   ...PARTNER_ROUTES,
   ...COMMISSION_ROUTES,
+  ...STATEMENT_ROUTES,
   ...LISTING_ROUTES,
   ...USAGE_ROUTES,
 ];

@@ -22,6 +22,7 @@ export const ROUTE_GROUP_OF_TAG = {
   listings: 'offers',
   partners: 'partners',
   commission: 'partners',
+  statements: 'partners',
   usage: 'usage',
 } as const;
 

@@ -385,6 +385,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AGORA_OFFER_APPROVERS: (options.offerApprovers ?? []).join(','),
       // Emails (offer reminders) land as .eml files in the data folder's outbox.
       AGORA_EMAIL_OUTBOX_DIR: join(options.dataDir, 'outbox'),
+      // Partner statements (PDF, CSV, JSON) are archived in the data folder.
+      AGORA_STATEMENTS_DIR: join(options.dataDir, 'statements'),
       // ACE opportunities come from the AWS simulator's Partner Central.
       AGORA_ACE_CATALOG: 'AWS',
       AGORA_SNS_CERT_HOST_PATTERN: '^127\\.0\\.0\\.1$',

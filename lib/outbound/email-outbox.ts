@@ -2,8 +2,12 @@
  * The email outbox: SES (API v2) in the cloud, a folder of RFC 5322 `.eml` files locally (open
  * them with any mail client). Both take a deterministic message id: the folder names its file
  * after it, so a retried message overwrites its file instead of adding a second one.
+ *
+ * A message with attachments (a statement's PDF) is multipart/mixed: the text part, then each
+ * file base64-encoded. SES sends it as raw MIME (SendEmail `Content.Raw`); the folder writes the
+ * same text. Without attachments a message stays text/plain, as before.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SESv2Client, SESv2ServiceException, SendEmailCommand } from '@aws-sdk/client-sesv2';
@@ -21,6 +25,11 @@ export const SES_CONNECT_TIMEOUT_MS = 3_000;
 export const SES_ATTEMPTS_MAX = 3;
 /** The header carrying Agora's message id through SES (SES sets its own Message-ID). */
 export const MESSAGE_ID_HEADER = 'X-Agora-Message-Id';
+/** Files attached to one message, and their total size before encoding (SES raw: 40 MB). */
+export const EMAIL_ATTACHMENTS_MAX = 5;
+export const EMAIL_ATTACHMENTS_BYTES_MAX = 10 * 1024 * 1024;
+/** Base64 characters per line of an attachment (RFC 2045: at most 76). */
+const BASE64_LINE_LENGTH = 76;
 
 /** SES errors a later attempt will not fix: the message or the account is refused. */
 const SES_PERMANENT_ERRORS = new Set([
@@ -49,6 +58,8 @@ const ADDRESS =
 /** "Agora <agora@example.com>" — a plain ASCII display name and an address. */
 const NAMED_ADDRESS = /^([A-Za-z0-9 .'_-]{1,64}) <([^<>\s]+)>$/;
 const ID = /^[A-Za-z0-9_.-]{1,128}$/;
+const ATTACHMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$/;
+const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/;
 
 function invalid(message: string): InvalidInputError {
   return new InvalidInputError('invalid_email', message);
@@ -71,6 +82,19 @@ function checkMessage(message: EmailMessage): void {
   if (Number.isNaN(Date.parse(message.at))) throw invalid(`Not an instant: "${message.at}"`);
   if (Buffer.byteLength(message.text, 'utf8') > EMAIL_TEXT_BYTES_MAX)
     throw invalid(`An email's text is at most ${EMAIL_TEXT_BYTES_MAX} bytes`);
+  const attachments = message.attachments ?? [];
+  if (attachments.length > EMAIL_ATTACHMENTS_MAX)
+    throw invalid(`An email carries at most ${EMAIL_ATTACHMENTS_MAX} attachments`);
+  let bytes = 0;
+  for (const file of attachments) {
+    if (!ATTACHMENT_NAME.test(file.filename))
+      throw invalid(`Not an attachment file name: "${file.filename.slice(0, 200)}"`);
+    if (!MIME_TYPE.test(file.contentType))
+      throw invalid(`Not a MIME type: "${file.contentType.slice(0, 200)}"`);
+    bytes += file.content.byteLength;
+  }
+  if (bytes > EMAIL_ATTACHMENTS_BYTES_MAX)
+    throw invalid(`An email's attachments are at most ${EMAIL_ATTACHMENTS_BYTES_MAX} bytes`);
 }
 
 /** One line, no control characters (a CR or LF would start a new header), bounded. */
@@ -167,7 +191,30 @@ export function quotedPrintable(text: string): string {
     .join(CRLF);
 }
 
-/** The whole message as RFC 5322 text (MIME, text/plain, UTF-8, quoted-printable). */
+/** Base64 in lines of 76 characters (RFC 2045). */
+function base64Lines(content: Uint8Array): string {
+  const encoded = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString(
+    'base64',
+  );
+  const lines: string[] = [];
+  for (let start = 0; start < encoded.length; start += BASE64_LINE_LENGTH) {
+    lines.push(encoded.slice(start, start + BASE64_LINE_LENGTH));
+  }
+  return lines.join(CRLF);
+}
+
+/**
+ * The multipart boundary, deterministic from the message id. It starts with "=_", which neither
+ * quoted-printable (it writes "=" as "=3D") nor base64 can produce, so no body line can match it.
+ */
+export function mimeBoundary(id: string): string {
+  return `=_agora_${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * The whole message as RFC 5322 text: MIME text/plain (UTF-8, quoted-printable), or
+ * multipart/mixed with the text part first and each attachment base64-encoded.
+ */
 export function renderEml(from: string, message: EmailMessage): string {
   checkMessage(message);
   const domain = senderAddress(from).split('@')[1] ?? 'localhost';
@@ -178,10 +225,38 @@ export function renderEml(from: string, message: EmailMessage): string {
     `Date: ${rfc5322Date(message.at)}`,
     `Message-ID: <${message.id}@${domain}>`,
     'MIME-Version: 1.0',
+  ];
+  const textPart = [
     'Content-Type: text/plain; charset=utf-8',
     'Content-Transfer-Encoding: quoted-printable',
   ];
-  return `${headers.join(CRLF)}${CRLF}${CRLF}${quotedPrintable(message.text)}${CRLF}`;
+  const attachments = message.attachments ?? [];
+  if (attachments.length === 0) {
+    return `${[...headers, ...textPart].join(CRLF)}${CRLF}${CRLF}${quotedPrintable(message.text)}${CRLF}`;
+  }
+  const boundary = mimeBoundary(message.id);
+  const parts = [
+    `${textPart.join(CRLF)}${CRLF}${CRLF}${quotedPrintable(message.text)}`,
+    ...attachments.map((file) =>
+      [
+        `Content-Type: ${file.contentType}; name="${file.filename}"`,
+        `Content-Disposition: attachment; filename="${file.filename}"`,
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64Lines(file.content),
+      ].join(CRLF),
+    ),
+  ];
+  return [
+    ...headers,
+    `${MESSAGE_ID_HEADER}: ${message.id}`,
+    `Content-Type: multipart/mixed; boundary="${boundary}"`,
+    '',
+    'This is a multi-part message in MIME format.',
+    ...parts.map((part) => `--${boundary}${CRLF}${part}`),
+    `--${boundary}--`,
+    '',
+  ].join(CRLF);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,9 +325,10 @@ export function sesClientConfig(settings: SesOutboxSettings) {
 }
 
 /**
- * Sends through SES v2 (SendEmail, simple content). SES has no idempotency key: a retry after a
- * timeout whose request did reach SES may deliver the message twice; Agora's id travels in the
- * X-Agora-Message-Id header so receivers (and support) can tell.
+ * Sends through SES v2 (SendEmail: simple content, or raw MIME when the message has
+ * attachments). SES has no idempotency key: a retry after a timeout whose request did reach SES
+ * may deliver the message twice; Agora's id travels in the X-Agora-Message-Id header so
+ * receivers (and support) can tell.
  */
 export class SesEmailOutbox implements EmailOutbox {
   private readonly client: SESv2Client;
@@ -270,13 +346,16 @@ export class SesEmailOutbox implements EmailOutbox {
         new SendEmailCommand({
           FromEmailAddress: this.settings.from,
           Destination: { ToAddresses: [...message.to] },
-          Content: {
-            Simple: {
-              Subject: { Data: subjectOf(message.subject), Charset: 'UTF-8' },
-              Body: { Text: { Data: message.text, Charset: 'UTF-8' } },
-              Headers: [{ Name: MESSAGE_ID_HEADER, Value: message.id }],
-            },
-          },
+          Content:
+            (message.attachments ?? []).length > 0
+              ? { Raw: { Data: Buffer.from(renderEml(this.settings.from, message), 'utf8') } }
+              : {
+                  Simple: {
+                    Subject: { Data: subjectOf(message.subject), Charset: 'UTF-8' },
+                    Body: { Text: { Data: message.text, Charset: 'UTF-8' } },
+                    Headers: [{ Name: MESSAGE_ID_HEADER, Value: message.id }],
+                  },
+                },
           ...(this.settings.configurationSetName
             ? { ConfigurationSetName: this.settings.configurationSetName }
             : {}),

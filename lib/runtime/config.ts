@@ -204,6 +204,12 @@ export const ConfigSchema = z.object({
   AGORA_EMAIL_FROM: z.string().min(3).max(320).default('Agora <agora@localhost>'),
   /** Locally: write emails as .eml files here instead of sending them through SES. */
   AGORA_EMAIL_OUTBOX_DIR: z.string().min(1).optional(),
+  /** Locally: partner statements are archived in this folder (the cloud uses the bucket). */
+  AGORA_STATEMENTS_DIR: z.string().min(1).optional(),
+  /** The statements bucket (set by the CDK stack). */
+  AGORA_STATEMENTS_BUCKET: z.string().min(3).max(63).optional(),
+  /** The seller's name in the header of partner statements. */
+  AGORA_SELLER_NAME: z.string().min(1).max(120).default('Agora seller'),
   /** Subjects (besides admins) who may approve or reject held offers, comma-separated. */
   AGORA_OFFER_APPROVERS: commaList(z.string().max(256), 100),
   /** Deal-registration rules (lib/domain/partners/deal-registration.ts), JSON; default: 90-day protection. */

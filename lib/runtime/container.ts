@@ -23,6 +23,7 @@ import type {
 import type { EmailOutbox } from '../app/reminder-ports';
 import { LiveRevenueSettings } from '../app/revenue/live-settings';
 import { revenueApplyHook } from '../app/revenue/revenue-hook';
+import type { StatementArchive, StatementProblem, StatementRenderer } from '../app/statements';
 import type { ApplyHook, SyncDeps } from '../app/sync';
 import { webhookApplyHook } from '../app/webhooks';
 import type { MeteringPolicy } from '../domain/metering/usage';
@@ -61,8 +62,15 @@ import { GcpMeteringGateway } from '../marketplaces/gcp/metering-gateway';
 import { GcpOfferPublisher } from '../marketplaces/gcp/offer-publisher';
 import { GcpProcurementClient } from '../marketplaces/gcp/procurement-client';
 import { FolderEmailOutbox, SesEmailOutbox } from '../outbound/email-outbox';
+import {
+  createS3Client,
+  FolderStatementArchive,
+  S3StatementArchive,
+} from '../outbound/statement-archive';
 import { FetchWebhookSender } from '../outbound/webhook-sender';
 import { SqsSyncQueue } from '../queue/sqs-sync-queue';
+import { loadStatementFonts } from '../statements/fonts';
+import { createLazyStatementRenderer } from '../statements/renderer';
 import { DynamoCommissionPlanStore } from '../store/commission-plan-store';
 import { DynamoCommissionStore } from '../store/commission-store';
 import { DynamoContractStore } from '../store/contract-store';
@@ -82,11 +90,13 @@ import {
 import { DynamoPeriodStore } from '../store/period-store';
 import { DynamoRawInboundStore } from '../store/raw-inbound-store';
 import { DynamoReminderClaims } from '../store/reminder-store';
+import { DynamoStatementIndex } from '../store/statement-store';
 import { DynamoSyncFailureStore } from '../store/sync-failure-store';
 import { DynamoUsageStore } from '../store/usage-store';
 import { DynamoWebhookStore } from '../store/webhook-store';
 import { type Config, loadConfig, revenueSettingsFrom } from './config';
 import { createLogger } from './logger';
+import { emitMetric } from './metrics';
 import { CachedSecretSource, type SecretSource, secretsManagerFetcher } from './secrets';
 
 export const SQS_REQUEST_TIMEOUT_MS = 3_000;
@@ -128,6 +138,25 @@ async function releaseAfterDisbursement(container: Container, contractId: string
       },
     );
   }
+}
+
+/** Partner statements that could not be issued (an alarm watches it). */
+export const STATEMENT_FAILURES_METRIC = 'StatementFailures';
+
+/** Statements live in the bucket in the cloud, in a folder locally. */
+function statementArchiveFor(config: Config): StatementArchive {
+  if (config.AGORA_STATEMENTS_DIR) return new FolderStatementArchive(config.AGORA_STATEMENTS_DIR);
+  if (!config.AGORA_STATEMENTS_BUCKET) {
+    // Nothing to archive into: every statement run reports it instead of losing files.
+    return {
+      put: () => Promise.reject(new Error('No statements bucket or folder is configured')),
+      get: () => Promise.resolve(null),
+    };
+  }
+  return new S3StatementArchive(
+    createS3Client({ region: config.AWS_REGION }),
+    config.AGORA_STATEMENTS_BUCKET,
+  );
 }
 
 export interface Container extends HttpDeps, SyncDeps {
@@ -173,6 +202,12 @@ export interface Container extends HttpDeps, SyncDeps {
   readonly commissionPlans: DynamoCommissionPlanStore;
   readonly commissions: DynamoCommissionStore;
   readonly commissionSettings: { readonly planId: string };
+  readonly statementIndex: DynamoStatementIndex;
+  readonly statementArchive: StatementArchive;
+  readonly statementRenderer: StatementRenderer;
+  readonly statementSettings: { readonly sellerName: string };
+  /** A statement could not be issued (does not tie, archive incomplete): a metric and an error log. */
+  readonly alarm: (problem: StatementProblem) => void;
   readonly registrations: DynamoRegistrationStore;
   readonly touches: DynamoTouchStore;
   readonly attribution: DynamoAttributionStore;
@@ -460,6 +495,17 @@ export function buildContainer(
     commissionPlans: new DynamoCommissionPlanStore(store),
     commissions: new DynamoCommissionStore(store),
     commissionSettings: { planId: config.AGORA_COMMISSION_PLAN_ID },
+    statementIndex: new DynamoStatementIndex(store),
+    statementArchive: statementArchiveFor(config),
+    statementRenderer: createLazyStatementRenderer({
+      sellerName: config.AGORA_SELLER_NAME,
+      loadFonts: () => loadStatementFonts(),
+    }),
+    statementSettings: { sellerName: config.AGORA_SELLER_NAME },
+    alarm: (problem) => {
+      emitMetric(STATEMENT_FAILURES_METRIC, 1);
+      logger.error('partner statement not issued', { ...problem });
+    },
     registrations: new DynamoRegistrationStore(store),
     touches: new DynamoTouchStore(store),
     attribution: new DynamoAttributionStore(store),

@@ -1,7 +1,7 @@
 // Proves the `agora` command's contract from the outside: --json prints exactly one JSON
 // document on stdout, human text and logs go to stderr, and exit codes are 0/1/2/3 as documented.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
@@ -365,6 +365,23 @@ describe('agora CLI', () => {
       expect(
         (await agora(['commission', 'report', '--from', 'May', '--to', lastMonth], env)).code,
       ).toBe(2);
+      // Statements: issued once from what the run stored, verified, and a tampered file is caught.
+      const issued = await agora(['statements', 'generate', '--period', lastMonth, '--json'], env);
+      expect(issued.code, issued.stderr).toBe(0);
+      expect(JSON.parse(issued.stdout)).toMatchObject({ issued: [{ partnerId: 'P-100' }] });
+      expect(issued.stderr).toContain('statements 1/1');
+      const verified = await agora(['statements', 'verify', 'P-100'], env);
+      expect(verified.code, verified.stderr).toBe(0);
+      expect(verified.stdout).toContain('ok: 1 statement(s) of P-100 verified');
+      const jsonFile = readdirSync(join(running.dataDir, 'statements'), { recursive: true })
+        .map(String)
+        .find((name) => name.endsWith('.json'));
+      expect(jsonFile).toBeDefined();
+      const path = join(running.dataDir, 'statements', jsonFile ?? '');
+      writeFileSync(path, readFileSync(path, 'utf8').replace('"P-100"', '"P-999"'));
+      const broken = await agora(['statements', 'verify', 'P-100'], env);
+      expect(broken.code).toBe(1);
+      expect(broken.stdout).toContain('BROKEN');
       const badBuyer = await agora(['simulate', 'aws-purchase', '--buyer', '12'], env);
       expect(badBuyer.code).toBe(2);
     } finally {

@@ -102,14 +102,37 @@ describe('stateless stack', () => {
     const functions = stateless.findResources('AWS::Lambda::Function');
     // one per API area, plus the pipeline: two inlets, the sync worker, the webhook sweeper,
     // Azure reconciliation, billing, recognition, offer tracking and reminders, the usage flush,
-    // registration reminders, the ACE pull, the commission run and recovery (no GCP pull: no provider uses a pull
-    // subscription)
-    expect(Object.keys(functions)).toHaveLength(ROUTE_GROUPS.length + 14);
+    // registration reminders, the ACE pull, the commission run, the statement run and recovery
+    // (no GCP pull: no provider uses a pull subscription)
+    expect(Object.keys(functions)).toHaveLength(ROUTE_GROUPS.length + 15);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.Environment.Variables.AGORA_TABLE_NAME).toBeDefined();
     }
+  });
+
+  it('gives the statement run and the partners API the statements bucket, the fonts and SES raw email', () => {
+    const functions = Object.values(stateless.findResources('AWS::Lambda::Function'));
+    const withFonts = functions.filter(
+      (fn) => fn.Properties.Environment.Variables.AGORA_FONTS_DIR === '/var/task/fonts',
+    );
+    expect(withFonts.map((fn) => String(fn.Properties.Description).slice(0, 40)).sort()).toEqual([
+      'Agora API, partners: create-partner, lis',
+      'Monthly partner commission statements: P',
+    ]);
+    for (const fn of withFonts) {
+      expect(fn.Properties.Environment.Variables.AGORA_STATEMENTS_BUCKET).toBeDefined();
+      expect(fn.Properties.MemorySize).toBe(1024);
+    }
+    const policies = Object.values(stateless.findResources('AWS::IAM::Policy'));
+    const rawEmail = policies.filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('ses:SendRawEmail'),
+    );
+    expect(rawEmail).toHaveLength(2);
+    stateless.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(0 6 4 * ? *)',
+    });
   });
 
   it('stays within CloudFormation’s resource limit and points every route at its area’s function', () => {

@@ -1094,17 +1094,22 @@ export const RELEASE_SOURCE_PREFIX = 'release:';
 export function postedReleases(entries: readonly JournalEntry[]): Map<string, bigint> {
   const out = new Map<string, bigint>();
   for (const entry of entries) {
-    if (entry.rule !== COMMISSION_RULE.release) continue;
-    const id = entry.source.id;
-    const cut = id.lastIndexOf(':');
-    if (!id.startsWith(RELEASE_SOURCE_PREFIX) || cut <= RELEASE_SOURCE_PREFIX.length) continue;
-    const lineId = id.slice(RELEASE_SOURCE_PREFIX.length, cut);
-    const digits = id.slice(cut + 1);
-    if (!/^\d{1,30}$/.test(digits)) continue;
-    const cumulative = BigInt(digits);
-    if (cumulative > (out.get(lineId) ?? 0n)) out.set(lineId, cumulative);
+    const release = releaseOf(entry);
+    if (release && release.cumulative > (out.get(release.lineId) ?? 0n))
+      out.set(release.lineId, release.cumulative);
   }
   return out;
+}
+
+/** A release entry's line and the cumulative release it brings the line to (else null). */
+export function releaseOf(entry: JournalEntry): { lineId: string; cumulative: bigint } | null {
+  if (entry.rule !== COMMISSION_RULE.release) return null;
+  const id = entry.source.id;
+  const cut = id.lastIndexOf(':');
+  if (!id.startsWith(RELEASE_SOURCE_PREFIX) || cut <= RELEASE_SOURCE_PREFIX.length) return null;
+  const digits = id.slice(cut + 1);
+  if (!/^\d{1,30}$/.test(digits)) return null;
+  return { lineId: id.slice(RELEASE_SOURCE_PREFIX.length, cut), cumulative: BigInt(digits) };
 }
 
 /** A held accrual line as it stands now, for releasing it. */

@@ -1,5 +1,6 @@
 // Proves held commission is released when the payout is recorded, end to end on DynamoDB Local over real HTTP: WE-1's contract (first installment 120,000.00 billed in January 2025) sourced by P-100 under a plan that holds commission until the invoice is disbursed; January's run holds 10 % of the month's recognized revenue; recording the 116,400.00 payout through POST /v1/disbursements releases it at once (Dr 2110 / Cr 2100, dated the payout), a retry releases nothing more, and February's run counts the release without posting it again.
 import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommission } from '../../../lib/app/commission-run';
@@ -116,5 +117,63 @@ describe('commission held until disbursed, released by the payout (WE-1, P-100)'
     // 2110 and 2100 in the ledger agree with the run's closing balances for the partner.
     expect(net(afterRun, '2110')).toBe(-(state?.closing.heldMinor ?? 0n));
     expect(net(afterRun, '2100')).toBe(-(state?.closing.payableMinor ?? 0n));
+  });
+
+  it('issues January’s and February’s statements over HTTP, readable by P-100 only, chained and verified', async () => {
+    for (const period of ['2025-01', '2025-02']) {
+      const run = await post('/v1/statement-runs', { period }, ['finance']);
+      expect(run.status, JSON.stringify(run.body)).toBe(200);
+      expect(run.body, JSON.stringify(run.body.problems)).toMatchObject({
+        problemCount: 0,
+        issued: [{ partnerId: 'P-100' }],
+      });
+    }
+    const again = await post('/v1/statement-runs', { period: '2025-01' }, ['finance']);
+    expect(again.body).toMatchObject({ issued: [], alreadyIssued: ['P-100'] });
+
+    const fetchAs = async (path: string, roles: Role[] | null, partnerId?: string) =>
+      fetch(`${test.stack.url}${path}`, {
+        headers: roles ? { authorization: `Bearer ${await test.token(roles, partnerId)}` } : {},
+      });
+    const pdf = await fetchAs('/v1/partners/P-100/statements/2025-01', ['partner'], 'P-100');
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    expect(
+      Buffer.from(await pdf.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
+    const csv = await fetchAs('/v1/partners/P-100/statements/2025-01?format=csv', ['finance']);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    // January: 1,019.18 earned and held until the payout.
+    expect(await csv.text()).toContain('1019.18');
+    const jsonStatement = await fetchAs('/v1/partners/P-100/statements/2025-02?format=json', [
+      'admin',
+    ]);
+    expect(jsonStatement.headers.get('x-statement-id')).toBeTruthy();
+    // Another partner's token, or no token: nothing to see.
+    expect(
+      (await fetchAs('/v1/partners/P-100/statements/2025-01', ['partner'], 'P-200')).status,
+    ).toBe(404);
+    expect((await fetchAs('/v1/partners/P-100/statements', ['partner'], 'P-200')).status).toBe(404);
+    expect((await fetchAs('/v1/partners/P-100/statements/2025-01', null)).status).toBe(401);
+    expect((await fetchAs('/v1/partners/P-100/statements/2025-13', ['finance'])).status).toBe(400);
+
+    const list = await fetchAs('/v1/partners/P-100/statements', ['partner'], 'P-100');
+    const items = (
+      (await list.json()) as {
+        items: { period: string; sequence: number; previousHash: string | null; hash: string }[];
+      }
+    ).items;
+    expect(items.map((i) => [i.period, i.sequence])).toEqual([
+      ['2025-02', 2],
+      ['2025-01', 1],
+    ]);
+    expect(items[0]?.previousHash).toBe(items[1]?.hash);
+    const verified = await post('/v1/partners/P-100/statements/verify', {}, ['finance']);
+    expect(verified.body).toMatchObject({ ok: true, statements: 2 });
+    // The PDF went to the partner's statement contact through the outbox.
+    const outbox = await readdir(join(test.dataDir, 'outbox'));
+    expect(outbox.filter((name) => name.endsWith('.eml')).length).toBeGreaterThanOrEqual(2);
   });
 });

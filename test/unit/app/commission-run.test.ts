@@ -536,6 +536,9 @@ describe('runCommission: WE-8 (D-1, D-2) as three monthly runs from the ledger',
     expect(october.problems).toEqual([]);
     expect(october.entriesPosted).toBe(0);
     expect(releaseEntries()).toHaveLength(2);
+    // October's state names both releases (statements read its movements from them).
+    const octoberState = await w.store.state(PARTNER, '2025-10');
+    for (const entry of releaseEntries()) expect(octoberState?.entryIds).toContain(entry.entryId);
     expect(await w.store.state(PARTNER, '2025-10')).toMatchObject({
       closing: { payableMinor: usd('9985.32'), heldMinor: 0n },
       heldLines: [],

@@ -1,4 +1,4 @@
-// Proves the email outbox without I/O: the .eml text is RFC 5322/MIME (CRLF, Date, Message-ID from the deterministic id, UTF-8 subjects as RFC 2047 words, quoted-printable bodies that decode back, no header injection), bad input is refused before anything is sent, and SES gets exactly the expected SendEmail input with bounded timeouts and attempts, its refusals mapped to permanent or transient errors.
+// Proves the email outbox without I/O: the .eml text is RFC 5322/MIME (CRLF, Date, Message-ID from the deterministic id, UTF-8 subjects as RFC 2047 words, quoted-printable bodies that decode back, no header injection), a message with attachments is multipart/mixed with each file base64-encoded and decoding back byte for byte, bad input (attachments included) is refused before anything is sent, and SES gets exactly the expected SendEmail input — simple content, or raw MIME with attachments — with bounded timeouts and attempts, its refusals mapped to permanent or transient errors.
 import {
   LimitExceededException,
   MessageRejected,
@@ -12,9 +12,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EmailMessage } from '../../../lib/app/reminder-ports';
 import { InvalidInputError } from '../../../lib/domain/errors';
 import {
+  EMAIL_ATTACHMENTS_BYTES_MAX,
+  EMAIL_ATTACHMENTS_MAX,
   EMAIL_RECIPIENTS_MAX,
   EmailSendError,
   MESSAGE_ID_HEADER,
+  mimeBoundary,
   quotedPrintable,
   renderEml,
   rfc5322Date,
@@ -175,6 +178,111 @@ describe('renderEml', () => {
   });
 });
 
+/** The parts of a multipart/mixed .eml: each part's headers and raw body. */
+function multipart(eml: string): {
+  headers: Map<string, string>;
+  parts: { headers: Map<string, string>; body: string }[];
+} {
+  const { headers, body } = parse(eml);
+  const boundary = /boundary="([^"]+)"/.exec(headers.get('Content-Type') ?? '')?.[1];
+  expect(boundary).toBeDefined();
+  const chunks = body.split(`--${boundary}`);
+  expect(chunks.at(-1)).toBe('--\r\n');
+  const parts = chunks.slice(1, -1).map((chunk) => {
+    expect(chunk.startsWith('\r\n')).toBe(true);
+    expect(chunk.endsWith('\r\n')).toBe(true);
+    return parse(chunk.slice(2, -2));
+  });
+  return { headers, parts };
+}
+
+describe('renderEml with attachments', () => {
+  const pdf = Buffer.concat([
+    Buffer.from('%PDF-1.3\n'),
+    Buffer.alloc(5_000, 0xa7),
+    Buffer.from('=_agora_ --\r\n'),
+  ]);
+  const withPdf: EmailMessage = {
+    ...message,
+    id: 'stmtmail_0123456789abcdef0123456789abcdef',
+    attachments: [
+      {
+        filename: 'commission-statement-P-100-2025-Q3.pdf',
+        contentType: 'application/pdf',
+        content: pdf,
+      },
+      { filename: 'notes.txt', contentType: 'text/plain', content: new Uint8Array([104, 105]) },
+    ],
+  };
+
+  it('writes multipart/mixed: the text part, then each file base64-encoded', () => {
+    const eml = renderEml('Agora <agora@mail.example.com>', withPdf);
+    expect(eml).not.toMatch(/[^\r]\n/);
+    const { headers, parts } = multipart(eml);
+    expect([...headers.keys()]).toEqual([
+      'From',
+      'To',
+      'Subject',
+      'Date',
+      'Message-ID',
+      'MIME-Version',
+      MESSAGE_ID_HEADER,
+      'Content-Type',
+    ]);
+    expect(headers.get(MESSAGE_ID_HEADER)).toBe(withPdf.id);
+    expect(headers.get('Content-Type')).toBe(
+      `multipart/mixed; boundary="${mimeBoundary(withPdf.id)}"`,
+    );
+    expect(parts).toHaveLength(3);
+    const [text, file, notes] = parts;
+    expect(text?.headers.get('Content-Type')).toBe('text/plain; charset=utf-8');
+    expect(decodeQuotedPrintable(text?.body ?? '')).toBe(message.text);
+    expect(file?.headers.get('Content-Type')).toBe(
+      'application/pdf; name="commission-statement-P-100-2025-Q3.pdf"',
+    );
+    expect(file?.headers.get('Content-Disposition')).toBe(
+      'attachment; filename="commission-statement-P-100-2025-Q3.pdf"',
+    );
+    expect(file?.headers.get('Content-Transfer-Encoding')).toBe('base64');
+    for (const line of (file?.body ?? '').split('\r\n')) {
+      expect(line.length).toBeLessThanOrEqual(76);
+      expect(line).toMatch(/^[A-Za-z0-9+/=]*$/);
+    }
+    expect(Buffer.from((file?.body ?? '').replace(/\r\n/g, ''), 'base64').equals(pdf)).toBe(true);
+    expect(Buffer.from(notes?.body ?? '', 'base64').toString('utf8')).toBe('hi');
+    // Deterministic: the same message renders to the same text (one .eml file per id).
+    expect(renderEml('Agora <agora@mail.example.com>', withPdf)).toBe(eml);
+  });
+
+  it('keeps a message without attachments text/plain, exactly as before', () => {
+    const plain = renderEml('agora@example.com', message);
+    expect(renderEml('agora@example.com', { ...message, attachments: [] })).toBe(plain);
+    expect(plain).toContain('Content-Type: text/plain; charset=utf-8');
+    expect(plain).not.toContain('multipart');
+  });
+
+  it('refuses too many, too large or badly named attachments', () => {
+    const file = { filename: 'a.pdf', contentType: 'application/pdf', content: new Uint8Array(1) };
+    const bad: NonNullable<EmailMessage['attachments']>[] = [
+      Array.from({ length: EMAIL_ATTACHMENTS_MAX + 1 }, (_, i) => ({
+        ...file,
+        filename: `f${i}.pdf`,
+      })),
+      [{ ...file, content: new Uint8Array(EMAIL_ATTACHMENTS_BYTES_MAX + 1) }],
+      [{ ...file, filename: '../../etc/passwd' }],
+      [{ ...file, filename: 'a"; evil="b.pdf' }],
+      [{ ...file, filename: 'statement\r\nBcc: x@example.com.pdf' }],
+      [{ ...file, contentType: 'application/pdf\r\nX-Evil: 1' }],
+      [{ ...file, contentType: 'pdf' }],
+    ];
+    for (const attachments of bad) {
+      expect(() => renderEml('agora@example.com', { ...withPdf, attachments })).toThrow(
+        InvalidInputError,
+      );
+    }
+  });
+});
+
 describe('SesEmailOutbox', () => {
   const ses = mockClient(SESv2Client);
   afterEach(() => ses.reset());
@@ -211,6 +319,25 @@ describe('SesEmailOutbox', () => {
       },
       ConfigurationSetName: 'agora-reminders',
     });
+  });
+
+  it('sends a message with attachments as raw MIME, carrying the Agora id header', async () => {
+    ses.on(SendEmailCommand).resolves({ MessageId: 'ses-0002' });
+    const outbox = new SesEmailOutbox({ from: 'Agora <agora@example.com>', region: 'us-east-1' });
+    const content = Buffer.from('%PDF-1.3 statement');
+    const withPdf: EmailMessage = {
+      ...message,
+      attachments: [{ filename: 'statement.pdf', contentType: 'application/pdf', content }],
+    };
+    await expect(outbox.send(withPdf)).resolves.toBe('ses-0002');
+    const input = ses.commandCalls(SendEmailCommand)[0]?.args[0].input;
+    expect(input?.FromEmailAddress).toBe('Agora <agora@example.com>');
+    expect(input?.Destination).toEqual({ ToAddresses: message.to });
+    expect(input?.Content?.Simple).toBeUndefined();
+    const raw = Buffer.from(input?.Content?.Raw?.Data ?? new Uint8Array()).toString('utf8');
+    expect(raw).toBe(renderEml('Agora <agora@example.com>', withPdf));
+    expect(raw).toContain(`${MESSAGE_ID_HEADER}: ${message.id}\r\n`);
+    expect(raw).toContain(content.toString('base64'));
   });
 
   it('maps a refusal to a permanent error and throttling or outages to transient ones', async () => {
