@@ -19,7 +19,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../../lib/runtime/metrics';
+import { METRICS_NAMESPACE, STATEMENT_FAILURES_METRIC } from '../../lib/runtime/metrics';
 import { STATEMENT_BUCKET_ARN_EXPORT } from '../stateful-stack';
 import { acknowledge, ServiceFunction, STATEMENT_MEMORY_MB } from './service-function';
 
@@ -408,6 +408,23 @@ export class ContractPipeline extends Construct {
       treatMissingData: TreatMissingData.BREACHING,
     });
     atRisk.addAlarmAction(new SnsAction(this.alerts));
+    // A partner statement that did not tie to the ledger (or could not be archived) was not
+    // issued: finance must look before the partner asks.
+    const statementFailed = new Alarm(this, 'StatementFailuresAlarm', {
+      alarmDescription:
+        'A partner commission statement was not issued: it does not tie to the ledger (2100/2110) or could not be archived',
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: STATEMENT_FAILURES_METRIC,
+        statistic: 'Sum',
+        period: Duration.hours(1),
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    statementFailed.addAlarmAction(new SnsAction(this.alerts));
 
     const recovery = fn(
       'RecoverPending',

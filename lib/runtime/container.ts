@@ -96,7 +96,7 @@ import { DynamoUsageStore } from '../store/usage-store';
 import { DynamoWebhookStore } from '../store/webhook-store';
 import { type Config, loadConfig, revenueSettingsFrom } from './config';
 import { createLogger } from './logger';
-import { emitMetric } from './metrics';
+import { emitMetric, STATEMENT_FAILURES_METRIC } from './metrics';
 import { CachedSecretSource, type SecretSource, secretsManagerFetcher } from './secrets';
 
 export const SQS_REQUEST_TIMEOUT_MS = 3_000;
@@ -139,9 +139,6 @@ async function releaseAfterDisbursement(container: Container, contractId: string
     );
   }
 }
-
-/** Partner statements that could not be issued (an alarm watches it). */
-export const STATEMENT_FAILURES_METRIC = 'StatementFailures';
 
 /** Statements live in the bucket in the cloud, in a folder locally. */
 function statementArchiveFor(config: Config): StatementArchive {

@@ -3,6 +3,8 @@
  * metric, so a Lambda emits metrics with no API call, no client and no added latency.
  */
 export const METRICS_NAMESPACE = 'Agora';
+/** Partner statements that could not be issued (an alarm watches it). */
+export const STATEMENT_FAILURES_METRIC = 'StatementFailures';
 
 export function metricLine(
   name: string,

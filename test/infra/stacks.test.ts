@@ -133,6 +133,13 @@ describe('stateless stack', () => {
     stateless.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'cron(0 6 4 * ? *)',
     });
+    // A statement not issued (does not tie) alarms the operators' topic.
+    stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'StatementFailures',
+      Namespace: 'Agora',
+      Threshold: 0,
+      AlarmActions: Match.anyValue(),
+    });
   });
 
   it('stays within CloudFormation’s resource limit and points every route at its area’s function', () => {
