@@ -83,6 +83,8 @@ export const COMMISSION_ENTRIES_PER_CONTRACT_MAX = 50_000;
 export const COMMISSION_PARTNERS_MAX = 10_000;
 /** Held lines carried in one partner's state (the state is one item: 400 KB). */
 export const COMMISSION_HELD_LINES_MAX = 150;
+/** Months back a payout looks for payable lines it settles (quarterly plans: two). */
+export const COMMISSION_PAYOUT_LOOKBACK_MONTHS = 12;
 /** Capitalized lines one partner carries while they amortize. */
 export const COMMISSION_CAPITALIZED_LINES_MAX = 150;
 /** Credits clawed back for one partner in one month (each is a line and an entry). */
@@ -977,6 +979,30 @@ function addToSummary(
   summary.entriesAlreadyPosted += outcome.alreadyPostedEntryIds.length;
 }
 
+/**
+ * The payable lines of the months since the partner's last payout (a quarterly plan pays three
+ * months at once), marked paid by this payout. Bounded: at most a year back.
+ */
+async function linesSettledEarlier(
+  ctx: RunContext,
+  partnerId: string,
+  payoutId: string,
+): Promise<CommissionLine[]> {
+  const out: CommissionLine[] = [];
+  let month = previousPeriod(ctx.period);
+  for (let step = 0; step < COMMISSION_PAYOUT_LOOKBACK_MONTHS; step += 1) {
+    const state = await ctx.deps.commissions.state(partnerId, month);
+    if (!state || state.payoutId !== null) break;
+    out.push(
+      ...markPaid(await ctx.deps.commissions.lines(partnerId, month), payoutId).filter(
+        (l) => l.payoutId === payoutId,
+      ),
+    );
+    month = previousPeriod(month);
+  }
+  return out;
+}
+
 /** One partner's month: compute from the previous state, then post it (one transaction). */
 async function runPartner(ctx: RunContext, partnerId: string, work: PartnerWork): Promise<void> {
   const { deps } = ctx;
@@ -1021,7 +1047,13 @@ async function runPartner(ctx: RunContext, partnerId: string, work: PartnerWork)
       `${partnerId}'s ${oversized.rule} entry for ${ctx.period} has ${oversized.legs.length} legs (at most ${JOURNAL_LEGS_MAX}); nothing was posted`,
     );
   }
-  const lines = result.payout ? markPaid(result.lines, result.payout.payoutId) : result.lines;
+  // A payout settles every payable line since the last one: earlier months' lines become paid.
+  const lines = result.payout
+    ? [
+        ...markPaid(result.lines, result.payout.payoutId),
+        ...(await linesSettledEarlier(ctx, partnerId, result.payout.payoutId)),
+      ]
+    : result.lines;
   const outcome = await deps.commissions.postPartnerPeriod({
     partnerId,
     period: ctx.period,

@@ -425,11 +425,13 @@ describe('runCommission: WE-8 (D-1, D-2) as three monthly runs from the ledger',
       planVersion: 3,
       hold: { pendingInvoiceIds: ['invoice:D-2-inv-1'] },
     });
-    // September's payable line is paid by the quarterly payout; earlier months keep 'payable'.
-    expect(lines.filter((l) => l.contractId === 'D-1').map((l) => [l.period, l.status])).toEqual([
-      ['2025-07', 'payable'],
-      ['2025-08', 'payable'],
-      ['2025-09', 'paid'],
+    // The quarterly payout settles the quarter's payable lines, July's and August's too.
+    expect(
+      lines.filter((l) => l.contractId === 'D-1').map((l) => [l.period, l.status, l.payoutId]),
+    ).toEqual([
+      ['2025-07', 'paid', 'payout:P-100:2025-09'],
+      ['2025-08', 'paid', 'payout:P-100:2025-09'],
+      ['2025-09', 'paid', 'payout:P-100:2025-09'],
     ]);
 
     const entries = [...w.store.entries.values()];
