@@ -236,7 +236,14 @@ export const azureLandingRoute = defineRoute({
     'Never activates: activation starts billing and is an explicit POST after sign-in and provisioning.',
   tags: ['marketplace-inbound'],
   access: 'public',
-  query: z.object({ token: z.string().min(1).max(4_096) }),
+  // A marketplace token is printable ASCII (it travels in an HTTP header to Microsoft).
+  query: z.object({
+    token: z
+      .string()
+      .min(1)
+      .max(4_096)
+      .regex(/^[\x21-\x7e]+$/, 'A marketplace token is printable ASCII'),
+  }),
   response: z.object({
     subscriptionId: z.string(),
     offerId: z.string(),

@@ -270,6 +270,15 @@ function validation(
             });
             jsonOk = false;
           }
+          if (jsonOk && jsonDepthExceeds(json, JSON_DEPTH_MAX)) {
+            // Deep nesting would overflow the stack of whatever walks it later (hashing, storing).
+            details.push({
+              path: 'body',
+              code: 'too_deep',
+              message: `JSON nests at most ${JSON_DEPTH_MAX} levels`,
+            });
+            jsonOk = false;
+          }
         }
         if (jsonOk) {
           const parsed = route.body.safeParse(json);
@@ -455,4 +464,19 @@ function errorMapper(
       });
     },
   };
+}
+
+/** Nesting levels a request body may have (no API document comes close). */
+export const JSON_DEPTH_MAX = 64;
+
+/** Whether a parsed JSON value nests deeper than `max` (iterative: no recursion to overflow). */
+export function jsonDepthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
 }

@@ -15,6 +15,7 @@ import { sendExpiryReminders } from '../app/offer-reminders';
 import { trackOffers } from '../app/offers';
 import { recoverPendingRaw } from '../app/recovery';
 import { sendRegistrationReminders } from '../app/registration-reminders';
+import { InvalidInputError } from '../domain/errors';
 import type { GuardrailPolicyInput } from '../domain/offers/guardrails';
 import { type AwsAccountConfig, AwsAccountsSchema } from '../marketplaces/aws/config';
 import { type AzureOfferConfig, AzureOffersSchema } from '../marketplaces/azure/config';
@@ -321,28 +322,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       {
         method: 'POST',
         path: '/local/aws/eventbridge',
-        respond: async (body) => {
+        respond: refuseBadInput(async (body) => {
           const events = [JSON.parse(body)].flat() as unknown[];
           const results = [];
           for (const event of events) results.push(await eventBridgeInlet(event));
           return json(202, { accepted: results.length, results });
-        },
+        }),
       },
       {
         method: 'POST',
         path: '/local/aws/sqs',
-        respond: async (body) => {
+        respond: refuseBadInput(async (body) => {
           const messages = [JSON.parse(body)].flat() as unknown[];
           const event: SQSEvent = {
             Records: messages.map((message, index) => localSqsRecord(message, index)),
           };
           return json(202, await snsSqsInlet(event));
-        },
+        }),
       },
       {
         method: 'POST',
         path: '/local/aws/sns-publish',
-        respond: async (body) => {
+        respond: refuseBadInput(async (body) => {
           // Sign a marketplace SNS message as SNS would and deliver it over HTTPS-style POST.
           const input = z
             .object({ topicArn: z.string(), message: z.unknown() })
@@ -359,7 +360,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             headers: { 'content-type': 'text/plain' },
           });
           return json(response.status, await response.json());
-        },
+        }),
       },
     ];
     server = await startLocalHttpServer({ port: options.port, routes, staticRoutes });
@@ -543,3 +544,32 @@ function localSqsRecord(message: unknown, index: number): SQSEvent['Records'][nu
     awsRegion: 'us-east-1',
   };
 }
+
+/**
+ * The simulator inlets parse what they are sent: input they cannot read is the caller's mistake
+ * (400 with the reason), not the stack's (500).
+ */
+function refuseBadInput(
+  respond: (body: string) => Promise<LocalResponse>,
+): (body: string) => Promise<LocalResponse> {
+  return async (body) => {
+    try {
+      return await respond(body);
+    } catch (error) {
+      const unreadable =
+        error instanceof SyntaxError ||
+        error instanceof z.ZodError ||
+        error instanceof InvalidInputError;
+      if (!unreadable) throw error;
+      return {
+        status: 400,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          error: { code: 'invalid_input', message: String((error as Error).message).slice(0, 300) },
+        }),
+      };
+    }
+  };
+}
+
+type LocalResponse = { status: number; contentType: string; body: string };
