@@ -63,6 +63,7 @@ import {
 } from '../domain/commission/plan';
 import { AgoraError, InvalidInputError } from '../domain/errors';
 import { type AccountCode, JOURNAL_LEGS_MAX, type JournalEntry } from '../domain/ledger';
+import { applyRate, parseDecimal, rational } from '../domain/money';
 import type { AttributionVersion } from '../domain/partners/attribution-version';
 import { type PartnerRecord, tierOn } from '../domain/partners/partner';
 import { RULE } from '../domain/revenue/book';
@@ -188,7 +189,7 @@ export interface CommissionStore {
    * each once (an entry already present is skipped), with the period-lock check. Returns the
    * ids it wrote.
    */
-  postEntries(entries: readonly JournalEntry[]): Promise<string[]>;
+  postEntries(entries: readonly JournalEntry[], poster: 'pipeline' | 'run'): Promise<string[]>;
 }
 
 /** A posting period of the month is closed: nothing was written. */
@@ -670,9 +671,12 @@ async function dealInputs(
 }
 
 /** What is still held on a line: what it held less what was released or clawed back. */
-function outstandingHeld(held: StoredHeldLine): bigint {
-  return held.line.heldMinor - held.releasedMinor - held.clawedBackFromHeldMinor;
+function outstandingHeld(held: StoredHeldLine, postedReleasedMinor?: bigint): bigint {
+  const released = maxBig(held.releasedMinor, postedReleasedMinor ?? 0n);
+  return held.line.heldMinor - released - held.clawedBackFromHeldMinor;
 }
+
+const maxBig = (a: bigint, b: bigint) => (a > b ? a : b);
 
 /**
  * The partner's clawbacks this month: each credit posted in the month on a deal it shares,
@@ -685,6 +689,7 @@ function clawbacksOf(
   partnerId: string,
   work: PartnerWork,
   previous: PartnerPeriodState | null,
+  takenFromHeld: Map<string, bigint>,
 ): ClawbackInput[] {
   const out: ClawbackInput[] = [];
   for (const deal of work.deals) {
@@ -701,7 +706,25 @@ function clawbacksOf(
         lineId: accrualLineId(partnerId, deal.contractId, ctx.period),
         ratePercent: rateFor(ctx.plan, { tier: work.tier, ...deal }).ratePercent,
       };
+      // What is still held on the line now: less what the ledger already released (a payout
+      // event this month) and what earlier credits of this month took.
       const held = previous?.heldLines.find((h) => h.line.lineId === reversed.lineId);
+      const stillHeld = held
+        ? maxBig(
+            outstandingHeld(held, ctx.posted.get(deal.contractId)?.get(held.line.lineId)) -
+              (takenFromHeld.get(reversed.lineId) ?? 0n),
+            0n,
+          )
+        : 0n;
+      const percent = parseDecimal(reversed.ratePercent);
+      const amount = applyRate(
+        -split.basisMinor,
+        rational(percent.num, percent.den * 100n),
+        'half-even',
+      );
+      const taken = -amount < stillHeld ? -amount : stillHeld;
+      if (taken > 0n)
+        takenFromHeld.set(reversed.lineId, (takenFromHeld.get(reversed.lineId) ?? 0n) + taken);
       out.push({
         contractId: deal.contractId,
         creditId: credit.creditId,
@@ -711,7 +734,7 @@ function clawbacksOf(
         dealType: deal.dealType,
         product: deal.product,
         attributionVersion: deal.attributionVersion,
-        heldOutstandingMinor: held ? outstandingHeld(held) : 0n,
+        heldOutstandingMinor: stillHeld,
         date: credit.date,
         sourceEventIds: [credit.creditId, credit.entryId],
       });
@@ -834,6 +857,7 @@ async function nextCapitalizedLines(
 async function heldLinesNow(
   ctx: RunContext,
   previous: PartnerPeriodState | null,
+  takenFromHeld: ReadonlyMap<string, bigint>,
 ): Promise<HeldLineState[]> {
   const out: HeldLineState[] = [];
   for (const held of previous?.heldLines ?? []) {
@@ -841,6 +865,9 @@ async function heldLinesNow(
     const posted = ctx.posted.get(held.line.contractId)?.get(held.line.lineId);
     out.push({
       ...held,
+      // This month's credits take from held before the release looks at what is left.
+      clawedBackFromHeldMinor:
+        held.clawedBackFromHeldMinor + (takenFromHeld.get(held.line.lineId) ?? 0n),
       invoices: facts.invoices,
       ...(posted !== undefined ? { postedReleasedMinor: posted } : {}),
     });
@@ -1008,6 +1035,8 @@ async function runPartner(ctx: RunContext, partnerId: string, work: PartnerWork)
   const { deps } = ctx;
   const previous = await deps.commissions.stateBefore(partnerId, ctx.period);
   const opening: CommissionBalances = previous?.closing ?? { payableMinor: 0n, heldMinor: 0n };
+  const takenFromHeld = new Map<string, bigint>();
+  const clawbacks = clawbacksOf(ctx, partnerId, work, previous, takenFromHeld);
   const result = computePartnerPeriod({
     partnerId,
     tier: work.tier,
@@ -1018,8 +1047,8 @@ async function runPartner(ctx: RunContext, partnerId: string, work: PartnerWork)
     firstOpenPeriod: deps.revenue.firstOpenPeriod?.('run') ?? null,
     opening,
     deals: await dealInputs(ctx, partnerId, work, previous),
-    clawbacks: clawbacksOf(ctx, partnerId, work, previous),
-    heldLines: await heldLinesNow(ctx, previous),
+    clawbacks,
+    heldLines: await heldLinesNow(ctx, previous, takenFromHeld),
     amortizations: await amortizationsNow(ctx, previous),
   });
   // Billed basis: what the invoices already accrued this month is posted once, by them.
@@ -1199,12 +1228,13 @@ export async function releaseHoldsOnDisbursement(
       {
         partnerId,
         functionalCurrency: deps.revenue.functionalCurrency,
-        firstOpenPeriod: deps.revenue.firstOpenPeriod?.('run') ?? null,
+        // An event posts as the pipeline does (rule 14: not into a soft-frozen month).
+        firstOpenPeriod: deps.revenue.firstOpenPeriod?.('pipeline') ?? null,
         asOf: today,
       },
       held,
     );
-    entriesPosted += (await deps.commissions.postEntries(result.entries)).length;
+    entriesPosted += (await deps.commissions.postEntries(result.entries, 'pipeline')).length;
     for (const release of result.releases) {
       out.push({
         partnerId,

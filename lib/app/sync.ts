@@ -44,6 +44,9 @@ import type {
 export const SYNC_ATTEMPTS_MAX = 5;
 /** Re-tries of one contract apply that lost an optimistic-lock race. */
 export const APPLY_CONFLICT_RETRIES_MAX = 3;
+/** Commission entries one change carries, and ledger entries in all (room for the rest). */
+export const COMMISSION_ENTRIES_PER_CHANGE_MAX = 10;
+export const LEDGER_ENTRIES_PER_CHANGE_MAX = 40;
 /** Contracts one notification may touch (a buyer's concurrent agreements). */
 export const CONTRACTS_PER_TRIGGER_MAX = 50;
 
@@ -351,8 +354,14 @@ async function collectAttachments(
     revenueIssue = contribution.revenueIssue ?? revenueIssue;
     commissionEntries.push(...(contribution.commissionEntries ?? []));
   }
-  // Commission rides on the revenue posting (its period-lock check covers them too).
-  if (ledger && commissionEntries.length > 0)
+  // Commission rides on the revenue posting (its period-lock check covers them too), unless it
+  // would crowd DynamoDB's 100-action transaction: then the month-end run accrues it in full.
+  if (
+    ledger &&
+    commissionEntries.length > 0 &&
+    commissionEntries.length <= COMMISSION_ENTRIES_PER_CHANGE_MAX &&
+    ledger.entries.length + commissionEntries.length <= LEDGER_ENTRIES_PER_CHANGE_MAX
+  )
     ledger = { ...ledger, entries: [...ledger.entries, ...commissionEntries] };
   return { webhookDeliveries, ledger, revenueIssue };
 }

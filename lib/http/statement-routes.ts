@@ -9,7 +9,6 @@ import { PartnerIdSchema } from '../domain/partners/partner';
 import { MinorUnitsSchema } from '../domain/schemas/primitives';
 import type { Principal } from './auth';
 import { PageQuerySchema, pageOf } from './pagination';
-import { callerOf } from './partner-routes';
 import { defineRoute, type RouteDefinition } from './route';
 
 const STATEMENT_READERS = ['admin', 'finance', 'partner'] as const;
@@ -22,8 +21,10 @@ const StatementPeriodSchema = z
 
 /** A partner token sees only its own statements: another partner's id is not found. */
 export function assertStatementsVisible(principal: Principal | null, partnerId: string): void {
-  const scope = callerOf(principal).partnerScope;
-  if (scope !== null && scope !== partnerId) {
+  const roles = principal?.roles ?? [];
+  // Only finance and admins see every partner's; any partner token is scoped to its own id.
+  const unscoped = roles.includes('admin') || roles.includes('finance');
+  if (!unscoped && principal?.partnerId !== partnerId) {
     throw new NotFoundError(`No statements for partner ${partnerId}`);
   }
 }

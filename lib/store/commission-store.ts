@@ -143,7 +143,10 @@ export class DynamoCommissionStore implements CommissionStore {
     return out;
   }
 
-  async postEntries(entries: readonly JournalEntry[]): Promise<string[]> {
+  async postEntries(
+    entries: readonly JournalEntry[],
+    poster: 'pipeline' | 'run',
+  ): Promise<string[]> {
     const written: string[] = [];
     // Looked up first: an identical transaction within DynamoDB's idempotency window succeeds
     // again (same client request token), so the condition alone cannot say "already posted".
@@ -151,7 +154,7 @@ export class DynamoCommissionStore implements CommissionStore {
     for (const entry of entries.filter((e) => !present.has(e.entryId))) {
       const tx = new WriteTransaction();
       tx.put(LABEL.entry, journalEntryItem(entry), ITEM_ABSENT);
-      tx.check(LABEL.lock, PERIOD_LOCKS_KEY, periodOpenCondition(entry.postingPeriod, 'run'));
+      tx.check(LABEL.lock, PERIOD_LOCKS_KEY, periodOpenCondition(entry.postingPeriod, poster));
       try {
         await this.store.commit(tx);
         written.push(entry.entryId);

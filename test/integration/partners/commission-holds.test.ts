@@ -156,6 +156,10 @@ describe('commission held until disbursed, released by the payout (WE-1, P-100)'
       (await fetchAs('/v1/partners/P-100/statements/2025-01', ['partner'], 'P-200')).status,
     ).toBe(404);
     expect((await fetchAs('/v1/partners/P-100/statements', ['partner'], 'P-200')).status).toBe(404);
+    // A seller role on a partner's token does not widen what it sees.
+    expect(
+      (await fetchAs('/v1/partners/P-100/statements', ['partner', 'seller'], 'P-200')).status,
+    ).toBe(404);
     expect((await fetchAs('/v1/partners/P-100/statements/2025-01', null)).status).toBe(401);
     expect((await fetchAs('/v1/partners/P-100/statements/2025-13', ['finance'])).status).toBe(400);
 

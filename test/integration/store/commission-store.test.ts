@@ -195,8 +195,8 @@ describe('DynamoCommissionStore.postEntries (holds released by a disbursement ev
     const commissions = new DynamoCommissionStore(store);
     const [accrual, payout] = september('P-5', 2).entries;
     if (!accrual || !payout) throw new Error('september posts an accrual and a payout');
-    expect(await commissions.postEntries([accrual])).toEqual([accrual.entryId]);
-    expect(await commissions.postEntries([accrual, payout])).toEqual([payout.entryId]);
+    expect(await commissions.postEntries([accrual], 'run')).toEqual([accrual.entryId]);
+    expect(await commissions.postEntries([accrual, payout], 'run')).toEqual([payout.entryId]);
     expect(await storedEntries(store, [accrual, payout])).toBe(2);
     await store.put('period-locks', {
       ...PERIOD_LOCKS_KEY,
@@ -205,7 +205,7 @@ describe('DynamoCommissionStore.postEntries (holds released by a disbursement ev
       frozenThrough: '2025-10',
     });
     const late = { ...accrual, entryId: `${accrual.entryId}x` };
-    await expect(commissions.postEntries([late])).rejects.toBeInstanceOf(
+    await expect(commissions.postEntries([late], 'run')).rejects.toBeInstanceOf(
       CommissionPeriodLockedError,
     );
     expect(await storedEntries(store, [late])).toBe(0);

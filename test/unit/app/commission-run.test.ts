@@ -245,7 +245,7 @@ class FakeCommissionStore implements CommissionStore {
     return this.states.get(`${partnerId}#${period}`) ?? null;
   }
 
-  async postEntries(entries: readonly JournalEntry[]) {
+  async postEntries(entries: readonly JournalEntry[], _poster: 'pipeline' | 'run') {
     const fresh = entries.filter((e) => !this.entries.has(e.entryId));
     for (const entry of fresh) this.entries.set(entry.entryId, entry);
     return fresh.map((e) => e.entryId);
@@ -551,6 +551,36 @@ describe('runCommission: WE-8 (D-1, D-2) as three monthly runs from the ledger',
       .map((e) => ({ ...e, legs: e.legs.filter((l) => l.contractId === 'D-2') }));
     expect(netByAccount(d2)['2110'] ?? 0n).toBe(0n);
     expect(netByAccount(d2)['2100']).toBe(-usd('9985.32'));
+  });
+
+  it('never uses one held amount twice: a credit and the payout in the same month leave 2110 at zero', async () => {
+    const w = world();
+    await runMonths(w, Q3);
+    // October: D-2 is paid out (released by the event), then a 10,000.00 credit on it.
+    w.today = '2025-10-21';
+    w.ledger.set('D-2', [
+      ...recognitions('D-2', [['2025-09', '95000.00']]),
+      ...D2_DISBURSED,
+      je('D-2', 'refund-oct', 'refund', '2025-10-20', 'refund:D-2-credit', [
+        ['debit', '4000', usd('10000.00')],
+        ['credit', '2450', usd('10000.00')],
+      ]),
+    ]);
+    await releaseHoldsOnDisbursement(depsOf(w), 'D-2');
+    w.today = '2025-11-02';
+    const october = await runCommission(depsOf(w), { period: '2025-10' });
+    expect(october.problems).toEqual([]);
+    const clawback = [...w.store.lineItems.values()].find((l) => l.kind === 'clawback');
+    // Nothing is held any more (the payout released it): the 1,000.00 comes out of payable.
+    expect(clawback).toMatchObject({ amountMinor: -usd('1000.00'), heldMinor: 0n });
+    const d2 = [...w.store.entries.values()]
+      .filter((e) => e.rule !== 'commission-payout')
+      .map((e) => ({ ...e, legs: e.legs.filter((l) => l.contractId === 'D-2') }));
+    expect(netByAccount(d2)['2110'] ?? 0n).toBe(0n);
+    expect(netByAccount(d2)['2100']).toBe(-usd('8985.32'));
+    expect(await w.store.state(PARTNER, '2025-10')).toMatchObject({
+      closing: { heldMinor: 0n, payableMinor: usd('8985.32') },
+    });
   });
 
   it('releases nothing for a contract no partner holds anything on', async () => {
