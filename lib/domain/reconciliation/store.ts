@@ -1,0 +1,1188 @@
+/**
+ * The marketplace side of a reconciliation, held column-wise while a feed streams in, then
+ * resolved into statement lines.
+ *
+ * Memory: a record is kept as ~80 bytes of typed-array columns — a 64-bit fingerprint of its id
+ * (fingerprint.ts), version, line, kind, amount, day numbers, fingerprints of its group and
+ * parent, small indexes for its currency, contract key and payout — never as an object, and no
+ * string the parser produced is retained except, copied, the ids of the records that name a
+ * line (charges, refunds, credits, adjustments, payouts). A million-row AWS feed is ~80 MB.
+ *
+ * Resolution (`resolve`), all deterministic whatever the order of the rows:
+ * 1. versions: of the records sharing an id the highest `version` wins; equal versions with
+ *    equal content are duplicates (the first line is kept); equal versions with different
+ *    content are a conflict, settled by comparing their content (counted);
+ * 2. lines: billed and forgiven records group by (group key — else invoice id, else their own
+ *    id — and currency); per line the sums per component, the invoice, due and usage days;
+ * 3. disbursed records join their parent's line (else the line of their own group), and the
+ *    payout they are paid in; payout failures mark their payout failed.
+ */
+import { type Fingerprint, FingerprintTable, fingerprintInto } from './fingerprint';
+import {
+  type DayNumber,
+  STATEMENT_ACTIONS,
+  STATEMENT_COMPONENTS,
+  type StatementAction,
+  type StatementComponent,
+  type StatementRecord,
+} from './statement';
+
+/** Records one store holds (a guard: ~4 GB of columns). */
+export const STORE_RECORDS_MAX = 50_000_000;
+/** Largest amount one record may carry, in minor units (sums stay far inside 64 bits). */
+export const STORE_AMOUNT_ABS_MAX = 1_000_000_000_000_000n;
+/** Distinct currencies, contract keys and payouts one store names. */
+export const STORE_CURRENCIES_MAX = 1_000;
+export const STORE_CONTRACT_KEYS_MAX = 5_000_000;
+export const STORE_PAYOUTS_MAX = 5_000_000;
+const INITIAL_CAPACITY = 4_096;
+const NONE = -1;
+
+const COMPONENT_INDEX = Object.fromEntries(STATEMENT_COMPONENTS.map((c, i) => [c, i])) as Record<
+  StatementComponent,
+  number
+>;
+const ACTION_INDEX = Object.fromEntries(STATEMENT_ACTIONS.map((a, i) => [a, i])) as Record<
+  StatementAction,
+  number
+>;
+export const C = COMPONENT_INDEX;
+export const A = ACTION_INDEX;
+const BALANCE_FLAG = 0x80;
+/** What a disbursed record pays: the receivable, a (seller) tax, or nothing on the balance. */
+export const PART_RECEIVABLE = 0;
+export const PART_TAX = 1;
+export const PART_OFF_BALANCE = 2;
+const HAS_GROUP = 1;
+const HAS_PARENT = 2;
+
+export function componentOf(kind: number): number {
+  return kind & 0x0f;
+}
+export function actionOf(kind: number): number {
+  return (kind >> 4) & 0x07;
+}
+export function isBalanceImpacting(kind: number): boolean {
+  return (kind & BALANCE_FLAG) !== 0;
+}
+
+/**
+ * Whether a record names its line (a billed charge, refund, credit or adjustment) or is a payout
+ * or its failure: its id and invoice id are kept for the report.
+ */
+export function recordNamesLine(component: number, action: number): boolean {
+  if (component === C.payout || component === C.payout_failure) return true;
+  return (
+    action !== A.disbursed &&
+    (component === C.charge ||
+      component === C.charge_refund ||
+      component === C.charge_credit ||
+      component === C.adjustment)
+  );
+}
+
+/** A record with its ids as fingerprints (mutable: a parser reuses one). Days: NONE = -1. */
+export interface RawStatementRecord {
+  line: number;
+  version: number;
+  /** Indexes into STATEMENT_ACTIONS and STATEMENT_COMPONENTS. */
+  action: number;
+  component: number;
+  balanceImpacting: boolean;
+  idHi: number;
+  idLo: number;
+  hasGroup: boolean;
+  groupHi: number;
+  groupLo: number;
+  hasParent: boolean;
+  parentHi: number;
+  parentLo: number;
+  recordId: string | null;
+  invoiceId: string | null;
+  contractKey: string | null;
+  payoutId: string | null;
+  bankReference: string | null;
+  currency: string;
+  amountMinor: bigint;
+  payoutCurrency: string | null;
+  payoutAmountMinor: bigint | null;
+  invoiceDay: number;
+  dueDay: number;
+  usageStartDay: number;
+  usageEndDay: number;
+  eventDay: number;
+}
+
+export function newRawRecord(): RawStatementRecord {
+  return {
+    line: 0,
+    version: 0,
+    action: 0,
+    component: 0,
+    balanceImpacting: true,
+    idHi: 0,
+    idLo: 0,
+    hasGroup: false,
+    groupHi: 0,
+    groupLo: 0,
+    hasParent: false,
+    parentHi: 0,
+    parentLo: 0,
+    recordId: null,
+    invoiceId: null,
+    contractKey: null,
+    payoutId: null,
+    bankReference: null,
+    currency: '',
+    amountMinor: 0n,
+    payoutCurrency: null,
+    payoutAmountMinor: null,
+    invoiceDay: NONE,
+    dueDay: NONE,
+    usageStartDay: NONE,
+    usageEndDay: NONE,
+    eventDay: NONE,
+  };
+}
+
+/**
+ * A copy of a string that keeps nothing else alive: the parser's fields are slices of a
+ * megabyte of text, and keeping one would keep the whole chunk.
+ */
+function own(text: string): string {
+  if (text.length < 13) return text;
+  const copy = text.slice(0, 1) + text.slice(1);
+  // Reading a character flattens the concatenation into a string of its own.
+  copy.charCodeAt(0);
+  return copy;
+}
+
+type Int32 = Int32Array<ArrayBuffer>;
+type BigInt64 = BigInt64Array<ArrayBuffer>;
+
+function growInt32(array: Int32, capacity: number, fill = 0): Int32 {
+  const next = new Int32Array(capacity);
+  next.set(array);
+  if (fill !== 0) next.fill(fill, array.length);
+  return next;
+}
+
+export interface StoreCounts {
+  readonly records: number;
+  /** Records replaced by a later version of the same id. */
+  readonly superseded: number;
+  /** Exact repeats of a record. */
+  readonly duplicates: number;
+  /** Same id and version, different content: settled deterministically, worth a look. */
+  readonly conflicts: number;
+}
+
+/** The statement's lines, column-wise (index = line number in this statement, not the file). */
+export interface StatementLines {
+  readonly count: number;
+  readonly currency: Int32;
+  readonly contractKey: Int32;
+  /** The record naming the line (its id and invoice id are kept), or NONE. */
+  readonly identity: Int32;
+  /** A record of the line chosen deterministically (the smallest fingerprint). */
+  readonly anchor: Int32;
+  /** The naming record's kept strings (StatementStore.identityStrings), or NONE. */
+  readonly identityIndex: Int32;
+  /** File line of the naming record (else of the anchor). */
+  readonly fileLine: Int32;
+  /** The anchor's fingerprint: orders lines deterministically. */
+  readonly sortHi: Int32;
+  readonly sortLo: Int32;
+  readonly invoiceDay: Int32;
+  readonly dueDay: Int32;
+  readonly usageStartDay: Int32;
+  readonly usageEndDay: Int32;
+  readonly groupHi: Int32;
+  readonly groupLo: Int32;
+  readonly charge: BigInt64;
+  readonly fee: BigInt64;
+  readonly chargeRefund: BigInt64;
+  readonly feeRefund: BigInt64;
+  readonly chargeCredit: BigInt64;
+  readonly feeCredit: BigInt64;
+  readonly forgivenCharge: BigInt64;
+  readonly forgivenFee: BigInt64;
+  readonly taxBalance: BigInt64;
+  readonly taxOther: BigInt64;
+  readonly adjustment: BigInt64;
+  /** Paid out in payouts that did not fail (charges, fees, refunds, credits; not taxes). */
+  readonly disbursed: BigInt64;
+}
+
+export interface Payout {
+  readonly index: number;
+  readonly payoutId: string;
+  /** The payout record (DISBURSEMENT row), when the file has it. */
+  readonly slot: number;
+  readonly line: number;
+  readonly currency: string | null;
+  readonly amountMinor: bigint | null;
+  readonly payoutCurrency: string | null;
+  readonly payoutAmountMinor: bigint | null;
+  readonly bankReference: string | null;
+  readonly day: DayNumber | null;
+  readonly failed: boolean;
+  readonly failureLine: number;
+}
+
+/** Disbursed records, column-wise: what each pays, in which payout, for which line. */
+export interface DisbursedRecords {
+  readonly count: number;
+  readonly payout: Int32;
+  /** The line it pays, or NONE when neither its parent nor its group is in the file. */
+  readonly line: Int32;
+  /** Without a line: the contract key it names itself (or NONE). */
+  readonly contractKey: Int32;
+  readonly currency: Int32;
+  /** Positive: what the payout settles of the line (charges less fees, refunds, …). */
+  readonly settles: BigInt64;
+  /** PART_RECEIVABLE, PART_TAX (balance-impacting tax, kept apart) or PART_OFF_BALANCE. */
+  readonly part: Uint8Array<ArrayBuffer>;
+  readonly day: Int32;
+}
+
+/** Lookups the ledger side needs, built once the statement is complete. */
+export interface StatementIndexes {
+  /** Lines naming contract key k: keyLine[keyLineStart[k] … keyLineStart[k + 1]). */
+  readonly keyLineStart: Int32Array;
+  readonly keyLine: Int32Array;
+  /** Lines naming no contract key, and those by group fingerprint (chained by nextKeyless). */
+  readonly keylessLines: readonly number[];
+  readonly keylessByGroup: FingerprintTable;
+  readonly nextKeyless: Int32Array;
+  /** Disbursed records paying line l: lineDisbursed[lineDisbursedStart[l] … [l + 1]). */
+  readonly lineDisbursedStart: Int32Array;
+  readonly lineDisbursed: Int32Array;
+  /** Disbursed records with no line, by the contract key they name. */
+  readonly keyDisbursed: ReadonlyMap<number, readonly number[]>;
+}
+
+export interface ResolvedStatement extends StatementIndexes {
+  readonly counts: StoreCounts;
+  readonly lines: StatementLines;
+  readonly payouts: readonly Payout[];
+  readonly disbursed: DisbursedRecords;
+  /** Disbursed records paid in no payout (no payout id). */
+  readonly unpaidDisbursedRecords: number;
+}
+
+/**
+ * Column store of statement records. `add` is called with batches as the feed streams in;
+ * `resolve` once at the end.
+ */
+export class StatementStore {
+  private count = 0;
+  private capacity = INITIAL_CAPACITY;
+  private fpHi = new Int32Array(INITIAL_CAPACITY);
+  private fpLo = new Int32Array(INITIAL_CAPACITY);
+  private version = new Float64Array(INITIAL_CAPACITY);
+  private lineNo = new Int32Array(INITIAL_CAPACITY);
+  private kind = new Uint8Array(INITIAL_CAPACITY);
+  private flags = new Uint8Array(INITIAL_CAPACITY);
+  private amount = new BigInt64Array(INITIAL_CAPACITY);
+  private groupHi = new Int32Array(INITIAL_CAPACITY);
+  private groupLo = new Int32Array(INITIAL_CAPACITY);
+  private parentHi = new Int32Array(INITIAL_CAPACITY);
+  private parentLo = new Int32Array(INITIAL_CAPACITY);
+  private payout = new Int32Array(INITIAL_CAPACITY);
+  private contractKeyOf = new Int32Array(INITIAL_CAPACITY);
+  private currencyOf = new Int32Array(INITIAL_CAPACITY);
+  private invoiceDay = new Int32Array(INITIAL_CAPACITY);
+  private dueDay = new Int32Array(INITIAL_CAPACITY);
+  private usageStart = new Int32Array(INITIAL_CAPACITY);
+  private usageEnd = new Int32Array(INITIAL_CAPACITY);
+  private eventDay = new Int32Array(INITIAL_CAPACITY);
+  private identityOf = new Int32Array(INITIAL_CAPACITY);
+
+  readonly currencies: string[] = [];
+  private readonly currencyIndex = new Map<string, number>();
+  readonly contractKeys: string[] = [];
+  private readonly contractKeyIndex = new Map<string, number>();
+  readonly payoutIds: string[] = [];
+  private readonly payoutIndex = new Map<string, number>();
+  /** recordId, invoiceId pairs of the records that name a line. */
+  private readonly identities: string[] = [];
+  private readonly bankReferences = new Map<number, string>();
+  private readonly conversions = new Map<number, { currency: string; amountMinor: bigint }>();
+  private readonly scratch: Fingerprint = { hi: 0, lo: 0 };
+  private readonly scratchRaw = newRawRecord();
+  private lastContractKey: string | null = null;
+  private lastContractKeyIndex = NONE;
+  private lastPayoutId: string | null = null;
+  private lastPayoutIndex = NONE;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The id and the marketplace invoice id of a record that names a line. */
+  private identity(slot: number): { recordId: string; invoiceId: string | null } | null {
+    const at = this.identityOf[slot] ?? NONE;
+    if (at === NONE) return null;
+    const invoiceId = this.identities[2 * at + 1] ?? '';
+    return {
+      recordId: this.identities[2 * at] ?? '',
+      invoiceId: invoiceId === '' ? null : invoiceId,
+    };
+  }
+
+  /** The kept id of a line's naming record (StatementLines.identityIndex), or null. */
+  identityRecordId(index: number): string | null {
+    return index < 0 ? null : (this.identities[2 * index] ?? null);
+  }
+
+  /** The kept marketplace invoice id of a line's naming record, or null. */
+  identityInvoiceId(index: number): string | null {
+    const invoiceId = index < 0 ? '' : (this.identities[2 * index + 1] ?? '');
+    return invoiceId === '' ? null : invoiceId;
+  }
+
+  /** Drops the record columns once resolved (the names and kept strings stay). */
+  release(): void {
+    const empty = new Int32Array(0);
+    this.fpHi = empty;
+    this.fpLo = empty;
+    this.version = new Float64Array(0);
+    this.lineNo = empty;
+    this.kind = new Uint8Array(0);
+    this.flags = new Uint8Array(0);
+    this.amount = new BigInt64Array(0);
+    this.groupHi = empty;
+    this.groupLo = empty;
+    this.parentHi = empty;
+    this.parentLo = empty;
+    this.payout = empty;
+    this.contractKeyOf = empty;
+    this.currencyOf = empty;
+    this.invoiceDay = empty;
+    this.dueDay = empty;
+    this.usageStart = empty;
+    this.usageEnd = empty;
+    this.eventDay = empty;
+    this.identityOf = empty;
+    this.capacity = 0;
+    this.count = 0;
+    this.bankReferences.clear();
+    this.conversions.clear();
+  }
+
+  private grow(): void {
+    // Doubling up to 2^20 records (few copies), then by a quarter (little slack).
+    const factor = this.capacity < 1_048_576 ? 2 : 1.25;
+    const capacity = Math.min(Math.ceil(this.capacity * factor), STORE_RECORDS_MAX);
+    if (capacity <= this.count) {
+      throw new RangeError(`A statement holds at most ${STORE_RECORDS_MAX} records`);
+    }
+    this.fpHi = growInt32(this.fpHi, capacity);
+    this.fpLo = growInt32(this.fpLo, capacity);
+    const version = new Float64Array(capacity);
+    version.set(this.version);
+    this.version = version;
+    this.lineNo = growInt32(this.lineNo, capacity);
+    const kind = new Uint8Array(capacity);
+    kind.set(this.kind);
+    this.kind = kind;
+    const flags = new Uint8Array(capacity);
+    flags.set(this.flags);
+    this.flags = flags;
+    const amount = new BigInt64Array(capacity);
+    amount.set(this.amount);
+    this.amount = amount;
+    this.groupHi = growInt32(this.groupHi, capacity);
+    this.groupLo = growInt32(this.groupLo, capacity);
+    this.parentHi = growInt32(this.parentHi, capacity);
+    this.parentLo = growInt32(this.parentLo, capacity);
+    this.payout = growInt32(this.payout, capacity);
+    this.contractKeyOf = growInt32(this.contractKeyOf, capacity);
+    this.currencyOf = growInt32(this.currencyOf, capacity);
+    this.invoiceDay = growInt32(this.invoiceDay, capacity);
+    this.dueDay = growInt32(this.dueDay, capacity);
+    this.usageStart = growInt32(this.usageStart, capacity);
+    this.usageEnd = growInt32(this.usageEnd, capacity);
+    this.eventDay = growInt32(this.eventDay, capacity);
+    this.identityOf = growInt32(this.identityOf, capacity);
+    this.capacity = capacity;
+  }
+
+  private currencyIndexOf(currency: string): number {
+    let index = this.currencyIndex.get(currency);
+    if (index === undefined) {
+      if (this.currencies.length >= STORE_CURRENCIES_MAX) {
+        throw new RangeError(`A statement names at most ${STORE_CURRENCIES_MAX} currencies`);
+      }
+      index = this.currencies.length;
+      this.currencies.push(own(currency));
+      this.currencyIndex.set(this.currencies[index] ?? currency, index);
+    }
+    return index;
+  }
+
+  /**
+   * Index of a contract key. The last key given is remembered as given (a parser passes the same
+   * string while rows repeat it, so the comparison is by reference); the map keeps a copy.
+   */
+  private contractKeyIndexOf(key: string): number {
+    if (key === this.lastContractKey) return this.lastContractKeyIndex;
+    let index = this.contractKeyIndex.get(key);
+    if (index === undefined) {
+      if (this.contractKeys.length >= STORE_CONTRACT_KEYS_MAX) {
+        throw new RangeError(`A statement names at most ${STORE_CONTRACT_KEYS_MAX} contracts`);
+      }
+      index = this.contractKeys.length;
+      const copy = own(key);
+      this.contractKeys.push(copy);
+      this.contractKeyIndex.set(copy, index);
+    }
+    this.lastContractKey = key;
+    this.lastContractKeyIndex = index;
+    return index;
+  }
+
+  /** Index of a payout id (exact: a map of the few distinct payout ids). */
+  payoutIndexOf(id: string): number {
+    if (id === this.lastPayoutId) return this.lastPayoutIndex;
+    let index = this.payoutIndex.get(id);
+    if (index === undefined) {
+      if (this.payoutIds.length >= STORE_PAYOUTS_MAX) {
+        throw new RangeError(`A statement names at most ${STORE_PAYOUTS_MAX} payouts`);
+      }
+      index = this.payoutIds.length;
+      const copy = own(id);
+      this.payoutIds.push(copy);
+      this.payoutIndex.set(copy, index);
+    }
+    this.lastPayoutId = id;
+    this.lastPayoutIndex = index;
+    return index;
+  }
+
+  /** Appends records (any order, any batching). Throws RangeError beyond the guards. */
+  add(records: readonly StatementRecord[]): void {
+    const raw = this.scratchRaw;
+    const fp = this.scratch;
+    for (const record of records) {
+      raw.line = record.line;
+      raw.version = record.version;
+      raw.action = ACTION_INDEX[record.action];
+      raw.component = COMPONENT_INDEX[record.component];
+      raw.balanceImpacting = record.balanceImpacting;
+      fingerprintInto(record.recordId, fp);
+      raw.idHi = fp.hi;
+      raw.idLo = fp.lo;
+      // A disbursed record's line is its parent's; its group is only the fallback without one.
+      const group =
+        record.parentId !== null && record.action === 'disbursed'
+          ? null
+          : (record.groupKey ?? record.invoiceId);
+      raw.hasGroup = group !== null;
+      if (group !== null) {
+        fingerprintInto(group, fp);
+        raw.groupHi = fp.hi;
+        raw.groupLo = fp.lo;
+      }
+      raw.hasParent = record.parentId !== null;
+      if (record.parentId !== null) {
+        fingerprintInto(record.parentId, fp);
+        raw.parentHi = fp.hi;
+        raw.parentLo = fp.lo;
+      }
+      raw.recordId = record.recordId;
+      raw.invoiceId = record.invoiceId;
+      raw.contractKey = record.contractKey;
+      raw.payoutId = record.payoutId;
+      raw.bankReference = record.bankReference;
+      raw.currency = record.currency;
+      raw.amountMinor = record.amountMinor;
+      raw.payoutCurrency = record.payoutCurrency;
+      raw.payoutAmountMinor = record.payoutAmountMinor;
+      raw.invoiceDay = record.invoiceDay ?? NONE;
+      raw.dueDay = record.dueDay ?? NONE;
+      raw.usageStartDay = record.usageStartDay ?? NONE;
+      raw.usageEndDay = record.usageEndDay ?? NONE;
+      raw.eventDay = record.eventDay ?? NONE;
+      this.addRaw(raw);
+    }
+  }
+
+  /**
+   * Appends one record given with its fingerprints already computed (a parser reading bytes
+   * computes them without making strings: `fingerprintBytesInto`). The object may be reused.
+   * `recordId` and `invoiceId` are only read when `recordNamesLine` says the record names a
+   * line; strings are copied, never kept as given.
+   */
+  addRaw(raw: RawStatementRecord): void {
+    if (this.count >= this.capacity) this.grow();
+    const i = this.count;
+    const amount = raw.amountMinor;
+    if (amount > STORE_AMOUNT_ABS_MAX || amount < -STORE_AMOUNT_ABS_MAX) {
+      throw new RangeError(`Line ${raw.line}: amount ${amount} is beyond ${STORE_AMOUNT_ABS_MAX}`);
+    }
+    const component = raw.component;
+    this.fpHi[i] = raw.idHi;
+    this.fpLo[i] = raw.idLo;
+    this.version[i] = raw.version;
+    this.lineNo[i] = raw.line;
+    this.kind[i] = component | (raw.action << 4) | (raw.balanceImpacting ? BALANCE_FLAG : 0);
+    this.amount[i] = amount;
+    this.groupHi[i] = raw.hasGroup ? raw.groupHi : 0;
+    this.groupLo[i] = raw.hasGroup ? raw.groupLo : 0;
+    this.parentHi[i] = raw.hasParent ? raw.parentHi : 0;
+    this.parentLo[i] = raw.hasParent ? raw.parentLo : 0;
+    this.flags[i] = (raw.hasGroup ? HAS_GROUP : 0) | (raw.hasParent ? HAS_PARENT : 0);
+    const isPayout = component === C.payout;
+    const names = recordNamesLine(component, raw.action);
+    const recordId = raw.recordId ?? '';
+    if (names && recordId === '') {
+      throw new RangeError(`Line ${raw.line}: a record naming a line needs its id`);
+    }
+    this.payout[i] =
+      raw.payoutId !== null
+        ? this.payoutIndexOf(raw.payoutId)
+        : isPayout
+          ? this.payoutIndexOf(recordId)
+          : NONE;
+    this.contractKeyOf[i] =
+      raw.contractKey !== null ? this.contractKeyIndexOf(raw.contractKey) : NONE;
+    this.currencyOf[i] = this.currencyIndexOf(raw.currency);
+    this.invoiceDay[i] = raw.invoiceDay;
+    this.dueDay[i] = raw.dueDay;
+    this.usageStart[i] = raw.usageStartDay;
+    this.usageEnd[i] = raw.usageEndDay;
+    this.eventDay[i] = raw.eventDay;
+    if (names) {
+      this.identityOf[i] = this.identities.length / 2;
+      this.identities.push(own(recordId), raw.invoiceId === null ? '' : own(raw.invoiceId));
+    } else {
+      this.identityOf[i] = NONE;
+    }
+    if (raw.bankReference !== null) this.bankReferences.set(i, own(raw.bankReference));
+    if (raw.payoutCurrency !== null && raw.payoutAmountMinor !== null) {
+      this.conversions.set(i, {
+        currency: own(raw.payoutCurrency),
+        amountMinor: raw.payoutAmountMinor,
+      });
+    }
+    this.count = i + 1;
+  }
+
+  /** The index of a contract key named by the statement, or NONE. */
+  keyIndex(key: string): number {
+    return this.contractKeyIndex.get(key) ?? NONE;
+  }
+
+  /**
+   * Orders two versions of one id with the same version number by content: 0 when they are
+   * the same record. Compares strings, not indexes, so the outcome never depends on row order.
+   */
+  private compareContent(a: number, b: number): number {
+    const numeric = [
+      this.kind,
+      this.flags,
+      this.groupHi,
+      this.groupLo,
+      this.parentHi,
+      this.parentLo,
+      this.invoiceDay,
+      this.dueDay,
+      this.usageStart,
+      this.usageEnd,
+      this.eventDay,
+    ] as const;
+    for (const column of numeric) {
+      const x = column[a] ?? 0;
+      const y = column[b] ?? 0;
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    const amountA = this.amount[a] ?? 0n;
+    const amountB = this.amount[b] ?? 0n;
+    if (amountA !== amountB) return amountA < amountB ? -1 : 1;
+    const text = (list: readonly string[], index: number) =>
+      index === NONE ? '' : (list[index] ?? '');
+    const pairs: [string, string][] = [
+      [
+        text(this.currencies, this.currencyOf[a] ?? NONE),
+        text(this.currencies, this.currencyOf[b] ?? NONE),
+      ],
+      [
+        text(this.contractKeys, this.contractKeyOf[a] ?? NONE),
+        text(this.contractKeys, this.contractKeyOf[b] ?? NONE),
+      ],
+      [text(this.payoutIds, this.payout[a] ?? NONE), text(this.payoutIds, this.payout[b] ?? NONE)],
+      [this.identity(a)?.invoiceId ?? '', this.identity(b)?.invoiceId ?? ''],
+      [this.bankReferences.get(a) ?? '', this.bankReferences.get(b) ?? ''],
+      [
+        `${this.conversions.get(a)?.currency ?? ''}${this.conversions.get(a)?.amountMinor ?? ''}`,
+        `${this.conversions.get(b)?.currency ?? ''}${this.conversions.get(b)?.amountMinor ?? ''}`,
+      ],
+    ];
+    for (const [x, y] of pairs) if (x !== y) return x < y ? -1 : 1;
+    return 0;
+  }
+
+  /** Resolves versions, lines, payouts and disbursed shares (see the module comment). */
+  resolve(): ResolvedStatement {
+    const n = this.count;
+    // 1. Versions.
+    const records = new FingerprintTable(n);
+    let superseded = 0;
+    let duplicates = 0;
+    let conflicts = 0;
+    for (let i = 0; i < n; i += 1) {
+      const hi = this.fpHi[i] ?? 0;
+      const lo = this.fpLo[i] ?? 0;
+      const previous = records.getOrSet(hi, lo, i);
+      if (previous === NONE) continue;
+      const vi = this.version[i] ?? 0;
+      const vp = this.version[previous] ?? 0;
+      let winner = previous;
+      if (vi !== vp) {
+        superseded += 1;
+        if (vi > vp) winner = i;
+      } else {
+        const order = this.compareContent(i, previous);
+        if (order === 0) {
+          duplicates += 1;
+          if ((this.lineNo[i] ?? 0) < (this.lineNo[previous] ?? 0)) winner = i;
+        } else {
+          conflicts += 1;
+          if (order > 0) winner = i;
+        }
+      }
+      if (winner !== previous) records.set(hi, lo, winner);
+    }
+    const winners = new Uint8Array(n);
+    records.forEachValue((slot) => {
+      winners[slot] = 1;
+    });
+
+    // 2. Lines of billed and forgiven records.
+    const lineTable = new FingerprintTable(Math.max(1_024, n >> 2));
+    const slotLine = new Int32Array(n).fill(NONE);
+    const builder = new LineBuilder(Math.max(INITIAL_CAPACITY, n >> 2));
+    for (let i = 0; i < n; i += 1) {
+      if (winners[i] === 0) continue;
+      const kind = this.kind[i] ?? 0;
+      const action = actionOf(kind);
+      const component = componentOf(kind);
+      if (action === A.disbursed || component === C.payout || component === C.payout_failure)
+        continue;
+      const currency = this.currencyOf[i] ?? 0;
+      const hasGroup = ((this.flags[i] ?? 0) & HAS_GROUP) !== 0;
+      const baseHi = hasGroup ? (this.groupHi[i] ?? 0) : (this.fpHi[i] ?? 0);
+      const baseLo = hasGroup ? (this.groupLo[i] ?? 0) : (this.fpLo[i] ?? 0) ^ 0x5a5a5a5a;
+      const keyHi = baseHi ^ Math.imul(currency + 1, 0x9e3779b1);
+      let line = lineTable.getOrSet(keyHi, baseLo, builder.count);
+      if (line === NONE) line = builder.open(currency, baseHi, baseLo);
+      slotLine[i] = line;
+      this.addToLine(builder, line, i, component, action, kind);
+    }
+
+    const lines = builder.done();
+    for (let line = 0; line < lines.count; line += 1) {
+      const identity = lines.identity[line] ?? NONE;
+      const anchor = lines.anchor[line] ?? NONE;
+      const named = identity !== NONE ? identity : anchor;
+      lines.identityIndex[line] = identity === NONE ? NONE : (this.identityOf[identity] ?? NONE);
+      lines.fileLine[line] = named === NONE ? 0 : (this.lineNo[named] ?? 0);
+      lines.sortHi[line] = anchor === NONE ? 0 : (this.fpHi[anchor] ?? 0);
+      lines.sortLo[line] = anchor === NONE ? 0 : (this.fpLo[anchor] ?? 0);
+    }
+    // What lines needed of the record columns is in the lines now: let it go.
+    const empty = new Int32Array(0);
+    this.version = new Float64Array(0);
+    this.invoiceDay = empty;
+    this.dueDay = empty;
+    this.usageStart = empty;
+    this.usageEnd = empty;
+    this.identityOf = empty;
+
+    // 3. Payouts and their failures.
+    const payouts: {
+      slot: number;
+      failed: boolean;
+      failureLine: number;
+    }[] = this.payoutIds.map(() => ({ slot: NONE, failed: false, failureLine: 0 }));
+    const failures: number[] = [];
+    for (let i = 0; i < n; i += 1) {
+      if (winners[i] === 0) continue;
+      const component = componentOf(this.kind[i] ?? 0);
+      if (component === C.payout) {
+        const p = payouts[this.payout[i] ?? 0];
+        if (p && (p.slot === NONE || this.compareSlots(i, p.slot) < 0)) p.slot = i;
+      } else if (component === C.payout_failure) failures.push(i);
+    }
+    for (const i of failures) {
+      // The failure names its payout as parent (or as the payout it belongs to).
+      let target = this.payout[i] ?? NONE;
+      if (((this.flags[i] ?? 0) & HAS_PARENT) !== 0) {
+        const parent = records.get(this.parentHi[i] ?? 0, this.parentLo[i] ?? 0);
+        if (parent !== NONE && componentOf(this.kind[parent] ?? 0) === C.payout) {
+          target = this.payout[parent] ?? NONE;
+        }
+      }
+      const p = target === NONE ? undefined : payouts[target];
+      if (p) {
+        p.failed = true;
+        p.failureLine =
+          p.failureLine === 0
+            ? (this.lineNo[i] ?? 0)
+            : Math.min(p.failureLine, this.lineNo[i] ?? 0);
+      }
+    }
+
+    // 4. Disbursed records: to their parent's line (else their group's), and their payout.
+    const disbursed = new DisbursedBuilder(Math.max(INITIAL_CAPACITY, n >> 1));
+    let unpaid = 0;
+    for (let i = 0; i < n; i += 1) {
+      if (winners[i] === 0) continue;
+      const kind = this.kind[i] ?? 0;
+      const component = componentOf(kind);
+      if (
+        actionOf(kind) !== A.disbursed ||
+        component === C.payout ||
+        component === C.payout_failure
+      ) {
+        continue;
+      }
+      const payoutIndex = this.payout[i] ?? NONE;
+      if (payoutIndex === NONE) {
+        unpaid += 1;
+        continue;
+      }
+      let line = NONE;
+      const flags = this.flags[i] ?? 0;
+      if ((flags & HAS_PARENT) !== 0) {
+        const parent = records.get(this.parentHi[i] ?? 0, this.parentLo[i] ?? 0);
+        if (parent !== NONE) line = slotLine[parent] ?? NONE;
+      }
+      const currency = this.currencyOf[i] ?? 0;
+      if (line === NONE && (flags & HAS_GROUP) !== 0) {
+        const hi = (this.groupHi[i] ?? 0) ^ Math.imul(currency + 1, 0x9e3779b1);
+        line = lineTable.get(hi, this.groupLo[i] ?? 0);
+      }
+      const part = !isBalanceImpacting(kind)
+        ? PART_OFF_BALANCE
+        : component === C.tax
+          ? PART_TAX
+          : PART_RECEIVABLE;
+      const settles = -(this.amount[i] ?? 0n);
+      if (line !== NONE && part === PART_RECEIVABLE && !(payouts[payoutIndex]?.failed ?? false)) {
+        builder.disbursed[line] = (builder.disbursed[line] ?? 0n) + settles;
+      }
+      disbursed.push(
+        payoutIndex,
+        line,
+        line === NONE ? (this.contractKeyOf[i] ?? NONE) : NONE,
+        currency,
+        settles,
+        part,
+        this.eventDay[i] ?? NONE,
+      );
+    }
+
+    const payoutList: Payout[] = payouts.map((p, index) => {
+      const slot = p.slot;
+      const conversion = slot === NONE ? undefined : this.conversions.get(slot);
+      const day = slot === NONE ? NONE : (this.eventDay[slot] ?? NONE);
+      return {
+        index,
+        payoutId: this.payoutIds[index] ?? '',
+        slot,
+        line: slot === NONE ? 0 : (this.lineNo[slot] ?? 0),
+        currency: slot === NONE ? null : (this.currencies[this.currencyOf[slot] ?? 0] ?? null),
+        amountMinor: slot === NONE ? null : (this.amount[slot] ?? 0n),
+        payoutCurrency: conversion?.currency ?? null,
+        payoutAmountMinor: conversion?.amountMinor ?? null,
+        bankReference: slot === NONE ? null : (this.bankReferences.get(slot) ?? null),
+        day: day === NONE ? null : day,
+        failed: p.failed,
+        failureLine: p.failureLine,
+      };
+    });
+    const paid = disbursed.done();
+    return {
+      counts: { records: n, superseded, duplicates, conflicts },
+      lines,
+      payouts: payoutList,
+      disbursed: paid,
+      unpaidDisbursedRecords: unpaid,
+      ...this.indexes(lines, paid),
+    };
+  }
+
+  /** Lines by contract key, keyless lines by group, disbursed records by line. */
+  private indexes(lines: StatementLines, paid: DisbursedRecords): StatementIndexes {
+    const keys = this.contractKeys.length;
+    const keyLineStart = new Int32Array(keys + 1);
+    const keyless: number[] = [];
+    for (let line = 0; line < lines.count; line += 1) {
+      const key = lines.contractKey[line] ?? NONE;
+      if (key === NONE) keyless.push(line);
+      else keyLineStart[key + 1] = (keyLineStart[key + 1] ?? 0) + 1;
+    }
+    for (let key = 0; key < keys; key += 1) {
+      keyLineStart[key + 1] = (keyLineStart[key + 1] ?? 0) + (keyLineStart[key] ?? 0);
+    }
+    const keyLine = new Int32Array(lines.count - keyless.length);
+    const fill = keyLineStart.slice(0, keys);
+    for (let line = 0; line < lines.count; line += 1) {
+      const key = lines.contractKey[line] ?? NONE;
+      if (key === NONE) continue;
+      const at = fill[key] ?? 0;
+      keyLine[at] = line;
+      fill[key] = at + 1;
+    }
+    const keylessByGroup = new FingerprintTable(Math.max(16, keyless.length));
+    const nextKeyless = new Int32Array(lines.count).fill(NONE);
+    for (const line of keyless) {
+      const hi = lines.groupHi[line] ?? 0;
+      const lo = lines.groupLo[line] ?? 0;
+      nextKeyless[line] = keylessByGroup.get(hi, lo);
+      keylessByGroup.set(hi, lo, line);
+    }
+    const lineDisbursedStart = new Int32Array(lines.count + 1);
+    const keyDisbursed = new Map<number, number[]>();
+    for (let i = 0; i < paid.count; i += 1) {
+      const line = paid.line[i] ?? NONE;
+      if (line !== NONE) {
+        lineDisbursedStart[line + 1] = (lineDisbursedStart[line + 1] ?? 0) + 1;
+        continue;
+      }
+      const key = paid.contractKey[i] ?? NONE;
+      if (key === NONE) continue;
+      const list = keyDisbursed.get(key);
+      if (list) list.push(i);
+      else keyDisbursed.set(key, [i]);
+    }
+    for (let line = 0; line < lines.count; line += 1) {
+      lineDisbursedStart[line + 1] =
+        (lineDisbursedStart[line + 1] ?? 0) + (lineDisbursedStart[line] ?? 0);
+    }
+    const lineDisbursed = new Int32Array(lineDisbursedStart[lines.count] ?? 0);
+    const next = lineDisbursedStart.slice(0, lines.count);
+    for (let i = 0; i < paid.count; i += 1) {
+      const line = paid.line[i] ?? NONE;
+      if (line === NONE) continue;
+      const at = next[line] ?? 0;
+      lineDisbursed[at] = i;
+      next[line] = at + 1;
+    }
+    return {
+      keyLineStart,
+      keyLine,
+      keylessLines: keyless,
+      keylessByGroup,
+      nextKeyless,
+      lineDisbursedStart,
+      lineDisbursed,
+      keyDisbursed,
+    };
+  }
+
+  /** A billed charge names its line before anything else. */
+  private rank(slot: number): number {
+    const kind = this.kind[slot] ?? 0;
+    return componentOf(kind) === C.charge && actionOf(kind) === A.billed ? 0 : 1;
+  }
+
+  /** Deterministic order of two records: by fingerprint. */
+  private compareSlots(a: number, b: number): number {
+    const ha = this.fpHi[a] ?? 0;
+    const hb = this.fpHi[b] ?? 0;
+    if (ha !== hb) return ha < hb ? -1 : 1;
+    const la = this.fpLo[a] ?? 0;
+    const lb = this.fpLo[b] ?? 0;
+    return la === lb ? 0 : la < lb ? -1 : 1;
+  }
+
+  private addToLine(
+    builder: LineBuilder,
+    line: number,
+    slot: number,
+    component: number,
+    action: number,
+    kind: number,
+  ): void {
+    const amount = this.amount[slot] ?? 0n;
+    const forgiven = action === A.forgiven;
+    switch (component) {
+      case C.charge:
+        if (forgiven) builder.forgivenCharge[line] = (builder.forgivenCharge[line] ?? 0n) + amount;
+        else builder.charge[line] = (builder.charge[line] ?? 0n) + amount;
+        break;
+      case C.fee:
+        if (forgiven) builder.forgivenFee[line] = (builder.forgivenFee[line] ?? 0n) + amount;
+        else builder.fee[line] = (builder.fee[line] ?? 0n) + amount;
+        break;
+      case C.charge_refund:
+        builder.chargeRefund[line] = (builder.chargeRefund[line] ?? 0n) + amount;
+        break;
+      case C.fee_refund:
+        builder.feeRefund[line] = (builder.feeRefund[line] ?? 0n) + amount;
+        break;
+      case C.charge_credit:
+        builder.chargeCredit[line] = (builder.chargeCredit[line] ?? 0n) + amount;
+        break;
+      case C.fee_credit:
+        builder.feeCredit[line] = (builder.feeCredit[line] ?? 0n) + amount;
+        break;
+      case C.tax:
+        if (isBalanceImpacting(kind))
+          builder.taxBalance[line] = (builder.taxBalance[line] ?? 0n) + amount;
+        else builder.taxOther[line] = (builder.taxOther[line] ?? 0n) + amount;
+        break;
+      default:
+        builder.adjustment[line] = (builder.adjustment[line] ?? 0n) + amount;
+    }
+    // Dates: the line's invoice day is its earliest; due and usage days come from its charge.
+    const invoiceDay = this.invoiceDay[slot] ?? NONE;
+    const current = builder.invoiceDay[line] ?? NONE;
+    if (invoiceDay !== NONE && (current === NONE || invoiceDay < current))
+      builder.invoiceDay[line] = invoiceDay;
+    // The record naming the line: a billed charge first, then the smallest fingerprint.
+    if ((this.identityOf[slot] ?? NONE) !== NONE) {
+      const identity = builder.identity[line] ?? NONE;
+      if (
+        identity === NONE ||
+        this.rank(slot) < this.rank(identity) ||
+        (this.rank(slot) === this.rank(identity) && this.compareSlots(slot, identity) < 0)
+      ) {
+        builder.identity[line] = slot;
+        builder.dueDay[line] = this.dueDay[slot] ?? NONE;
+        builder.usageStartDay[line] = this.usageStart[slot] ?? NONE;
+        builder.usageEndDay[line] = this.usageEnd[slot] ?? NONE;
+      }
+    }
+    const anchor = builder.anchor[line] ?? NONE;
+    if (anchor === NONE || this.compareSlots(slot, anchor) < 0) builder.anchor[line] = slot;
+    // The contract key: the smallest one named (by text), so row order never matters.
+    const key = this.contractKeyOf[slot] ?? NONE;
+    const lineKey = builder.contractKey[line] ?? NONE;
+    if (
+      key !== NONE &&
+      (lineKey === NONE ||
+        (key !== lineKey && (this.contractKeys[key] ?? '') < (this.contractKeys[lineKey] ?? '')))
+    ) {
+      builder.contractKey[line] = key;
+    }
+  }
+}
+
+class DisbursedBuilder {
+  private count = 0;
+  private capacity: number;
+  private payout: Int32;
+  private line: Int32;
+  private contractKey: Int32;
+  private currency: Int32;
+  private settles: BigInt64;
+  private part: Uint8Array<ArrayBuffer>;
+  private day: Int32;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.payout = new Int32Array(capacity);
+    this.line = new Int32Array(capacity);
+    this.contractKey = new Int32Array(capacity);
+    this.currency = new Int32Array(capacity);
+    this.settles = new BigInt64Array(capacity);
+    this.part = new Uint8Array(capacity);
+    this.day = new Int32Array(capacity);
+  }
+
+  push(
+    payout: number,
+    line: number,
+    contractKey: number,
+    currency: number,
+    settles: bigint,
+    part: number,
+    day: number,
+  ): void {
+    if (this.count >= this.capacity) {
+      const capacity = Math.ceil(this.capacity * 1.5);
+      this.payout = growInt32(this.payout, capacity);
+      this.line = growInt32(this.line, capacity);
+      this.contractKey = growInt32(this.contractKey, capacity);
+      this.currency = growInt32(this.currency, capacity);
+      this.day = growInt32(this.day, capacity);
+      const settlesNext = new BigInt64Array(capacity);
+      settlesNext.set(this.settles);
+      this.settles = settlesNext;
+      const partNext = new Uint8Array(capacity);
+      partNext.set(this.part);
+      this.part = partNext;
+      this.capacity = capacity;
+    }
+    const i = this.count;
+    this.payout[i] = payout;
+    this.line[i] = line;
+    this.contractKey[i] = contractKey;
+    this.currency[i] = currency;
+    this.settles[i] = settles;
+    this.part[i] = part;
+    this.day[i] = day;
+    this.count = i + 1;
+  }
+
+  done(): DisbursedRecords {
+    return {
+      count: this.count,
+      payout: this.payout,
+      line: this.line,
+      contractKey: this.contractKey,
+      currency: this.currency,
+      settles: this.settles,
+      part: this.part,
+      day: this.day,
+    };
+  }
+}
+
+/** Growable columns of lines. */
+class LineBuilder {
+  count = 0;
+  private capacity: number;
+  currency: Int32;
+  contractKey: Int32;
+  identity: Int32;
+  anchor: Int32;
+  identityIndex: Int32;
+  fileLine: Int32;
+  sortHi: Int32;
+  sortLo: Int32;
+  invoiceDay: Int32;
+  dueDay: Int32;
+  usageStartDay: Int32;
+  usageEndDay: Int32;
+  groupHi: Int32;
+  groupLo: Int32;
+  charge: BigInt64;
+  fee: BigInt64;
+  chargeRefund: BigInt64;
+  feeRefund: BigInt64;
+  chargeCredit: BigInt64;
+  feeCredit: BigInt64;
+  forgivenCharge: BigInt64;
+  forgivenFee: BigInt64;
+  taxBalance: BigInt64;
+  taxOther: BigInt64;
+  adjustment: BigInt64;
+  disbursed: BigInt64;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    const ints = () => new Int32Array(capacity).fill(NONE);
+    const bigs = () => new BigInt64Array(capacity);
+    this.currency = ints();
+    this.contractKey = ints();
+    this.identity = ints();
+    this.anchor = ints();
+    this.identityIndex = ints();
+    this.fileLine = ints();
+    this.sortHi = ints();
+    this.sortLo = ints();
+    this.invoiceDay = ints();
+    this.dueDay = ints();
+    this.usageStartDay = ints();
+    this.usageEndDay = ints();
+    this.groupHi = ints();
+    this.groupLo = ints();
+    this.charge = bigs();
+    this.fee = bigs();
+    this.chargeRefund = bigs();
+    this.feeRefund = bigs();
+    this.chargeCredit = bigs();
+    this.feeCredit = bigs();
+    this.forgivenCharge = bigs();
+    this.forgivenFee = bigs();
+    this.taxBalance = bigs();
+    this.taxOther = bigs();
+    this.adjustment = bigs();
+    this.disbursed = bigs();
+  }
+
+  open(currency: number, groupHi: number, groupLo: number): number {
+    if (this.count >= this.capacity) this.grow();
+    const line = this.count;
+    this.currency[line] = currency;
+    this.groupHi[line] = groupHi;
+    this.groupLo[line] = groupLo;
+    this.count += 1;
+    return line;
+  }
+
+  private grow(): void {
+    const capacity = Math.ceil(this.capacity * 1.5);
+    const ints = (a: Int32) => growInt32(a, capacity, NONE);
+    const bigs = (a: BigInt64) => {
+      const next = new BigInt64Array(capacity);
+      next.set(a);
+      return next;
+    };
+    this.currency = ints(this.currency);
+    this.contractKey = ints(this.contractKey);
+    this.identity = ints(this.identity);
+    this.anchor = ints(this.anchor);
+    this.identityIndex = ints(this.identityIndex);
+    this.fileLine = ints(this.fileLine);
+    this.sortHi = ints(this.sortHi);
+    this.sortLo = ints(this.sortLo);
+    this.invoiceDay = ints(this.invoiceDay);
+    this.dueDay = ints(this.dueDay);
+    this.usageStartDay = ints(this.usageStartDay);
+    this.usageEndDay = ints(this.usageEndDay);
+    this.groupHi = ints(this.groupHi);
+    this.groupLo = ints(this.groupLo);
+    this.charge = bigs(this.charge);
+    this.fee = bigs(this.fee);
+    this.chargeRefund = bigs(this.chargeRefund);
+    this.feeRefund = bigs(this.feeRefund);
+    this.chargeCredit = bigs(this.chargeCredit);
+    this.feeCredit = bigs(this.feeCredit);
+    this.forgivenCharge = bigs(this.forgivenCharge);
+    this.forgivenFee = bigs(this.forgivenFee);
+    this.taxBalance = bigs(this.taxBalance);
+    this.taxOther = bigs(this.taxOther);
+    this.adjustment = bigs(this.adjustment);
+    this.disbursed = bigs(this.disbursed);
+    this.capacity = capacity;
+  }
+
+  done(): StatementLines {
+    return {
+      count: this.count,
+      currency: this.currency,
+      contractKey: this.contractKey,
+      identity: this.identity,
+      anchor: this.anchor,
+      identityIndex: this.identityIndex,
+      fileLine: this.fileLine,
+      sortHi: this.sortHi,
+      sortLo: this.sortLo,
+      invoiceDay: this.invoiceDay,
+      dueDay: this.dueDay,
+      usageStartDay: this.usageStartDay,
+      usageEndDay: this.usageEndDay,
+      groupHi: this.groupHi,
+      groupLo: this.groupLo,
+      charge: this.charge,
+      fee: this.fee,
+      chargeRefund: this.chargeRefund,
+      feeRefund: this.feeRefund,
+      chargeCredit: this.chargeCredit,
+      feeCredit: this.feeCredit,
+      forgivenCharge: this.forgivenCharge,
+      forgivenFee: this.forgivenFee,
+      taxBalance: this.taxBalance,
+      taxOther: this.taxOther,
+      adjustment: this.adjustment,
+      disbursed: this.disbursed,
+    };
+  }
+}

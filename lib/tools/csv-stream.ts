@@ -1,0 +1,629 @@
+/**
+ * A streaming RFC 4180 CSV reader for large marketplace reports: constant memory (the pending
+ * text is at most one record, bounded by CSV_ROW_LENGTH_MAX), quoted fields with doubled quotes
+ * and line breaks inside, CRLF or LF, a UTF-8 byte order mark, UTF-8 split across chunks.
+ *
+ * Every record carries the physical line it starts on (the header is line 1), so a report can
+ * name the row a finance user finds in an editor; a record whose quoted field holds a line break
+ * spans several lines and the next record's number jumps accordingly. A malformed record (an
+ * unterminated quote, text after a closing quote, too many fields, too long) becomes a row error
+ * `{ line, reason }` and reading continues with the next record. Blank lines are skipped.
+ *
+ * Speed: a record without a quote (nearly all of them in marketplace feeds) is cut with the
+ * engine's native `indexOf` and `split`; only records with a quote take the character walk. An
+ * ASCII chunk is decoded as latin1 (several times faster than UTF-8 decoding, same result). Rows
+ * come in batches (one per CSV_PIECE_LENGTH of input), so per-row async overhead is paid once
+ * per batch.
+ */
+import { isAscii } from 'node:buffer';
+
+/** Characters one record may span (quoted line breaks included); a longer one is an error. */
+export const CSV_ROW_LENGTH_MAX = 1_048_576;
+/** Fields one record may hold. */
+export const CSV_FIELD_COUNT_MAX = 1_024;
+/** Records one stream may hold: a guard far above any marketplace report. */
+export const CSV_RECORDS_MAX = 200_000_000;
+/** Bytes (or characters) decoded and parsed at a time: small enough to die young. */
+export const CSV_PIECE_LENGTH = 32_768;
+/** Bytes a UTF-8 sequence can leave unfinished at the end of a chunk. */
+const UTF8_CARRY_MAX = 3;
+
+export interface CsvRow {
+  /** Physical line the record starts on; the first line of the file is 1. */
+  readonly line: number;
+  readonly fields: string[];
+}
+
+export interface CsvRowError {
+  readonly line: number;
+  readonly reason: string;
+}
+
+export type CsvItem = CsvRow | CsvRowError;
+
+export function isCsvRowError(item: CsvItem): item is CsvRowError {
+  return 'reason' in item;
+}
+
+export interface CsvOptions {
+  /** One character; default ','. */
+  readonly delimiter?: string;
+}
+
+export class CsvLimitError extends Error {
+  readonly code = 'csv_limit';
+}
+
+const LF = 10;
+const CR = 13;
+const QUOTE = 34;
+const BOM = '\uFEFF';
+const UNTERMINATED = 'unterminated quoted field';
+const UNTERMINATED_LONG = `unterminated quoted field (no closing quote within ${CSV_ROW_LENGTH_MAX} characters)`;
+const TOO_LONG = `row longer than ${CSV_ROW_LENGTH_MAX} characters`;
+const TOO_MANY_FIELDS = `more than ${CSV_FIELD_COUNT_MAX} fields`;
+
+/** Result of cutting one record out of the pending text. */
+type Cut =
+  | {
+      readonly kind: 'row';
+      readonly fields: string[];
+      readonly next: number;
+      readonly lines: number;
+    }
+  | {
+      readonly kind: 'error';
+      readonly reason: string;
+      readonly next: number;
+      readonly lines: number;
+    }
+  | { readonly kind: 'more' };
+
+const MORE: Cut = { kind: 'more' };
+
+/**
+ * The synchronous core: push decoded text in any pieces, collect items. Holds at most one
+ * unfinished record between pushes.
+ */
+export class CsvParser {
+  private pending = '';
+  private line = 1;
+  private started = false;
+  /** A too-long unquoted line is being discarded up to its end. */
+  private skipping = false;
+  private records = 0;
+  private readonly delimiter: string;
+  private readonly delimiterCode: number;
+
+  /**
+   * `firstLine` and `midStream` let a reader hand over a stream it began itself (the scanner):
+   * line numbers go on from there and no byte order mark is looked for.
+   */
+  constructor(options: CsvOptions & { firstLine?: number; midStream?: boolean } = {}) {
+    this.line = options.firstLine ?? 1;
+    this.started = options.midStream ?? false;
+    const delimiter = options.delimiter ?? ',';
+    if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
+      throw new RangeError(`Unusable CSV delimiter: ${JSON.stringify(delimiter)}`);
+    }
+    this.delimiter = delimiter;
+    this.delimiterCode = delimiter.charCodeAt(0);
+  }
+
+  /** Parses what the text completes; appends rows and row errors to `out`. */
+  push(text: string, out: CsvItem[]): void {
+    let chunk = text;
+    if (!this.started && chunk.length > 0) {
+      this.started = true;
+      if (chunk.startsWith(BOM)) chunk = chunk.slice(1);
+    }
+    if (this.skipping) {
+      const nl = chunk.indexOf('\n');
+      if (nl === -1) return;
+      this.skipping = false;
+      this.line += 1;
+      chunk = chunk.slice(nl + 1);
+    }
+    this.pending = this.pending.length === 0 ? chunk : this.pending + chunk;
+    this.drain(out, false);
+  }
+
+  /** The end of the input: the last record needs no line break. */
+  end(out: CsvItem[]): void {
+    this.drain(out, true);
+    this.pending = '';
+  }
+
+  private emit(out: CsvItem[], item: CsvItem): void {
+    this.records += 1;
+    if (this.records > CSV_RECORDS_MAX) {
+      throw new CsvLimitError(`A CSV stream holds at most ${CSV_RECORDS_MAX} records`);
+    }
+    out.push(item);
+  }
+
+  private drain(out: CsvItem[], final: boolean): void {
+    const text = this.pending;
+    const length = text.length;
+    let pos = 0;
+    // The next quote at or after pos (length when there is none): lines before it are plain.
+    let quoteAt = text.indexOf('"');
+    if (quoteAt === -1) quoteAt = length;
+    // Each pass consumes at least one character or stops, so the text length bounds the loop.
+    for (let guard = 0; guard <= length && pos < length && !this.skipping; guard += 1) {
+      if (quoteAt < pos) {
+        quoteAt = text.indexOf('"', pos);
+        if (quoteAt === -1) quoteAt = length;
+      }
+      let nl = text.indexOf('\n', pos);
+      if (nl === -1) {
+        if (!final && quoteAt >= length) {
+          // Wait for the line break, unless the line is already too long to be a record.
+          if (length - pos > CSV_ROW_LENGTH_MAX)
+            pos = this.recover(out, text, pos, TOO_LONG, final);
+          break;
+        }
+        nl = length;
+      }
+      if (quoteAt > nl) {
+        // A plain record on one physical line.
+        let end = nl;
+        if (end > pos && text.charCodeAt(end - 1) === CR) end -= 1;
+        if (end > pos) this.emitPlain(out, text, pos, end);
+        this.line += 1;
+        pos = nl + 1;
+        continue;
+      }
+      const cut = this.cutQuoted(text, pos, final);
+      if (cut.kind === 'more') {
+        if (length - pos > CSV_ROW_LENGTH_MAX) {
+          pos = this.recover(out, text, pos, UNTERMINATED_LONG, final);
+          continue;
+        }
+        break;
+      }
+      if (cut.kind === 'error' && cut.reason === UNTERMINATED) {
+        pos = this.recover(out, text, pos, UNTERMINATED, final);
+        continue;
+      }
+      if (cut.kind === 'error') this.emit(out, { line: this.line, reason: cut.reason });
+      else this.emit(out, { line: this.line, fields: cut.fields });
+      this.line += cut.lines + 1;
+      pos = cut.next;
+    }
+    this.pending = pos >= length ? '' : text.slice(pos);
+  }
+
+  private emitPlain(out: CsvItem[], text: string, from: number, to: number): void {
+    if (to - from > CSV_ROW_LENGTH_MAX) {
+      this.emit(out, { line: this.line, reason: TOO_LONG });
+      return;
+    }
+    const fields = text.slice(from, to).split(this.delimiter, CSV_FIELD_COUNT_MAX + 1);
+    if (fields.length > CSV_FIELD_COUNT_MAX) {
+      this.emit(out, { line: this.line, reason: TOO_MANY_FIELDS });
+      return;
+    }
+    this.emit(out, { line: this.line, fields });
+  }
+
+  /**
+   * A record that cannot be cut (a quote that never closes, a line beyond the limit): report
+   * its first line and resume on the physical line after it, so one stray quote costs one row.
+   * Without a line break in sight the rest of that line is discarded as it arrives.
+   */
+  private recover(
+    out: CsvItem[],
+    text: string,
+    pos: number,
+    reason: string,
+    final: boolean,
+  ): number {
+    this.emit(out, { line: this.line, reason });
+    const nl = text.indexOf('\n', pos);
+    if (nl === -1) {
+      if (!final) this.skipping = true;
+      return text.length;
+    }
+    this.line += 1;
+    return nl + 1;
+  }
+
+  /**
+   * One record that contains a quote, walked field by field from `start`. `next` is the index
+   * after the record's line break; `lines` counts the line breaks inside quoted fields.
+   */
+  private cutQuoted(text: string, start: number, final: boolean): Cut {
+    const length = text.length;
+    const delimiter = this.delimiterCode;
+    const fields: string[] = [];
+    let lines = 0;
+    let i = start;
+    for (let field = 0; field < CSV_FIELD_COUNT_MAX; field += 1) {
+      let value: string;
+      if (i < length && text.charCodeAt(i) === QUOTE) {
+        let j = i + 1;
+        value = '';
+        let closed = -1;
+        // Each pass moves past one quote: bounded by the text length.
+        for (let guard = 0; guard <= length; guard += 1) {
+          const q = text.indexOf('"', j);
+          if (q === -1) return final ? errorCut(UNTERMINATED, length, lines) : MORE;
+          if (q + 1 >= length && !final) return MORE;
+          value += text.slice(j, q);
+          if (text.charCodeAt(q + 1) === QUOTE) {
+            value += '"';
+            j = q + 2;
+            continue;
+          }
+          closed = q;
+          break;
+        }
+        lines += countLineBreaks(text, i, closed);
+        i = closed + 1;
+        if (i >= length) {
+          fields.push(value);
+          return { kind: 'row', fields, next: length, lines };
+        }
+        const c = text.charCodeAt(i);
+        if (c === delimiter) {
+          fields.push(value);
+          i += 1;
+          continue;
+        }
+        if (c === LF || (c === CR && text.charCodeAt(i + 1) === LF)) {
+          fields.push(value);
+          return { kind: 'row', fields, next: i + (c === CR ? 2 : 1), lines };
+        }
+        if (c === CR && i + 1 >= length && !final) return MORE;
+        return this.badRecord(text, i, final, lines, 'unexpected character after a closing quote');
+      }
+      // Unquoted field: up to the next delimiter or line break (a quote inside is literal).
+      let end = text.indexOf(this.delimiter, i);
+      const nl = text.indexOf('\n', i);
+      if (nl === -1 && !final) return MORE;
+      const lineEnd = nl === -1 ? length : nl;
+      if (end === -1 || end > lineEnd) {
+        end = lineEnd;
+        const valueEnd = end > i && text.charCodeAt(end - 1) === CR ? end - 1 : end;
+        fields.push(text.slice(i, valueEnd));
+        return { kind: 'row', fields, next: nl === -1 ? length : nl + 1, lines };
+      }
+      fields.push(text.slice(i, end));
+      i = end + 1;
+    }
+    return this.badRecord(text, i, final, lines, TOO_MANY_FIELDS);
+  }
+
+  /** A malformed record: skip to the end of its physical line (quotes no longer count). */
+  private badRecord(
+    text: string,
+    from: number,
+    final: boolean,
+    lines: number,
+    reason: string,
+  ): Cut {
+    const nl = text.indexOf('\n', from);
+    if (nl === -1 && !final) return MORE;
+    return errorCut(reason, nl === -1 ? text.length : nl + 1, lines);
+  }
+}
+
+function errorCut(reason: string, next: number, lines: number): Cut {
+  return { kind: 'error', reason, next, lines };
+}
+
+function countLineBreaks(text: string, from: number, to: number): number {
+  let count = 0;
+  let at = text.indexOf('\n', from);
+  // Bounded by the span: each pass moves past one line break.
+  for (let guard = 0; guard <= to - from && at !== -1 && at < to; guard += 1) {
+    count += 1;
+    at = text.indexOf('\n', at + 1);
+  }
+  return count;
+}
+
+/**
+ * UTF-8 bytes → text across chunk boundaries. An ASCII chunk with nothing carried over is
+ * decoded as latin1 (identical for ASCII, and much faster); otherwise the chunk is decoded up to
+ * its last complete sequence and the rest carried into the next one.
+ */
+export class Utf8ChunkDecoder {
+  private carry: Buffer = Buffer.alloc(0);
+
+  decode(chunk: Uint8Array): string {
+    const bytes = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.carry.length === 0 && isAscii(bytes)) return bytes.toString('latin1');
+    const all = this.carry.length === 0 ? bytes : Buffer.concat([this.carry, bytes]);
+    const complete = completeUtf8Length(all);
+    this.carry = Buffer.from(all.subarray(complete));
+    return all.toString('utf8', 0, complete);
+  }
+
+  /** Whatever is still carried (an incomplete sequence decodes to U+FFFD). */
+  end(): string {
+    const rest = this.carry.toString('utf8');
+    this.carry = Buffer.alloc(0);
+    return rest;
+  }
+}
+
+/** Length of the longest prefix that does not end inside a UTF-8 sequence. */
+export function completeUtf8Length(bytes: Uint8Array): number {
+  let i = bytes.length - 1;
+  let back = 0;
+  while (i >= 0 && back < UTF8_CARRY_MAX && ((bytes[i] ?? 0) & 0xc0) === 0x80) {
+    i -= 1;
+    back += 1;
+  }
+  if (i < 0) return bytes.length;
+  const lead = bytes[i] ?? 0;
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return bytes.length - i >= need ? bytes.length : i;
+}
+
+/**
+ * Reads CSV from bytes or text, one batch of items per input chunk (empty batches are not
+ * yielded). Memory stays bounded by the chunk size plus one record.
+ */
+export async function* readCsvBatches(
+  source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  options: CsvOptions = {},
+): AsyncGenerator<CsvItem[], void, undefined> {
+  const parser = new CsvParser(options);
+  const decoder = new Utf8ChunkDecoder();
+  for await (const chunk of source) {
+    // Text is decoded and parsed, and rows handed on, in pieces of at most CSV_PIECE_LENGTH:
+    // what a batch holds then dies young, instead of being copied by every scavenge or, for
+    // strings beyond the young generation's object size, marked with the whole heap.
+    for (let at = 0; at < chunk.length; at += CSV_PIECE_LENGTH) {
+      const piece =
+        typeof chunk === 'string'
+          ? chunk.slice(at, at + CSV_PIECE_LENGTH)
+          : decoder.decode(chunk.subarray(at, at + CSV_PIECE_LENGTH));
+      const out: CsvItem[] = [];
+      parser.push(piece, out);
+      if (out.length > 0) yield out;
+    }
+  }
+  const out: CsvItem[] = [];
+  parser.push(decoder.end(), out);
+  parser.end(out);
+  if (out.length > 0) yield out;
+}
+
+/** A record's fields as offsets: field i is `text.slice(starts[i], ends[i])`, and the same
+ * offsets index `bytes` (the text is ASCII, one byte per character). The object is reused. */
+export interface CsvRecordView {
+  line: number;
+  count: number;
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  text: string;
+  bytes: Uint8Array;
+}
+
+export interface CsvScanHandlers {
+  /** A plain record (no quote, ASCII): fields as offsets, no strings made. */
+  record(view: CsvRecordView): void;
+  /** Any other record, as strings (the same as readCsvBatches gives). */
+  fields(row: CsvRow): void;
+  error(error: CsvRowError): void;
+}
+
+const EMPTY_BYTES = Buffer.alloc(0);
+
+/**
+ * The same records as `readCsvBatches`, for the hottest readers: plain ASCII records come as
+ * offsets into the bytes (a reader can fingerprint ids and parse numbers without making a string
+ * per field); from the first quote, non-ASCII byte or overlong line on, the rest of the stream
+ * goes through the full parser and comes as strings. Same line numbers, errors and limits.
+ */
+export async function scanCsv(
+  source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  handlers: CsvScanHandlers,
+  options: CsvOptions = {},
+): Promise<void> {
+  const delimiter = options.delimiter ?? ',';
+  new CsvParser(options); // refuses an unusable delimiter before anything is read
+  let slow: CsvParser | null = null;
+  const decoder = new Utf8ChunkDecoder();
+  const view: CsvRecordView = {
+    line: 1,
+    count: 0,
+    starts: new Int32Array(CSV_FIELD_COUNT_MAX + 1),
+    ends: new Int32Array(CSV_FIELD_COUNT_MAX + 1),
+    text: '',
+    bytes: EMPTY_BYTES,
+  };
+  let pending: Buffer = EMPTY_BYTES;
+  let line = 1;
+  let first = true;
+  let records = 0;
+  const dispatch = (items: CsvItem[]) => {
+    for (const item of items) {
+      if ('reason' in item) handlers.error(item);
+      else handlers.fields(item);
+    }
+  };
+  const toSlow = (text: string, midStream = true) => {
+    slow = new CsvParser({ ...options, firstLine: line, midStream });
+    const out: CsvItem[] = [];
+    slow.push(text, out);
+    dispatch(out);
+  };
+  const count = () => {
+    records += 1;
+    if (records > CSV_RECORDS_MAX)
+      throw new CsvLimitError(`A CSV stream holds at most ${CSV_RECORDS_MAX} records`);
+  };
+  /** Plain records of ASCII bytes as views; the unfinished rest is kept (or handed over). */
+  const plain = (bytes: Buffer) => {
+    if (!isAscii(bytes)) {
+      toSlow(decoder.decode(bytes));
+      pending = EMPTY_BYTES;
+      return;
+    }
+    const text = bytes.toString('latin1');
+    const length = text.length;
+    let pos = 0;
+    const quoteAt = text.indexOf('"');
+    const quote = quoteAt === -1 ? length : quoteAt;
+    view.text = text;
+    view.bytes = bytes;
+    for (let guard = 0; guard <= length && pos < length; guard += 1) {
+      const nl = text.indexOf('\n', pos);
+      if (nl === -1 || quote < nl) break;
+      let end = nl;
+      if (end > pos && text.charCodeAt(end - 1) === CR) end -= 1;
+      if (end > pos) {
+        count();
+        if (end - pos > CSV_ROW_LENGTH_MAX) handlers.error({ line, reason: TOO_LONG });
+        else {
+          let fields = 0;
+          let from = pos;
+          for (; fields <= CSV_FIELD_COUNT_MAX; fields += 1) {
+            const comma = text.indexOf(delimiter, from);
+            view.starts[fields] = from;
+            if (comma === -1 || comma >= end) {
+              view.ends[fields] = end;
+              fields += 1;
+              break;
+            }
+            view.ends[fields] = comma;
+            from = comma + 1;
+          }
+          if (fields > CSV_FIELD_COUNT_MAX) handlers.error({ line, reason: TOO_MANY_FIELDS });
+          else {
+            view.line = line;
+            view.count = fields;
+            handlers.record(view);
+          }
+        }
+      }
+      line += 1;
+      pos = nl + 1;
+    }
+    if (pos >= length) {
+      pending = EMPTY_BYTES;
+    } else if (quote < length || length - pos > CSV_ROW_LENGTH_MAX) {
+      // A quote (or an endless line): the full parser takes over from this record.
+      toSlow(text.slice(pos));
+      pending = EMPTY_BYTES;
+    } else {
+      pending = Buffer.from(bytes.subarray(pos));
+    }
+  };
+  for await (const chunk of source) {
+    for (let at = 0; at < chunk.length; at += CSV_PIECE_LENGTH) {
+      const active = slow as CsvParser | null;
+      if (active !== null || typeof chunk === 'string') {
+        const text =
+          typeof chunk === 'string'
+            ? chunk.slice(at, at + CSV_PIECE_LENGTH)
+            : decoder.decode(chunk.subarray(at, at + CSV_PIECE_LENGTH));
+        if (active === null) {
+          toSlow(decoder.decode(pending) + text, !first);
+          pending = EMPTY_BYTES;
+        } else {
+          const out: CsvItem[] = [];
+          active.push(text, out);
+          dispatch(out);
+        }
+        first = false;
+        continue;
+      }
+      let piece = Buffer.isBuffer(chunk)
+        ? chunk.subarray(at, at + CSV_PIECE_LENGTH)
+        : Buffer.from(
+            chunk.buffer,
+            chunk.byteOffset + at,
+            Math.min(CSV_PIECE_LENGTH, chunk.length - at),
+          );
+      const atStart = first && pending.length === 0;
+      first = false;
+      if (atStart && piece[0] === 0xef) {
+        if (piece.length < 3) {
+          // A byte order mark may be split across chunks: the full parser sees the start.
+          toSlow(decoder.decode(piece), false);
+          continue;
+        }
+        if (piece[1] === 0xbb && piece[2] === 0xbf) piece = piece.subarray(3);
+      }
+      // The unfinished record of the last piece is completed on its own, so the piece itself
+      // is never copied.
+      if (pending.length > 0) {
+        const nl = piece.indexOf(10);
+        if (nl !== -1 && nl + 1 < piece.length) {
+          plain(Buffer.concat([pending, piece.subarray(0, nl + 1)]));
+          piece = piece.subarray(nl + 1);
+          const handedOver = slow as CsvParser | null;
+          if (handedOver !== null) {
+            const out: CsvItem[] = [];
+            handedOver.push(decoder.decode(piece), out);
+            dispatch(out);
+            continue;
+          }
+        }
+      }
+      plain(pending.length === 0 ? piece : Buffer.concat([pending, piece]));
+    }
+  }
+  const out: CsvItem[] = [];
+  const active = slow as CsvParser | null;
+  if (active !== null) {
+    active.push(decoder.end(), out);
+    active.end(out);
+  } else if (pending.length > 0) {
+    const last = new CsvParser({ ...options, firstLine: line, midStream: true });
+    last.push(pending.toString('latin1'), out);
+    last.end(out);
+  }
+  dispatch(out);
+}
+
+/** The same, one item at a time (convenient; slower on millions of rows). */
+export async function* readCsv(
+  source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  options: CsvOptions = {},
+): AsyncGenerator<CsvItem, void, undefined> {
+  for await (const batch of readCsvBatches(source, options)) yield* batch;
+}
+
+/** Parses a whole CSV text at once (tests, small files). */
+export function parseCsvText(text: string, options: CsvOptions = {}): CsvItem[] {
+  const parser = new CsvParser(options);
+  const out: CsvItem[] = [];
+  parser.push(text, out);
+  parser.end(out);
+  return out;
+}
+
+/** One CSV field, quoted when it must be (RFC 4180). */
+export function csvQuote(field: string, delimiter = ','): string {
+  return field.includes(delimiter) ||
+    field.includes('"') ||
+    field.includes('\n') ||
+    field.includes('\r') ||
+    field.startsWith(BOM)
+    ? `"${field.replaceAll('"', '""')}"`
+    : field;
+}
+
+/** One record without its line break. A record of one empty field is written `""`. */
+export function csvRecord(fields: readonly string[], delimiter = ','): string {
+  if (fields.length === 1 && fields[0] === '') return '""';
+  return fields.map((field) => csvQuote(field, delimiter)).join(delimiter);
+}
+
+/** A CSV document, one record per line (`\n`, or `\r\n` when asked). */
+export function csvDocument(
+  rows: readonly (readonly string[])[],
+  options: { delimiter?: string; lineBreak?: '\n' | '\r\n' } = {},
+): string {
+  const lineBreak = options.lineBreak ?? '\n';
+  return rows.map((row) => csvRecord(row, options.delimiter) + lineBreak).join('');
+}

@@ -1,0 +1,172 @@
+// Proves the reconciliation's fast per-row conversions equal the exact parsers they stand in for: amounts (money.ts parseMajorAmount), dates and timestamps (calendar.ts), from strings and from bytes, and fingerprints of strings and of their bytes.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { dateOfInstant, dayNumber } from '../../../../lib/domain/calendar';
+import { minorUnitsOf, parseMajorAmount } from '../../../../lib/domain/money';
+import {
+  FingerprintTable,
+  fingerprintBytesInto,
+  fingerprintOf,
+} from '../../../../lib/domain/reconciliation/fingerprint';
+import {
+  dateOfDay,
+  dayFromBytes,
+  firstDayOfMonthIndex,
+  millisFromBytes,
+  monthIndexOfDay,
+  parseAmountMinor,
+  parseDay,
+  parseDayCached,
+  parseInstantMillis,
+} from '../../../../lib/domain/reconciliation/parse';
+
+function outcome<T>(work: () => T): T | string {
+  try {
+    return work();
+  } catch (error) {
+    return (error as { code?: string }).code ?? 'error';
+  }
+}
+
+const currencies = fc.constantFrom('USD', 'JPY', 'KWD', 'EUR');
+const amountText = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('', '-', '+'),
+      fc.string({ unit: fc.constantFrom('0', '1', '5', '9'), minLength: 0, maxLength: 18 }),
+      fc.option(fc.string({ unit: fc.constantFrom('0', '3', '7'), maxLength: 5 })),
+    )
+    .map(([sign, whole, fraction]) => `${sign}${whole}${fraction === null ? '' : `.${fraction}`}`),
+  fc.string({ unit: fc.constantFrom('1', '.', '-', ',', 'e', ' '), maxLength: 8 }),
+);
+
+describe('amounts', () => {
+  it('parseAmountMinor equals parseMajorAmount on any text, valid or not', () => {
+    fc.assert(
+      fc.property(amountText, currencies, (text, currency) => {
+        expect(outcome(() => parseAmountMinor(text, currency, minorUnitsOf(currency)))).toEqual(
+          outcome(() => parseMajorAmount(text, currency)),
+        );
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('is exact beyond 2^53 and refuses a third decimal in USD', () => {
+    expect(parseAmountMinor('123456789012345678.91', 'USD', 2)).toBe(12345678901234567891n);
+    expect(parseAmountMinor('-900.00', 'USD', 2)).toBe(-90000n);
+    expect(() => parseAmountMinor('0.005', 'USD', 2)).toThrow(/more decimals/);
+  });
+});
+
+const dates = fc
+  .date({
+    min: new Date('1970-01-01T00:00:00Z'),
+    max: new Date('2199-12-31T23:59:59Z'),
+    noInvalidDate: true,
+  })
+  .map((d) => d.toISOString());
+const timestampText = fc.oneof(
+  dates,
+  dates.map((t) => t.slice(0, 10)),
+  dates.map((t) => `${t.slice(0, 19)}Z`),
+  dates.map((t) => `${t.slice(0, 10)} ${t.slice(11, 23)}`),
+  dates.map((t) => `${t.slice(0, 19)}+00:00`),
+  dates.map((t) => `${t.slice(0, 19)}-05:00`),
+  dates.map((t) => `${t.slice(0, 19)}+0000`),
+  fc.constantFrom(
+    '2025-02-29',
+    '2024-02-29',
+    '2025-13-01',
+    'not a date',
+    '2025-04-31T00:00:00Z',
+    '',
+  ),
+);
+
+describe('dates', () => {
+  it('parseDay is the UTC calendar day of any ISO date or timestamp', () => {
+    fc.assert(
+      fc.property(dates, (instant) => {
+        expect(parseDay(instant)).toBe(dayNumber(dateOfInstant(instant)));
+        expect(parseDay(instant.slice(0, 10))).toBe(dayNumber(instant.slice(0, 10)));
+        expect(dateOfDay(parseDay(instant))).toBe(instant.slice(0, 10));
+        expect(parseInstantMillis(instant)).toBe(Date.parse(instant));
+      }),
+    );
+  });
+
+  it('converts a zone offset exactly and refuses impossible dates', () => {
+    expect(dateOfDay(parseDay('2025-03-31T22:00:00-05:00'))).toBe('2025-04-01');
+    expect(() => parseDay('2025-02-29')).toThrow();
+    expect(() => parseDay('2025-04-31T00:00:00Z')).toThrow();
+    expect(parseDayCached('2024-02-29')).toBe(dayNumber('2024-02-29'));
+  });
+
+  it('the byte readers agree with the string readers wherever they answer', () => {
+    fc.assert(
+      fc.property(timestampText, (text) => {
+        const bytes = Buffer.from(`xx${text}yy`, 'latin1');
+        const day = dayFromBytes(bytes, 2, 2 + text.length);
+        if (day !== -2) expect(day).toBe(parseDay(text));
+        const millis = millisFromBytes(bytes, 2, 2 + text.length);
+        if (!Number.isNaN(millis)) expect(millis).toBe(parseInstantMillis(text));
+        // The shapes feeds write are always answered here.
+        if (
+          /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{3})?Z)?$/.test(text) &&
+          !Number.isNaN(Date.parse(text))
+        ) {
+          expect(outcome(() => parseDay(text)) === 'invalid_date' || day !== -2).toBe(true);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('months of a day number', () => {
+    const day = parseDay('2025-03-17');
+    expect(monthIndexOfDay(day)).toBe(2025 * 12 + 3);
+    expect(dateOfDay(firstDayOfMonthIndex(2025 * 12 + 4))).toBe('2025-04-01');
+    expect(dateOfDay(firstDayOfMonthIndex(2025 * 12 + 13))).toBe('2026-01-01');
+  });
+});
+
+describe('fingerprints', () => {
+  it('a string and its ASCII bytes have the same fingerprint; different ids differ', () => {
+    fc.assert(
+      fc.property(
+        fc.string({
+          unit: fc.integer({ min: 32, max: 126 }).map((c) => String.fromCharCode(c)),
+          maxLength: 60,
+        }),
+        (id) => {
+          const bytes = Buffer.from(`,${id},`, 'latin1');
+          const out = { hi: 0, lo: 0 };
+          fingerprintBytesInto(bytes, 1, 1 + id.length, out);
+          expect(out).toEqual(fingerprintOf(id));
+          expect(fingerprintOf(`${id}x`)).not.toEqual(fingerprintOf(id));
+        },
+      ),
+    );
+  });
+
+  it('the table maps fingerprints to values through growth', () => {
+    const table = new FingerprintTable(4);
+    const ids = Array.from({ length: 5_000 }, (_, i) => fingerprintOf(`be${i}`));
+    ids.forEach((fp, i) => {
+      expect(table.getOrSet(fp.hi, fp.lo, i)).toBe(-1);
+    });
+    expect(table.size).toBe(5_000);
+    ids.forEach((fp, i) => {
+      expect(table.get(fp.hi, fp.lo)).toBe(i);
+      expect(table.getOrSet(fp.hi, fp.lo, 99_999)).toBe(i);
+    });
+    expect(table.set(ids[0]?.hi ?? 0, ids[0]?.lo ?? 0, 7)).toBe(0);
+    expect(table.get(ids[0]?.hi ?? 0, ids[0]?.lo ?? 0)).toBe(7);
+    let sum = 0;
+    table.forEachValue((v) => {
+      sum += v;
+    });
+    expect(sum).toBe((4_999 * 5_000) / 2 + 7);
+  });
+});
