@@ -30,7 +30,10 @@ import type {
   ReceivableRollForward,
 } from '../../lib/domain/reconciliation/expected';
 import { createStatementReconciler } from '../../lib/domain/reconciliation/reconciler';
-import { feedAwsBillingEvents } from '../../lib/marketplaces/aws/billing-event-feed';
+import {
+  AWS_BILLING_EVENT_REQUIRED_COLUMNS,
+  feedAwsBillingEvents,
+} from '../../lib/marketplaces/aws/billing-event-feed';
 import { readCsvBatches } from '../../lib/tools/csv-stream';
 
 /** Rows a generated feed may have (a guard), and invoices per contract and per payout. */
@@ -70,32 +73,7 @@ export interface BenchResult {
 // Generation (deterministic from the row count)
 // ---------------------------------------------------------------------------------------------
 
-const HEADER = [
-  'billing_event_id',
-  'from_account_id',
-  'to_account_id',
-  'end_user_account_id',
-  'product_id',
-  'action',
-  'transaction_type',
-  'parent_billing_event_id',
-  'disbursement_billing_event_id',
-  'amount',
-  'currency',
-  'balance_impacting',
-  'invoice_date',
-  'payment_due_date',
-  'usage_period_start_date',
-  'usage_period_end_date',
-  'invoice_id',
-  'billing_address_id',
-  'transaction_reference_id',
-  'bank_trace_id',
-  'broker_id',
-  'agreement_id',
-  'offer_id',
-  'update_date',
-];
+const HEADER = [...AWS_BILLING_EVENT_REQUIRED_COLUMNS, 'agreement_id', 'offer_id', 'update_date'];
 
 interface Invoice {
   readonly index: number;

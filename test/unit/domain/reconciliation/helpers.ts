@@ -22,33 +22,14 @@ import {
   ScenarioSchema,
 } from '../../../../lib/domain/revenue/preview';
 import {
+  AWS_BILLING_EVENT_REQUIRED_COLUMNS,
   feedAwsBillingEvents,
   readAwsBillingEventFeed,
 } from '../../../../lib/marketplaces/aws/billing-event-feed';
 import { csvDocument, readCsvBatches } from '../../../../lib/tools/csv-stream';
 
 export const AWS_COLUMNS = [
-  'billing_event_id',
-  'from_account_id',
-  'to_account_id',
-  'end_user_account_id',
-  'product_id',
-  'action',
-  'transaction_type',
-  'parent_billing_event_id',
-  'disbursement_billing_event_id',
-  'amount',
-  'currency',
-  'balance_impacting',
-  'invoice_date',
-  'payment_due_date',
-  'usage_period_start_date',
-  'usage_period_end_date',
-  'invoice_id',
-  'billing_address_id',
-  'transaction_reference_id',
-  'bank_trace_id',
-  'broker_id',
+  ...AWS_BILLING_EVENT_REQUIRED_COLUMNS,
   'agreement_id',
   'offer_id',
   'update_date',
