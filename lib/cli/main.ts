@@ -12,6 +12,7 @@ import { registerListingCommands } from './commands/listings';
 import { registerOfferCommands } from './commands/offers';
 import { registerPartnerCommands } from './commands/partners';
 import { registerPipelineCommands } from './commands/pipeline';
+import { registerReconcileCommand } from './commands/reconcile';
 import { registerReportCommands } from './commands/reports';
 import { registerRevenueCommands } from './commands/revenue';
 import { registerSimulateCommand } from './commands/simulate';
@@ -73,6 +74,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerListingCommands(program, io);
   registerPartnerCommands(program, io, setExitCode);
   registerStatementCommands(program, io, setExitCode);
+  registerReconcileCommand(program, io, setExitCode);
   registerUsageCommands(program, io, setExitCode);
 
   try {

@@ -42,6 +42,7 @@ import { GcpProcurementClient } from '../marketplaces/gcp/procurement-client';
 import { revenueSettingsFrom } from '../runtime/config';
 import { systemClock } from '../runtime/container';
 import { DynamoContractStore } from '../store/contract-store';
+import type { DynamoStore } from '../store/dynamo-store';
 import { DynamoFxRateStore } from '../store/fx-rate-store';
 import { DynamoLedgerStore } from '../store/ledger-store';
 import { DynamoPeriodStore } from '../store/period-store';
@@ -50,6 +51,8 @@ import { DynamoSyncFailureStore } from '../store/sync-failure-store';
 import { withStore } from './stack-client';
 
 export interface CliPipeline extends SyncDeps {
+  /** The table itself, for the use cases that need more stores than the pipeline's. */
+  readonly store: DynamoStore;
   readonly contracts: DynamoContractStore;
   readonly ledger: DynamoLedgerStore;
   readonly revenue: LiveRevenueSettings;
@@ -132,6 +135,7 @@ export async function withPipeline<T>(
         const periods = new DynamoPeriodStore(store);
         const revenue = new LiveRevenueSettings(revenueSettingsFrom(process.env), fxRates, periods);
         const pipeline: CliPipeline = {
+          store,
           ledger,
           revenue,
           fxRates,

@@ -143,6 +143,12 @@ export function dateOfInstant(instant: string): CalendarDate {
   if (Number.isNaN(millis) || !/^\d{4}-\d{2}-\d{2}T/.test(instant)) {
     throw new InvalidInputError('invalid_timestamp', `Not an ISO-8601 timestamp: "${instant}"`);
   }
+  // Date.parse rolls impossible dates over ("2025-04-31T…" → May 1st): refuse them instead.
+  try {
+    parseDateParts(instant.slice(0, 10));
+  } catch {
+    throw new InvalidInputError('invalid_timestamp', `Not a real date: "${instant}"`);
+  }
   return dateFromDayNumber(Math.floor(millis / 86_400_000));
 }
 

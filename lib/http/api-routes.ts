@@ -27,6 +27,7 @@ import { LISTING_ROUTES } from './listing-routes';
 import { OFFER_ROUTES } from './offer-routes';
 import { PageQuerySchema, pageOf } from './pagination';
 import { PARTNER_ROUTES } from './partner-routes';
+import { RECONCILIATION_ROUTES } from './reconciliation-routes';
 import { REPORT_ROUTES } from './report-routes';
 import { defineRoute, type RouteDefinition } from './route';
 import { STATEMENT_ROUTES } from './statement-routes';
@@ -792,6 +793,7 @@ export const API_ROUTES: readonly RouteDefinition[] = [
   ...PARTNER_ROUTES,
   ...COMMISSION_ROUTES,
   ...STATEMENT_ROUTES,
+  ...RECONCILIATION_ROUTES,
   ...LISTING_ROUTES,
   ...USAGE_ROUTES,
 ];

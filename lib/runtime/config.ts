@@ -210,6 +210,12 @@ export const ConfigSchema = z.object({
   AGORA_STATEMENTS_BUCKET: z.string().min(3).max(63).optional(),
   /** The seller's name in the header of partner statements. */
   AGORA_SELLER_NAME: z.string().min(1).max(120).default('Agora seller'),
+  /** The report bucket (set by the CDK stack): marketplace reports to reconcile land under reports/. */
+  AGORA_REPORTS_BUCKET: z.string().min(3).max(63).optional(),
+  /** Rule 16: within-tolerance true-ups are posted at once (`post`) or wait for finance (`propose`). */
+  AGORA_RECONCILIATION_TRUE_UPS: z.enum(['post', 'propose']).default('post'),
+  /** Buyer payment terms in days for the aging when a report gives no due date. */
+  AGORA_PAYMENT_TERMS_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
   /** Subjects (besides admins) who may approve or reject held offers, comma-separated. */
   AGORA_OFFER_APPROVERS: commaList(z.string().max(256), 100),
   /** Deal-registration rules (lib/domain/partners/deal-registration.ts), JSON; default: 90-day protection. */

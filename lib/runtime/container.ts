@@ -20,6 +20,7 @@ import type {
   OfferPublisher,
   SyncQueue,
 } from '../app/ports';
+import type { JournalPoster, ReconciliationSettings, ReportReaders } from '../app/reconciliation';
 import type { EmailOutbox } from '../app/reminder-ports';
 import { LiveRevenueSettings } from '../app/revenue/live-settings';
 import { revenueApplyHook } from '../app/revenue/revenue-hook';
@@ -61,6 +62,7 @@ import { GcpListingGateway } from '../marketplaces/gcp/listing-gateway';
 import { GcpMeteringGateway } from '../marketplaces/gcp/metering-gateway';
 import { GcpOfferPublisher } from '../marketplaces/gcp/offer-publisher';
 import { GcpProcurementClient } from '../marketplaces/gcp/procurement-client';
+import { REPORT_READERS } from '../marketplaces/report-readers';
 import { FolderEmailOutbox, SesEmailOutbox } from '../outbound/email-outbox';
 import {
   createS3Client,
@@ -89,6 +91,7 @@ import {
 } from '../store/partner-store';
 import { DynamoPeriodStore } from '../store/period-store';
 import { DynamoRawInboundStore } from '../store/raw-inbound-store';
+import { DynamoReconciliationStore } from '../store/reconciliation-store';
 import { DynamoReminderClaims } from '../store/reminder-store';
 import { DynamoStatementIndex } from '../store/statement-store';
 import { DynamoSyncFailureStore } from '../store/sync-failure-store';
@@ -200,6 +203,11 @@ export interface Container extends HttpDeps, SyncDeps {
   readonly commissions: DynamoCommissionStore;
   readonly commissionSettings: { readonly planId: string };
   readonly statementIndex: DynamoStatementIndex;
+  readonly reconciliations: DynamoReconciliationStore;
+  /** Journal entries outside a contract's book (true-ups): period-locked, once by entry id. */
+  readonly journal: JournalPoster;
+  readonly reportReaders: ReportReaders;
+  readonly reconciliationSettings: ReconciliationSettings;
   readonly statementArchive: StatementArchive;
   readonly statementRenderer: StatementRenderer;
   readonly statementSettings: { readonly sellerName: string };
@@ -373,6 +381,7 @@ export function buildContainer(
     anyTokenLocally: false,
   });
   const ledger = new DynamoLedgerStore(store);
+  const commissions = new DynamoCommissionStore(store);
   const fxRates = new DynamoFxRateStore(store);
   const periods = new DynamoPeriodStore(store);
   const revenue = new LiveRevenueSettings(revenueSettingsFrom(env), fxRates, periods);
@@ -490,9 +499,16 @@ export function buildContainer(
     secrets,
     partners: new DynamoPartnerStore(store),
     commissionPlans: new DynamoCommissionPlanStore(store),
-    commissions: new DynamoCommissionStore(store),
+    commissions,
     commissionSettings: { planId: config.AGORA_COMMISSION_PLAN_ID },
     statementIndex: new DynamoStatementIndex(store),
+    reconciliations: new DynamoReconciliationStore(store),
+    journal: commissions,
+    reportReaders: REPORT_READERS,
+    reconciliationSettings: {
+      trueUpMode: config.AGORA_RECONCILIATION_TRUE_UPS,
+      paymentTermsDays: config.AGORA_PAYMENT_TERMS_DAYS,
+    },
     statementArchive: statementArchiveFor(config),
     statementRenderer: createLazyStatementRenderer({
       sellerName: config.AGORA_SELLER_NAME,

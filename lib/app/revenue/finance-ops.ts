@@ -70,6 +70,8 @@ export async function recordFxRates(
 export interface DisbursementInput extends DisbursementFacts {
   readonly contractId: string;
   readonly disbursementId: string;
+  /** What the bank statement shows for the payout (AWS bank_trace_id), when known. */
+  readonly bankTraceId?: string | null;
 }
 
 /**
@@ -129,7 +131,7 @@ export async function recordDisbursement(
         amountMinor: input.amountMinor,
         settlesCurrency: input.settlesCurrency ?? input.currency,
         settlesMinor: input.settlesMinor ?? input.amountMinor,
-        bankTraceId: null,
+        bankTraceId: input.bankTraceId ?? null,
       },
     },
   ]);

@@ -44,6 +44,12 @@ describe('day numbers', () => {
     expect(dateOfInstant('2025-01-01T00:00:00Z')).toBe('2025-01-01');
     expect(() => dateOfInstant('yesterday')).toThrow(/timestamp/);
   });
+
+  it('refuse an instant on a day that does not exist instead of rolling it over', () => {
+    expect(() => dateOfInstant('2025-04-31T00:00:00Z')).toThrow(/real date/);
+    expect(() => dateOfInstant('2025-02-29T12:00:00Z')).toThrow(/real date/);
+    expect(dateOfInstant('2024-02-29T12:00:00Z')).toBe('2024-02-29');
+  });
 });
 
 describe('intervals and periods', () => {
