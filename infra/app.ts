@@ -4,7 +4,7 @@
  */
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { buildAgora } from './build';
+import { buildAgora, parseAlertEmails } from './build';
 
 const app = new App();
 buildAgora(app, {
@@ -26,6 +26,13 @@ buildAgora(app, {
     (app.node.tryGetContext('awsAccounts') as string | undefined) ??
     process.env.AGORA_AWS_ACCOUNTS ??
     '[]',
+  // -c settings='{"AGORA_EMAIL_FROM":"billing@example.com","AGORA_SELLER_NAME":"Example Inc."}'
+  settingsJson:
+    (app.node.tryGetContext('settings') as string | undefined) ?? process.env.AGORA_SETTINGS,
+  // -c alertEmails=ops@example.com,finance@example.com subscribes them to the alerts topics.
+  alertEmails: parseAlertEmails(
+    (app.node.tryGetContext('alertEmails') as string | undefined) ?? process.env.AGORA_ALERT_EMAILS,
+  ),
   // -c aceCatalog=AWS turns the hourly ACE pull on (Partner Central, us-east-1).
   partnerSettings: {
     AGORA_ACE_CATALOG:

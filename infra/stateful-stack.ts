@@ -21,7 +21,13 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ROLES } from '../lib/http/auth';
@@ -31,6 +37,9 @@ import { acknowledge } from './constructs/service-function';
 /** CloudFormation exports of the statements bucket the stateless stack imports. */
 export const STATEMENT_BUCKET_ARN_EXPORT = 'Agora-StatementBucketArn';
 export const STATEMENT_BUCKET_NAME_EXPORT = 'Agora-StatementBucketName';
+/** CloudFormation exports of the report bucket (marketplace reports to reconcile). */
+export const REPORT_BUCKET_ARN_EXPORT = 'Agora-ReportBucketArn';
+export const REPORT_BUCKET_NAME_EXPORT = 'Agora-ReportBucketName';
 
 export class StatefulStack extends Stack {
   readonly table: Table;
@@ -88,6 +97,20 @@ export class StatefulStack extends Stack {
       });
     this.reportBucket = privateBucket('ReportBucket', 'reports/');
     this.statementBucket = privateBucket('StatementBucket', 'statements/');
+    // Uploaded reports reach the stateless stack's reconciliation rule through EventBridge. Set on
+    // the CloudFormation resource itself: `eventBridgeEnabled` would add a custom-resource Lambda.
+    (this.reportBucket.node.defaultChild as CfnBucket).addPropertyOverride(
+      'NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled',
+      true,
+    );
+    new CfnOutput(this, 'ReportBucketArn', {
+      value: this.reportBucket.bucketArn,
+      exportName: REPORT_BUCKET_ARN_EXPORT,
+    });
+    new CfnOutput(this, 'ReportBucketName', {
+      value: this.reportBucket.bucketName,
+      exportName: REPORT_BUCKET_NAME_EXPORT,
+    });
     // Named exports, so the functions' grants (and their reviewed cdk-nag findings) name them.
     new CfnOutput(this, 'StatementBucketArn', {
       value: this.statementBucket.bucketArn,

@@ -3,7 +3,7 @@
  * authorizer, the sync queue and its dead-letter queue. Routes come from the same table the
  * local server and /openapi.json use (lib/http/api-routes.ts).
  */
-import { Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CorsHttpMethod,
@@ -24,8 +24,15 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ROUTE_GROUPS, routesOfGroup } from '../lib/http/route-groups';
 import { ContractPipeline } from './constructs/contract-pipeline';
+import { Operations } from './constructs/operations';
+import { ReportReconciliation } from './constructs/report-reconciliation';
 import { acknowledge, ServiceFunction, STATEMENT_MEMORY_MB } from './constructs/service-function';
-import { STATEMENT_BUCKET_ARN_EXPORT, STATEMENT_BUCKET_NAME_EXPORT } from './stateful-stack';
+import {
+  REPORT_BUCKET_ARN_EXPORT,
+  REPORT_BUCKET_NAME_EXPORT,
+  STATEMENT_BUCKET_ARN_EXPORT,
+  STATEMENT_BUCKET_NAME_EXPORT,
+} from './stateful-stack';
 
 /** Requests per second the API accepts before throttling (burst allows short spikes). */
 export const API_RATE_LIMIT_PER_SECOND = 100;
@@ -47,6 +54,8 @@ export interface StatelessStackProps extends StackProps {
   readonly gcpProvidersJson?: string;
   /** AGORA_ACE_* and other partner settings, validated by infra/build.ts. */
   readonly partnerEnvironment?: Readonly<Record<string, string>>;
+  /** Email addresses subscribed to the operators' alerts topic (context `alertEmails`). */
+  readonly alertEmails?: readonly string[];
 }
 
 /** What each HTTP function needs beyond the table. */
@@ -101,6 +110,8 @@ export class StatelessStack extends Stack {
   readonly syncDeadLetterQueue: Queue;
   readonly functions: Record<string, ServiceFunction> = {};
   readonly pipeline: ContractPipeline;
+  readonly reconciliation: ReportReconciliation;
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -179,6 +190,7 @@ export class StatelessStack extends Stack {
       statementBucket: statementBucket,
       gcpPullEnabled: (props.gcpProvidersJson ?? '').includes('pullSubscription'),
       environment,
+      alertEmails: props.alertEmails ?? [],
     });
     // One function per area of the API (lib/http/route-groups.ts), its routes all pointing at it.
     for (const group of ROUTE_GROUPS) {
@@ -231,6 +243,69 @@ export class StatelessStack extends Stack {
           }
         }
       }
+    }
+
+    // Marketplace reports uploaded under reports/ are reconciled as they arrive (issue 14).
+    const reportBucket = Bucket.fromBucketAttributes(this, 'ReportBucket', {
+      bucketArn: Fn.importValue(REPORT_BUCKET_ARN_EXPORT),
+      bucketName: Fn.importValue(REPORT_BUCKET_NAME_EXPORT),
+    });
+    this.reconciliation = new ReportReconciliation(this, 'Reconciliation', {
+      table: props.table,
+      reportBucket,
+      reportBucketArnLabel: REPORT_BUCKET_ARN_EXPORT,
+      environment: { ...environment, AGORA_AWS_ACCOUNTS: props.awsAccountsJson ?? '[]' },
+    });
+
+    this.operations = new Operations(this, 'Operations', {
+      topic: this.pipeline.alerts,
+      api: this.api,
+      syncQueue: this.syncQueue,
+      apiFunctions: Object.values(this.functions),
+      backgroundFunctions: [...this.pipeline.functions, this.reconciliation.function],
+      otherAlarms: this.pipeline.alarms,
+      deadLetterQueues: [
+        { queue: this.syncDeadLetterQueue, what: 'The sync dead-letter queue' },
+        ...this.pipeline.deadLetterQueues.map((queue) => ({
+          queue,
+          what: `The AWS Marketplace inlet dead-letter queue ${queue.node.id}`,
+        })),
+        {
+          queue: this.reconciliation.deadLetterQueue,
+          what: 'The report reconciliation dead-letter queue',
+        },
+      ],
+    });
+
+    // What docs/operations.md refers to, printed by `cdk deploy` (and in the stack's outputs).
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    output(
+      'ApiUrl',
+      this.api.apiEndpoint,
+      'The HTTP API (marketplace webhook and landing URLs start here)',
+    );
+    output(
+      'AlertsTopicArn',
+      this.pipeline.alerts.topicArn,
+      'Operators’ alerts: subscribe email or a pager',
+    );
+    output('DashboardName', this.operations.dashboard.dashboardName, 'The CloudWatch dashboard');
+    output(
+      'SyncDeadLetterQueueUrl',
+      this.syncDeadLetterQueue.queueUrl,
+      'Sync messages that failed 5 receives',
+    );
+    output(
+      'ReconciliationDeadLetterQueueUrl',
+      this.reconciliation.deadLetterQueue.queueUrl,
+      'Report events not delivered, or reconciliations that failed after their retries',
+    );
+    for (const queue of this.pipeline.deadLetterQueues) {
+      output(`${queue.node.id}Url`, queue.queueUrl, `Dead-letter queue ${queue.node.id}`);
+    }
+    for (const fn of [...this.pipeline.functions, this.reconciliation.function]) {
+      output(`${fn.node.id}FunctionName`, fn.functionName, fn.node.id);
     }
   }
 }

@@ -2,8 +2,9 @@
 import { runBilling } from '../../lib/app/revenue/runs';
 import { dateOfInstant } from '../../lib/domain/calendar';
 import { getContainer } from '../../lib/runtime/container';
+import { traceHandler } from '../../lib/runtime/tracing';
 
-export const handler = async () => {
+export const handler = traceHandler('billing-run', async () => {
   const container = getContainer();
   const today = dateOfInstant(container.clock.now());
   const summary = await runBilling(container, today);
@@ -14,4 +15,4 @@ export const handler = async () => {
     problems: summary.problems,
   });
   return { today, ...summary };
-};
+});

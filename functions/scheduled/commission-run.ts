@@ -5,8 +5,9 @@
 import { runCommission } from '../../lib/app/commission-run';
 import { dateOfInstant, periodOf, previousPeriod } from '../../lib/domain/calendar';
 import { getContainer } from '../../lib/runtime/container';
+import { traceHandler } from '../../lib/runtime/tracing';
 
-export const handler = async () => {
+export const handler = traceHandler('commission-run', async () => {
   const container = getContainer();
   const period = previousPeriod(periodOf(dateOfInstant(container.clock.now())));
   const summary = await runCommission(container, { period });
@@ -19,4 +20,4 @@ export const handler = async () => {
   if (summary.problemCount > 0) container.logger.warn('commission run', logged);
   else container.logger.info('commission run', logged);
   return summary;
-};
+});

@@ -4,8 +4,9 @@
  */
 import { deliverDueWebhooks } from '../../lib/app/webhooks';
 import { getContainer } from '../../lib/runtime/container';
+import { traceHandler } from '../../lib/runtime/tracing';
 
-export const handler = async () => {
+export const handler = traceHandler('deliver-webhooks', async () => {
   const container = getContainer();
   const result = await deliverDueWebhooks({
     webhooks: container.webhooks,
@@ -14,4 +15,4 @@ export const handler = async () => {
   });
   if (result.attempted > 0) container.logger.info('webhook sweep', { ...result });
   return result;
-};
+});

@@ -7,8 +7,9 @@
 import { sendExpiryReminders } from '../../lib/app/offer-reminders';
 import { dateOfInstant } from '../../lib/domain/calendar';
 import { getContainer } from '../../lib/runtime/container';
+import { traceHandler } from '../../lib/runtime/tracing';
 
-export const handler = async () => {
+export const handler = traceHandler('offer-reminders', async () => {
   // wired in lib/runtime/container.ts: reminderClaims (DynamoReminderClaims), emailOutbox
   // (SesEmailOutbox on aws, FolderEmailOutbox locally), config.AGORA_OFFER_REMINDER_DAYS
   // (number[]) and config.AGORA_NOTIFY_EMAILS (string[]); webhooks, offers and clock exist.
@@ -21,4 +22,4 @@ export const handler = async () => {
   if (summary.problems.length > 0) container.logger.warn('offer expiry reminders', { ...summary });
   else container.logger.info('offer expiry reminders', { ...summary });
   return summary;
-};
+});

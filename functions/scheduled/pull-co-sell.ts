@@ -5,10 +5,11 @@
  */
 import { pullCoSellOpportunities } from '../../lib/app/co-sell';
 import { getContainer } from '../../lib/runtime/container';
+import { traceHandler } from '../../lib/runtime/tracing';
 
-export const handler = async () => {
+export const handler = traceHandler('pull-co-sell', async () => {
   const container = getContainer();
   const summary = await pullCoSellOpportunities(container);
   container.logger.info('co-sell pull', { ...summary });
   return summary;
-};
+});

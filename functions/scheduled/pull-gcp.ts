@@ -5,10 +5,11 @@ import {
   pullGcpMessages,
 } from '../../lib/marketplaces/gcp/pubsub-pull';
 import { GCP_CREDENTIALS_NAME, getContainer } from '../../lib/runtime/container';
+import { traceHandler } from '../../lib/runtime/tracing';
 
 let subscriber: ReturnType<typeof createSubscriber> | undefined;
 
-export const handler = async () => {
+export const handler = traceHandler('pull-gcp', async () => {
   const container = getContainer();
   subscriber ??= createSubscriber(
     container.gcpSettings,
@@ -20,4 +21,4 @@ export const handler = async () => {
       results.push(await pullGcpMessages(container, subscriber, provider.pullSubscription));
   }
   return results;
-};
+});

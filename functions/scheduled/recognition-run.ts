@@ -5,8 +5,9 @@
 import { runRecognition } from '../../lib/app/revenue/runs';
 import { dateOfInstant, isPeriod, periodOf, previousPeriod } from '../../lib/domain/calendar';
 import { getContainer } from '../../lib/runtime/container';
+import { traceHandler } from '../../lib/runtime/tracing';
 
-export const handler = async (event: { period?: unknown } = {}) => {
+export const handler = traceHandler('recognition-run', async (event: { period?: unknown } = {}) => {
   const container = getContainer();
   const period =
     typeof event.period === 'string' && isPeriod(event.period)
@@ -20,4 +21,4 @@ export const handler = async (event: { period?: unknown } = {}) => {
     problems: summary.problems,
   });
   return { period, ...summary };
-};
+});

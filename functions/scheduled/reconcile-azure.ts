@@ -4,10 +4,11 @@
  */
 import { reconcileAzureSubscriptions } from '../../lib/marketplaces/azure/intake';
 import { getContainer } from '../../lib/runtime/container';
+import { traceHandler } from '../../lib/runtime/tracing';
 
-export const handler = async () => {
+export const handler = traceHandler('reconcile-azure', async () => {
   const container = getContainer();
   const result = await reconcileAzureSubscriptions(container);
   container.logger.info('azure reconciliation', { ...result });
   return result;
-};
+});

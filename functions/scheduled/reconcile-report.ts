@@ -13,10 +13,11 @@ import {
   RECONCILIATION_EXCEPTIONS_METRIC,
   RECONCILIATION_FAILURES_METRIC,
 } from '../../lib/runtime/metrics';
+import { traced, traceHandler } from '../../lib/runtime/tracing';
 
-const s3 = createS3Client({ region: process.env.AWS_REGION ?? 'us-east-1' });
+const s3 = traced(createS3Client({ region: process.env.AWS_REGION ?? 'us-east-1' }));
 
-export const handler = async (event: unknown) => {
+export const handler = traceHandler('reconcile-report', async (event: unknown) => {
   const container = getContainer();
   const outcomes = [];
   for (const object of reportObjectsOf(event)) {
@@ -38,4 +39,4 @@ export const handler = async (event: unknown) => {
     }
   }
   return outcomes;
-};
+});

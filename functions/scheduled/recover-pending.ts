@@ -5,11 +5,12 @@
  */
 import { recoverPendingRaw } from '../../lib/app/recovery';
 import { getContainer } from '../../lib/runtime/container';
+import { traceHandler } from '../../lib/runtime/tracing';
 
-export const handler = async () => {
+export const handler = traceHandler('recover-pending', async () => {
   const container = getContainer();
   const result = await recoverPendingRaw(container);
   if (result.enqueued > 0)
     container.logger.warn('re-enqueued pending raw envelopes', { ...result });
   return result;
-};
+});

@@ -6,8 +6,9 @@
 import { sendRegistrationReminders } from '../../lib/app/registration-reminders';
 import { dateOfInstant } from '../../lib/domain/calendar';
 import { getContainer } from '../../lib/runtime/container';
+import { traceHandler } from '../../lib/runtime/tracing';
 
-export const handler = async () => {
+export const handler = traceHandler('registration-reminders', async () => {
   const container = getContainer();
   const summary = await sendRegistrationReminders(container, {
     today: dateOfInstant(container.clock.now()),
@@ -15,4 +16,4 @@ export const handler = async () => {
   if (summary.problems.length > 0) container.logger.warn('registration reminders', { ...summary });
   else container.logger.info('registration reminders', { ...summary });
   return summary;
-};
+});

@@ -7,8 +7,9 @@ import { generateStatements } from '../../lib/app/statements';
 import { dateOfInstant, periodOf, previousPeriod } from '../../lib/domain/calendar';
 import { isQuarterEnd, quarterOf } from '../../lib/domain/commission/engine';
 import { getContainer } from '../../lib/runtime/container';
+import { traceHandler } from '../../lib/runtime/tracing';
 
-export const handler = async () => {
+export const handler = traceHandler('statement-run', async () => {
   const container = getContainer();
   const month = previousPeriod(periodOf(dateOfInstant(container.clock.now())));
   const periods = isQuarterEnd(month) ? [month, quarterOf(month)] : [month];
@@ -21,4 +22,4 @@ export const handler = async () => {
     summaries.push(summary);
   }
   return summaries;
-};
+});

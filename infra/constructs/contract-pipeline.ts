@@ -10,7 +10,6 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Alias } from 'aws-cdk-lib/aws-kms';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -19,8 +18,13 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, STATEMENT_FAILURES_METRIC } from '../../lib/runtime/metrics';
+import {
+  METRICS_NAMESPACE,
+  STATEMENT_FAILURES_METRIC,
+  USAGE_DEADLINE_RISK_METRIC,
+} from '../../lib/runtime/metrics';
 import { STATEMENT_BUCKET_ARN_EXPORT } from '../stateful-stack';
+import { createAlertsTopic } from './operations';
 import { acknowledge, ServiceFunction, STATEMENT_MEMORY_MB } from './service-function';
 
 /** Sources whose EventBridge events carry AWS Marketplace agreements, licenses and offers. */
@@ -66,15 +70,23 @@ export interface ContractPipelineProps {
   readonly statementBucket: IBucket;
   /** Whether any GCP provider uses a pull subscription. */
   readonly gcpPullEnabled?: boolean;
+  /** Email addresses subscribed to the alerts topic (each confirms by mail). */
+  readonly alertEmails?: readonly string[];
 }
 
 export class ContractPipeline extends Construct {
-  /** Operational alerts (the usage deadline alarm notifies here); subscribe an email or pager. */
+  /** Operational alerts (every alarm notifies here); subscribe an email or pager. */
   readonly alerts: Topic;
   readonly syncWorker: ServiceFunction;
   readonly eventBridgeInlet: ServiceFunction;
   readonly snsInlet: ServiceFunction;
   readonly webhookSweeper: ServiceFunction;
+  /** Every function of the pipeline, for the error alarms and the dashboard. */
+  readonly functions: ServiceFunction[] = [];
+  /** Every dead-letter queue of the pipeline, for the depth alarms and the dashboard. */
+  readonly deadLetterQueues: Queue[] = [];
+  /** The pipeline's own alarms (usage deadline, statements), for the dashboard. */
+  readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: ContractPipelineProps) {
     super(scope, id);
@@ -83,13 +95,16 @@ export class ContractPipeline extends Construct {
       AGORA_SYNC_QUEUE_URL: props.syncQueue.queueUrl,
       AGORA_AWS_ACCOUNTS: props.awsAccountsJson,
     };
-    const fn = (name: string, entry: string, description: string, timeoutSeconds = 30) =>
-      new ServiceFunction(this, name, {
+    const fn = (name: string, entry: string, description: string, timeoutSeconds = 30) => {
+      const created = new ServiceFunction(this, name, {
         entry,
         description,
         environment,
         timeout: Duration.seconds(timeoutSeconds),
       }).bindTable(props.table, 'read-write');
+      this.functions.push(created);
+      return created;
+    };
 
     this.eventBridgeInlet = fn(
       'AwsEventBridgeInlet',
@@ -261,6 +276,7 @@ export class ContractPipeline extends Construct {
         'statements/',
         STATEMENT_BUCKET_ARN_EXPORT,
       );
+    this.functions.push(statements);
     this.grantSendEmail(statements);
     new Rule(this, 'MonthlyStatements', {
       schedule: Schedule.cron({ minute: '0', hour: '6', day: '4' }),
@@ -388,17 +404,19 @@ export class ContractPipeline extends Construct {
       schedule: Schedule.cron({ minute: '10' }),
       targets: [new LambdaFunction(flush)],
     });
-    this.alerts = new Topic(this, 'Alerts', {
-      displayName: 'Agora operational alerts',
-      enforceSSL: true,
-      masterKey: Alias.fromAliasName(this, 'AlertsKey', 'alias/aws/sns'),
-    });
+    // A customer-managed key: CloudWatch cannot publish to a topic under the AWS-managed aws/sns key.
+    this.alerts = createAlertsTopic(
+      this,
+      'Alerts',
+      'Agora operational alerts',
+      props.alertEmails ?? [],
+    );
     const atRisk = new Alarm(this, 'UsageDeadlineAlarm', {
       alarmDescription:
         'A usage hour is still unreported close to its marketplace deadline: usage (revenue) is about to be lost',
       metric: new Metric({
         namespace: METRICS_NAMESPACE,
-        metricName: 'UsageHoursUnreportedNearDeadline',
+        metricName: USAGE_DEADLINE_RISK_METRIC,
         statistic: 'Maximum',
         period: Duration.hours(1),
       }),
@@ -408,6 +426,7 @@ export class ContractPipeline extends Construct {
       treatMissingData: TreatMissingData.BREACHING,
     });
     atRisk.addAlarmAction(new SnsAction(this.alerts));
+    this.alarms.push(atRisk);
     // A partner statement that did not tie to the ledger (or could not be archived) was not
     // issued: finance must look before the partner asks.
     const statementFailed = new Alarm(this, 'StatementFailuresAlarm', {
@@ -425,6 +444,7 @@ export class ContractPipeline extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     statementFailed.addAlarmAction(new SnsAction(this.alerts));
+    this.alarms.push(statementFailed);
 
     const recovery = fn(
       'RecoverPending',
@@ -499,6 +519,7 @@ export class ContractPipeline extends Construct {
       'AwsSolutions-SQS3',
       'This queue is itself a dead-letter queue; it keeps undeliverable notifications for redrive.',
     );
+    this.deadLetterQueues.push(queue);
     return queue;
   }
 }

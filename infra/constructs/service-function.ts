@@ -1,13 +1,15 @@
 /**
  * Every Agora Lambda: Node 22 on arm64, bundled locally with esbuild (never Docker) as minified
  * ESM with the AWS SDK inside the bundle (perf.md: faster cold starts than the runtime's copy),
- * source maps on, JSON logs to an explicit log group with retention. Binding a table or a bucket
- * sets the environment variable and the least-privilege grant in one call, so they cannot drift.
+ * source maps on, JSON logs to an explicit log group with retention, X-Ray active tracing (the
+ * Powertools tracer in lib/runtime/tracing.ts adds the SDK and HTTPS subsegments). Binding a
+ * table or a bucket sets the environment variable and the least-privilege grant in one call, so
+ * they cannot drift.
  */
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -23,6 +25,15 @@ export const STATEMENT_MEMORY_MB = 1024;
 export const STATEMENT_FONTS_DIR = '/var/task/fonts';
 /** The TTF files copied into a bundle that renders statements (npm package dejavu-fonts-ttf). */
 export const STATEMENT_FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'] as const;
+/** What active tracing adds to every role: X-Ray has no resource-level permissions for these. */
+export const XRAY_WRITE_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+/** Powertools settings every function gets (service name in logs and traces; no responses in traces). */
+export const POWERTOOLS_ENVIRONMENT = {
+  POWERTOOLS_SERVICE_NAME: 'agora',
+  POWERTOOLS_METRICS_NAMESPACE: 'Agora',
+  // Responses can carry customer data and tokens: traces keep timings and errors only.
+  POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+} as const;
 
 export interface ServiceFunctionProps {
   /** Path of the entry file relative to the project root, e.g. functions/http/get-me.ts. */
@@ -73,7 +84,9 @@ export class ServiceFunction extends NodejsFunction {
       timeout: props.timeout ?? Duration.seconds(FUNCTION_TIMEOUT_SECONDS_DEFAULT),
       logGroup,
       loggingFormat: LoggingFormat.JSON,
+      tracing: Tracing.ACTIVE,
       environment: {
+        ...POWERTOOLS_ENVIRONMENT,
         AGORA_STAGE: 'aws',
         NODE_OPTIONS: '--enable-source-maps',
         ...(props.statementFonts ? { AGORA_FONTS_DIR: STATEMENT_FONTS_DIR } : {}),
@@ -116,6 +129,11 @@ export class ServiceFunction extends NodejsFunction {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs.',
     );
+    acknowledge(
+      this,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which have no resource-level permissions; any other action on * is acknowledged where it is granted, with its own reason.',
+    );
   }
 
   /**
@@ -151,6 +169,8 @@ export class ServiceFunction extends NodejsFunction {
     prefix: string,
     /** How cdk-nag names the bucket's ARN (an export name for an imported bucket). */
     resourceLabel: string,
+    /** Why the grant is on a prefix rather than on named keys (cdk-nag IAM5). */
+    reason = `Objects under ${prefix} only: one key per partner, period and format, not known in advance.`,
   ): this {
     this.addEnvironment(variable, bucket.bucketName);
     const objects = bucket.arnForObjects(`${prefix}*`);
@@ -161,11 +181,7 @@ export class ServiceFunction extends NodejsFunction {
       }),
     );
     bucket.encryptionKey?.grantEncryptDecrypt(this);
-    acknowledge(
-      this,
-      `AwsSolutions-IAM5[Resource::${resourceLabel}/${prefix}*]`,
-      `Objects under ${prefix} only: one key per partner, period and format, not known in advance.`,
-    );
+    acknowledge(this, `AwsSolutions-IAM5[Resource::${resourceLabel}/${prefix}*]`, reason);
     return this;
   }
 }

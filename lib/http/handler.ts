@@ -8,7 +8,9 @@
  * and one error mapper for everything that throws. Handlers in functions/ only supply the
  * route and a function from parsed request to result.
  */
+
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type {
   APIGatewayProxyEventV2,
@@ -25,6 +27,7 @@ import {
 import type { Clock, IdempotencyStore, StoredResponse } from '../app/ports';
 import type { ErrorDetail } from '../domain/errors';
 import { canonicalJson, sha256Hex } from '../domain/ids';
+import { getTracer } from '../runtime/tracing';
 import type { Principal, TokenVerifier } from './auth';
 import { httpErrorFor } from './errors';
 import { isMutating, type RouteDefinition } from './route';
@@ -160,6 +163,8 @@ export function httpHandler<
     middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>(core)
       // middy runs `before` in this order and `after`/`onError` in reverse: the error mapper sets
       // the response before the request context stamps the request id and logs the outcome.
+      // Outermost: the X-Ray subsegment spans the whole request (a no-op outside Lambda).
+      .use(captureLambdaHandler(getTracer(), { captureResponse: false }))
       .use(requestContext(route, getDeps))
       .use(errorMapper(getDeps))
       .use(authentication(route, getDeps))

@@ -32,6 +32,23 @@ export interface BatchHooks {
   /** Called for a record that will be retried (AWS: ChangeMessageVisibility for backoff). */
   onRetry?: (record: SQSEvent['Records'][number], attempt: number) => Promise<void>;
   onOutcome?: (outcome: SyncOutcome) => void;
+  /** Runs one record's sync with its ids on every log line written meanwhile (the logger's keys). */
+  correlate?: <T>(
+    ids: { rawId: string; marketplace: string },
+    work: () => Promise<T>,
+  ) => Promise<T>;
+}
+
+/** What a batch did, for the worker's metrics: contract events applied, records dead-lettered. */
+export interface SyncTally {
+  events: number;
+  deadLettered: number;
+}
+
+export function tallyOutcome(tally: SyncTally, outcome: SyncOutcome): void {
+  if (outcome.status === 'done')
+    tally.events += outcome.contracts.reduce((n, c) => n + c.events.length, 0);
+  if (outcome.status === 'dead-lettered') tally.deadLettered += 1;
 }
 
 export async function processSyncBatch(
@@ -70,7 +87,10 @@ export async function processSyncBatch(
       continue;
     }
     const attempt = Number.parseInt(record.attributes.ApproximateReceiveCount, 10) || 1;
-    const outcome = await processSyncMessage(deps, message, attempt);
+    const work = () => processSyncMessage(deps, message, attempt);
+    const outcome = hooks.correlate
+      ? await hooks.correlate({ rawId: message.rawId, marketplace: message.marketplace }, work)
+      : await work();
     hooks.onOutcome?.(outcome);
     if (outcome.status === 'retry') {
       failures.push({ itemIdentifier: record.messageId });

@@ -101,6 +101,7 @@ import { type Config, loadConfig, revenueSettingsFrom } from './config';
 import { createLogger } from './logger';
 import { emitMetric, STATEMENT_FAILURES_METRIC } from './metrics';
 import { CachedSecretSource, type SecretSource, secretsManagerFetcher } from './secrets';
+import { traced } from './tracing';
 
 export const SQS_REQUEST_TIMEOUT_MS = 3_000;
 
@@ -154,7 +155,7 @@ function statementArchiveFor(config: Config): StatementArchive {
     };
   }
   return new S3StatementArchive(
-    createS3Client({ region: config.AWS_REGION }),
+    traced(createS3Client({ region: config.AWS_REGION })),
     config.AGORA_STATEMENTS_BUCKET,
   );
 }
@@ -317,10 +318,10 @@ export function buildContainer(
   const config = loadConfig(env);
   const logger = createLogger(config.AGORA_LOG_LEVEL);
   const clock = overrides.clock ?? systemClock;
-  const client = createDynamoClient({
-    region: config.AWS_REGION,
-    endpoint: config.AGORA_DYNAMODB_ENDPOINT,
-  });
+  // Every AWS SDK client built here is traced (a no-op outside Lambda).
+  const client = traced(
+    createDynamoClient({ region: config.AWS_REGION, endpoint: config.AGORA_DYNAMODB_ENDPOINT }),
+  );
   const store = new DynamoStore(client, config.AGORA_TABLE_NAME);
   const webhooks = new DynamoWebhookStore(store);
   const awsSettings: AwsMarketplaceSettings = {
@@ -331,11 +332,13 @@ export function buildContainer(
   const awsGateways = new AwsGatewayRegistry(awsSettings);
   const sqsQueue = config.AGORA_SYNC_QUEUE_URL
     ? new SqsSyncQueue(
-        new SQSClient({
-          region: config.AWS_REGION,
-          maxAttempts: 3,
-          requestHandler: { requestTimeout: SQS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
-        }),
+        traced(
+          new SQSClient({
+            region: config.AWS_REGION,
+            maxAttempts: 3,
+            requestHandler: { requestTimeout: SQS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
+          }),
+        ),
         config.AGORA_SYNC_QUEUE_URL,
       )
     : null;

@@ -45,6 +45,9 @@ export function emitMetric(
   name: string,
   value: number,
   unit: 'Count' | 'Milliseconds' = 'Count',
+  env: Record<string, string | undefined> = process.env,
 ): void {
+  // Only Lambda's log stream turns the line into a metric; locally it would only be noise.
+  if (!env.AWS_LAMBDA_FUNCTION_NAME) return;
   process.stdout.write(`${metricLine(name, value, unit)}\n`);
 }

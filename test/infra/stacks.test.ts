@@ -103,8 +103,8 @@ describe('stateless stack', () => {
     // one per API area, plus the pipeline: two inlets, the sync worker, the webhook sweeper,
     // Azure reconciliation, billing, recognition, offer tracking and reminders, the usage flush,
     // registration reminders, the ACE pull, the commission run, the statement run and recovery
-    // (no GCP pull: no provider uses a pull subscription)
-    expect(Object.keys(functions)).toHaveLength(ROUTE_GROUPS.length + 15);
+    // (no GCP pull: no provider uses a pull subscription), and report reconciliation
+    expect(Object.keys(functions)).toHaveLength(ROUTE_GROUPS.length + 16);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -258,7 +258,7 @@ describe('contract pipeline', () => {
     expect(JSON.stringify(assume)).toContain('role/AgoraMarketplaceRead');
   });
 
-  it('flushes usage hourly and alarms to an encrypted alerts topic when an hour nears its deadline', () => {
+  it('flushes usage hourly and alarms to a topic under a customer-managed key when an hour nears its deadline', () => {
     stateless.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'cron(10 * * * ? *)',
     });
@@ -269,10 +269,12 @@ describe('contract pipeline', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'breaching',
     });
-    const topics = stateless.findResources('AWS::SNS::Topic');
-    expect(Object.values(topics).some((t) => JSON.stringify(t).includes('alias/aws/sns'))).toBe(
-      true,
-    );
+    // Not the AWS-managed aws/sns key: CloudWatch alarms cannot publish to a topic under it.
+    const topics = Object.values(stateless.findResources('AWS::SNS::Topic'));
+    expect(topics).toHaveLength(1);
+    expect(JSON.stringify(topics)).not.toContain('alias/aws/sns');
+    const keyRef = topics[0]?.Properties.KmsMasterKeyId?.['Fn::GetAtt']?.[0];
+    expect(stateless.toJSON().Resources[keyRef]?.Properties.EnableKeyRotation).toBe(true);
   });
 
   it('lets only the offer and listing routes and the offer tracker use the Catalog API', () => {
