@@ -74,6 +74,9 @@ export function contractRefOf(snapshot: ContractSnapshot): ContractRef {
   // The external id's last segment: the Azure subscription or Google entitlement id itself.
   const bare = snapshot.externalId.split('/').pop();
   if (bare) keys.add(bare);
+  // Google's reports name a private-offer purchase by its offer (one buyer's offer, so unique).
+  const offer = snapshot.marketplace === 'gcp' ? snapshot.terms.offerId?.split('/').pop() : null;
+  if (offer) keys.add(offer);
   return { contractId: snapshot.contractId, marketplace: snapshot.marketplace, keys: [...keys] };
 }
 
