@@ -1,4 +1,4 @@
-/** POST /v1/reconciliations/{id}/true-ups/{index}/approve — post a proposed true-up. */
+/** POST /v1/reconciliations/{id}/true-ups/{trueUpId}/approve — post a proposed true-up. */
 import { approveTrueUp } from '../../lib/app/reconciliation';
 import { httpHandler } from '../../lib/http/handler';
 import { approveTrueUpRoute } from '../../lib/http/reconciliation-routes';
@@ -10,7 +10,7 @@ export const handler = httpHandler(
   async ({ params, principal }) => ({
     body: await approveTrueUp(getContainer(), {
       reconciliationId: params.reconciliationId,
-      index: params.index,
+      trueUpId: params.trueUpId,
       by: principal?.subject ?? 'unknown',
     }),
   }),

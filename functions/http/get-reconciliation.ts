@@ -11,7 +11,10 @@ import {
 import { getContainer } from '../../lib/runtime/container';
 
 export const handler = httpHandler(getReconciliationRoute, getContainer, async ({ params }) => {
-  const { record, result } = await getReconciliation(getContainer(), params.reconciliationId);
+  const { record, result, disbursements, trueUps } = await getReconciliation(
+    getContainer(),
+    params.reconciliationId,
+  );
   const lists = Object.fromEntries(
     RECONCILIATION_LISTS.map((name) => {
       const items = name === 'aging' ? result.aging.items : result[name];
@@ -29,5 +32,5 @@ export const handler = httpHandler(getReconciliationRoute, getContainer, async (
     rollForward: jsonItems(result.rollForward),
     agingSummary: jsonItems(result.aging.summary),
   };
-  return { body: { record, ...view, ...tables, lists } };
+  return { body: { record, ...view, ...tables, disbursements, trueUps, lists } };
 });

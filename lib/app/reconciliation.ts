@@ -9,10 +9,10 @@
  * nothing.
  */
 import { createHash } from 'node:crypto';
-import { type CalendarDate, calendarDate } from '../domain/calendar';
+import { type CalendarDate, calendarDate, compareDates, dateOfInstant } from '../domain/calendar';
 import type { ContractSnapshot } from '../domain/contract';
 import { AgoraError, InvalidInputError } from '../domain/errors';
-import type { JournalEntry } from '../domain/ledger';
+import type { AccountCode, JournalEntry } from '../domain/ledger';
 import type { BankLine } from '../domain/reconciliation/bank-statement';
 import type { ToleranceInput, ToleranceKind } from '../domain/reconciliation/config';
 import {
@@ -21,9 +21,19 @@ import {
   EXPECTED_CONTRACTS_MAX,
 } from '../domain/reconciliation/expected';
 import { createStatementReconciler, type StatementSide } from '../domain/reconciliation/reconciler';
-import type { ReconciliationResult } from '../domain/reconciliation/results';
+import type { ReconciliationItem, ReconciliationResult } from '../domain/reconciliation/results';
 import type { RowError } from '../domain/reconciliation/statement';
-import { trueUpEntry } from '../domain/reconciliation/true-up';
+import {
+  type PostedTrueUp,
+  postedTrueUps,
+  TRUE_UP_RULE,
+  type TrueUpChange,
+  trueUpChange,
+  trueUpEntry,
+  trueUpEntryId,
+  trueUpKey,
+  trueUpReversal,
+} from '../domain/reconciliation/true-up';
 import { postingPeriodOf } from '../domain/revenue/periods';
 import type { Marketplace } from '../domain/schemas/primitives';
 import { ConflictError, NotFoundError } from './errors';
@@ -103,18 +113,30 @@ export interface ReportFile {
   open(): AsyncIterable<Uint8Array>;
 }
 
-export type TrueUpStatus = 'posted' | 'proposed' | 'approved' | 'failed';
+/**
+ * posted: its entry is in the ledger (this run or before); unchanged: the ledger already held
+ * exactly this correction; proposed: waits for finance; approved: finance posted it; failed: the
+ * ledger refused it (a closed period, a missing FX rate), the problem says why.
+ */
+export type TrueUpStatus = 'posted' | 'unchanged' | 'proposed' | 'approved' | 'failed';
 
 export interface TrueUpRecord {
-  readonly index: number;
+  /** The correction's id: its line's key and cumulative target (also its entry's id). */
+  readonly trueUpId: string;
+  readonly kind: 'true_up' | 'reversal';
+  readonly key: string;
   readonly contractId: string | null;
   readonly internalId: string | null;
-  readonly entryId: string;
+  readonly level: string;
   readonly status: TrueUpStatus;
   readonly currency: string;
-  readonly amountMinor: bigint;
-  readonly debitAccount: string;
-  readonly creditAccount: string;
+  /** The account corrected (revenue or fees) and its counterpart (the receivable). */
+  readonly account: string;
+  readonly counterAccount: string;
+  /** What the line's true-ups should add up to, what was posted before, and the change. */
+  readonly targetMinor: bigint;
+  readonly postedBeforeMinor: bigint;
+  readonly deltaMinor: bigint;
   readonly period: string;
   readonly problem: string | null;
   readonly decidedBy: string | null;
@@ -130,7 +152,7 @@ export interface DisbursementOutcome {
   readonly problem: string | null;
 }
 
-/** What is stored and listed about one reconciliation (the result itself is stored apart). */
+/** What is listed about one reconciliation: small, whatever the file's size. */
 export interface ReconciliationRecord {
   readonly reconciliationId: string;
   readonly source: ReconciliationSource;
@@ -146,23 +168,36 @@ export interface ReconciliationRecord {
   readonly withinTolerance: number;
   readonly exceptions: number;
   readonly rowErrors: number;
+  readonly disbursementsRecorded: number;
+  readonly disbursementsFailed: number;
+  readonly trueUpsPosted: number;
+  readonly trueUpsProposed: number;
+  readonly trueUpsFailed: number;
+}
+
+/** The whole of one reconciliation: the matcher's result and what was done about it. */
+export interface ReconciliationDocument {
+  readonly result: ReconciliationResult;
   readonly disbursements: DisbursementOutcome[];
   readonly trueUps: TrueUpRecord[];
 }
 
+export interface TrueUpApproval {
+  readonly trueUpId: string;
+  readonly by: string;
+  readonly at: string;
+}
+
 export interface ReconciliationStore {
-  /** Stores (or replaces, for the same id) the record and its result. */
-  save(record: ReconciliationRecord, result: ReconciliationResult): Promise<void>;
+  /** Stores (or replaces, for the same id) the record and its document; approvals stay. */
+  save(record: ReconciliationRecord, document: ReconciliationDocument): Promise<void>;
   record(reconciliationId: string): Promise<ReconciliationRecord | null>;
-  result(reconciliationId: string): Promise<ReconciliationResult | null>;
+  document(reconciliationId: string): Promise<ReconciliationDocument | null>;
   /** Latest run first. */
   list(page: PageRequest): Promise<Page<ReconciliationRecord>>;
-  /** Replaces one true-up if its status is still `expected`; false when it moved. */
-  updateTrueUp(
-    reconciliationId: string,
-    next: TrueUpRecord,
-    expected: TrueUpStatus,
-  ): Promise<boolean>;
+  approvals(reconciliationId: string): Promise<TrueUpApproval[]>;
+  /** Records an approval once; false when the true-up was approved already. */
+  approve(reconciliationId: string, approval: TrueUpApproval): Promise<boolean>;
 }
 
 /** Posts journal entries outside a contract's book (idempotent by entry id, period-locked). */
@@ -204,14 +239,16 @@ export interface ReconcileInput {
   readonly by: string;
   /** Overrides the setting for this run. */
   readonly trueUpMode?: 'post' | 'propose';
-  /** Record the payouts found (default true; false: report only). */
-  readonly recordDisbursements?: boolean;
+  /**
+   * Record the payouts found, post the true-ups and store the result (default true); false:
+   * report only — nothing is written.
+   */
+  readonly act?: boolean;
   readonly onProgress?: (progress: ReconciliationProgress) => void;
 }
 
-export interface ReconcileOutcome {
+export interface ReconcileOutcome extends ReconciliationDocument {
   readonly record: ReconciliationRecord;
-  readonly result: ReconciliationResult;
 }
 
 export function reconciliationIdOf(
@@ -308,55 +345,94 @@ function problemText(error: AgoraError): string {
   return `${error.code}: ${error.message}${detail ? ` (${detail})` : ''}`;
 }
 
-async function postTrueUps(
+interface PlannedChange {
+  readonly change: TrueUpChange;
+  readonly item: Pick<ReconciliationItem, 'contractId' | 'internalId' | 'level'>;
+  readonly kind: TrueUpRecord['kind'];
+}
+
+/** The true-ups a result asks for, and the reversals of lines trued up before that now match. */
+function plannedChanges(
+  result: ReconciliationResult,
+  posted: ReadonlyMap<string, PostedTrueUp>,
+): PlannedChange[] {
+  const planned: PlannedChange[] = [];
+  const seen = new Set<string>();
+  for (const item of result.withinTolerance) {
+    const change = trueUpChange(item, posted.get(trueUpKey(item)));
+    seen.add(change.key);
+    planned.push({ change, item, kind: 'true_up' });
+  }
+  for (const item of result.matched) {
+    const key = trueUpKey(item);
+    const before = posted.get(key);
+    if (!before || before.amountMinor === 0n || seen.has(key)) continue;
+    seen.add(key);
+    planned.push({ change: trueUpReversal(item, before), item, kind: 'reversal' });
+  }
+  return planned.slice(0, RECONCILIATION_TRUE_UPS_MAX);
+}
+
+function trueUpRecordOf(
+  { change, item, kind }: PlannedChange,
+  period: string,
+  status: TrueUpStatus,
+  problem: string | null,
+): TrueUpRecord {
+  return {
+    trueUpId: trueUpEntryId(change.key, change.targetMinor),
+    kind,
+    key: change.key,
+    contractId: change.contractId,
+    internalId: item.internalId,
+    level: item.level,
+    status,
+    currency: change.currency,
+    account: change.account,
+    counterAccount: change.counterAccount,
+    targetMinor: change.targetMinor,
+    postedBeforeMinor: change.postedMinor,
+    deltaMinor: change.deltaMinor,
+    period,
+    problem,
+    decidedBy: null,
+    decidedAt: null,
+  };
+}
+
+async function actOnTrueUps(
   deps: ReconciliationDeps,
   reconciliationId: string,
   result: ReconciliationResult,
+  posted: ReadonlyMap<string, PostedTrueUp>,
+  mode: 'post' | 'propose',
 ): Promise<TrueUpRecord[]> {
+  const period = result.firstOpenPeriod;
   const records: TrueUpRecord[] = [];
-  for (const [index, item] of result.withinTolerance.entries()) {
-    if (index >= RECONCILIATION_TRUE_UPS_MAX) break;
-    const { trueUp } = item;
-    let entry: JournalEntry | null = null;
-    let problem: string | null = null;
+  for (const planned of plannedChanges(result, posted)) {
+    if (planned.change.deltaMinor === 0n) {
+      records.push(trueUpRecordOf(planned, period, 'unchanged', null));
+      continue;
+    }
+    if (mode === 'propose') {
+      records.push(trueUpRecordOf(planned, period, 'proposed', null));
+      continue;
+    }
     try {
-      entry = trueUpEntry(item, {
+      const entry = trueUpEntry(planned.change, {
         reconciliationId,
         date: result.asOf,
+        period,
         functionalCurrency: deps.revenue.functionalCurrency,
         rate: deps.revenue.rate,
       });
+      await deps.journal.postEntries([entry], 'run');
+      records.push(trueUpRecordOf(planned, period, 'posted', null));
     } catch (error) {
-      if (!(error instanceof InvalidInputError)) throw error;
-      problem = problemText(error);
+      // A closed period or a missing rate: reported on the true-up; the next run retries it.
+      if (!(error instanceof AgoraError)) throw error;
+      records.push(trueUpRecordOf(planned, period, 'failed', problemText(error)));
     }
-    let status: TrueUpStatus = trueUp.mode === 'post' ? 'posted' : 'proposed';
-    if (entry && trueUp.mode === 'post') {
-      try {
-        await deps.journal.postEntries([entry], 'run');
-      } catch (error) {
-        // A closed period refuses it: reported on the true-up, which stays to be redone.
-        if (!(error instanceof AgoraError)) throw error;
-        status = 'failed';
-        problem = problemText(error);
-      }
-    }
-    if (!entry) status = 'failed';
-    records.push({
-      index,
-      contractId: item.contractId,
-      internalId: item.internalId,
-      entryId: entry?.entryId ?? '',
-      status,
-      currency: trueUp.currency,
-      amountMinor: trueUp.absoluteMinor,
-      debitAccount: trueUp.debitAccount,
-      creditAccount: trueUp.creditAccount,
-      period: trueUp.period,
-      problem,
-      decidedBy: null,
-      decidedAt: null,
-    });
   }
   return records;
 }
@@ -368,13 +444,21 @@ export async function reconcileReport(
 ): Promise<ReconcileOutcome> {
   const marketplace = MARKETPLACE_OF_SOURCE[input.source];
   const settings = deps.reconciliationSettings;
+  const today = dateOfInstant(deps.clock.now());
+  if (compareDates(input.asOf, today) > 0) {
+    throw new InvalidInputError(
+      'as_of_in_future',
+      `A reconciliation is as of today (${today}) or earlier, not ${input.asOf}`,
+    );
+  }
+  const trueUpMode = input.trueUpMode ?? settings.trueUpMode;
   await deps.revenue.prepare?.();
   const locks = await deps.periods.locks();
   const statement = createStatementReconciler({
     asOf: input.asOf,
     marketplace,
     firstOpenPeriod: postingPeriodOf(locks, 'run', input.asOf),
-    trueUpMode: input.trueUpMode ?? settings.trueUpMode,
+    trueUpMode,
     ...(settings.tolerances ? { tolerances: settings.tolerances } : {}),
     unbilledAccount:
       deps.revenue.policies.unbilledClassification === 'contract_asset' ? '1240' : '1230',
@@ -429,6 +513,7 @@ export async function reconcileReport(
       ? { paymentTermsDays: settings.paymentTermsDays }
       : {}),
   });
+  const trueUpEntries: JournalEntry[] = [];
   for (const [index, ref] of refs.entries()) {
     let cursor: string | undefined;
     do {
@@ -437,6 +522,7 @@ export async function reconcileReport(
         cursor,
       });
       builder.add(page.items);
+      for (const entry of page.items) if (entry.rule === TRUE_UP_RULE) trueUpEntries.push(entry);
       cursor = page.cursor ?? undefined;
     } while (cursor);
     if ((index + 1) % RECONCILIATION_CONTRACTS_PAGE_SIZE === 0) report('ledger', index + 1);
@@ -448,9 +534,17 @@ export async function reconcileReport(
   const result = ledger.finish(expected.rollForward);
 
   const reconciliationId = reconciliationIdOf(input.source, input.asOf, fileSha256);
+  const act = input.act ?? true;
   report('actions', refs.length);
-  const disbursements = await recordPayouts(deps, result, input.recordDisbursements ?? true);
-  const trueUps = await postTrueUps(deps, reconciliationId, result);
+  const disbursements = await recordPayouts(deps, result, act);
+  const trueUps = await actOnTrueUps(
+    deps,
+    reconciliationId,
+    result,
+    postedTrueUps(trueUpEntries),
+    act ? trueUpMode : 'propose',
+  );
+  const count = <T>(items: readonly T[], test: (item: T) => boolean) => items.filter(test).length;
   const record: ReconciliationRecord = {
     reconciliationId,
     source: input.source,
@@ -466,11 +560,16 @@ export async function reconcileReport(
     withinTolerance: result.summary.counts.withinTolerance,
     exceptions: result.summary.counts.exceptions,
     rowErrors: result.summary.counts.rowErrors,
-    disbursements,
-    trueUps,
+    disbursementsRecorded: count(disbursements, (d) => d.outcome === 'recorded'),
+    disbursementsFailed: count(disbursements, (d) => d.outcome === 'failed'),
+    trueUpsPosted: count(trueUps, (t) => t.status === 'posted'),
+    trueUpsProposed: count(trueUps, (t) => t.status === 'proposed'),
+    trueUpsFailed: count(trueUps, (t) => t.status === 'failed'),
   };
-  await deps.reconciliations.save(record, result);
-  return { record, result };
+  const document: ReconciliationDocument = { result, disbursements, trueUps };
+  // Report only: nothing was done, so nothing replaces what a real run stored.
+  if (act) await deps.reconciliations.save(record, document);
+  return { record, ...document };
 }
 
 export async function listReconciliations(
@@ -480,63 +579,98 @@ export async function listReconciliations(
   return deps.reconciliations.list(page);
 }
 
+/** One reconciliation, with finance's approvals on its true-ups. */
 export async function getReconciliation(
   deps: Pick<ReconciliationDeps, 'reconciliations'>,
   reconciliationId: string,
 ): Promise<ReconcileOutcome> {
   const record = await deps.reconciliations.record(reconciliationId);
-  const result = record ? await deps.reconciliations.result(reconciliationId) : null;
-  if (!record || !result) throw new NotFoundError(`No reconciliation ${reconciliationId}`);
-  return { record, result };
+  const document = record ? await deps.reconciliations.document(reconciliationId) : null;
+  if (!record || !document) throw new NotFoundError(`No reconciliation ${reconciliationId}`);
+  const approvals = new Map(
+    (await deps.reconciliations.approvals(reconciliationId)).map((a) => [a.trueUpId, a]),
+  );
+  const trueUps = document.trueUps.map((t) => {
+    const approval = approvals.get(t.trueUpId);
+    return approval
+      ? { ...t, status: 'approved' as const, decidedBy: approval.by, decidedAt: approval.at }
+      : t;
+  });
+  return { record, ...document, trueUps };
 }
 
 /**
- * Finance approves a proposed true-up: its entry is posted (in the first period open to the
- * run, as rule 14 says), then the true-up is marked approved. Approving twice is a conflict;
- * a retry after a failure between the two writes posts nothing new (the entry id is stable).
+ * Finance approves a proposed true-up: the ledger's true-ups of its line are read again (another
+ * run may have moved them), the difference to its target is posted in the first period open to
+ * the run, and the approval is recorded once. A retry after a failure between the two writes
+ * posts nothing new: the entry's id is the line's key and target.
  */
 export async function approveTrueUp(
-  deps: Pick<ReconciliationDeps, 'reconciliations' | 'journal' | 'revenue' | 'periods' | 'clock'>,
-  input: { reconciliationId: string; index: number; by: string },
+  deps: Pick<
+    ReconciliationDeps,
+    'reconciliations' | 'journal' | 'revenue' | 'periods' | 'clock' | 'ledger'
+  >,
+  input: { reconciliationId: string; trueUpId: string; by: string },
 ): Promise<TrueUpRecord> {
-  const { record, result } = await getReconciliation(deps, input.reconciliationId);
-  const current = record.trueUps.find((t) => t.index === input.index);
-  const item = result.withinTolerance[input.index];
-  if (!current || !item) {
-    throw new NotFoundError(`No true-up ${input.index} in ${input.reconciliationId}`);
-  }
-  if (current.status !== 'proposed') {
+  const { result, trueUps } = await getReconciliation(deps, input.reconciliationId);
+  const trueUp = trueUps.find((t) => t.trueUpId === input.trueUpId);
+  if (!trueUp) throw new NotFoundError(`No true-up ${input.trueUpId} in ${input.reconciliationId}`);
+  if (trueUp.status !== 'proposed') {
     throw new ConflictError(
       'true_up_not_proposed',
-      `True-up ${input.index} is ${current.status}, not proposed`,
+      `True-up ${input.trueUpId} is ${trueUp.status}, not proposed`,
     );
   }
+  const entries: JournalEntry[] = [];
+  let cursor: string | undefined;
+  if (trueUp.contractId) {
+    do {
+      const page = await deps.ledger.entries(trueUp.contractId, {
+        limit: RECONCILIATION_ENTRIES_PAGE_SIZE,
+        cursor,
+      });
+      for (const entry of page.items) if (entry.rule === TRUE_UP_RULE) entries.push(entry);
+      cursor = page.cursor ?? undefined;
+    } while (cursor);
+  }
+  const postedMinor = postedTrueUps(entries).get(trueUp.key)?.amountMinor ?? 0n;
   await deps.revenue.prepare?.();
-  const locks = await deps.periods.locks();
-  const period = postingPeriodOf(locks, 'run', result.asOf);
-  const entry = trueUpEntry(
-    { ...item, trueUp: { ...item.trueUp, period } },
-    {
+  const period = postingPeriodOf(await deps.periods.locks(), 'run', result.asOf);
+  const change: TrueUpChange = {
+    key: trueUp.key,
+    contractId: trueUp.contractId,
+    account: trueUp.account as AccountCode,
+    counterAccount: trueUp.counterAccount as AccountCode,
+    currency: trueUp.currency,
+    targetMinor: trueUp.targetMinor,
+    postedMinor,
+    deltaMinor: trueUp.targetMinor - postedMinor,
+    description: `Reconciliation true-up approved by ${input.by} (${trueUp.level}${trueUp.internalId ? ` ${trueUp.internalId}` : ''})`,
+  };
+  if (change.deltaMinor !== 0n) {
+    const entry = trueUpEntry(change, {
       reconciliationId: input.reconciliationId,
       date: result.asOf,
+      period,
       functionalCurrency: deps.revenue.functionalCurrency,
       rate: deps.revenue.rate,
-    },
-  );
-  await deps.journal.postEntries([entry], 'run');
-  const next: TrueUpRecord = {
-    ...current,
-    status: 'approved',
-    entryId: entry.entryId,
-    period,
-    problem: null,
-    decidedBy: input.by,
-    decidedAt: deps.clock.now(),
-  };
-  if (!(await deps.reconciliations.updateTrueUp(input.reconciliationId, next, 'proposed'))) {
-    throw new ConflictError('true_up_moved', `True-up ${input.index} was decided meanwhile`);
+    });
+    await deps.journal.postEntries([entry], 'run');
   }
-  return next;
+  const at = deps.clock.now();
+  const approval = { trueUpId: input.trueUpId, by: input.by, at };
+  if (!(await deps.reconciliations.approve(input.reconciliationId, approval))) {
+    throw new ConflictError('true_up_already_approved', `True-up ${input.trueUpId} is approved`);
+  }
+  return {
+    ...trueUp,
+    status: 'approved',
+    period,
+    postedBeforeMinor: postedMinor,
+    deltaMinor: change.deltaMinor,
+    decidedBy: input.by,
+    decidedAt: at,
+  };
 }
 
 /** Where the report bucket's objects name their kind and date: reports/<source>/[<asOf>/]<file>. */

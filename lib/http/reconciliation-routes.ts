@@ -29,19 +29,32 @@ const ReconciliationIdSchema = z
   .regex(/^rec-[0-9a-f]{24}$/, 'A reconciliation id, e.g. rec-0123456789abcdef01234567');
 
 const TrueUpSchema = z.object({
-  index: z.int(),
+  trueUpId: z.string(),
+  kind: z.enum(['true_up', 'reversal']),
+  key: z.string(),
   contractId: z.string().nullable(),
   internalId: z.string().nullable(),
-  entryId: z.string(),
-  status: z.enum(['posted', 'proposed', 'approved', 'failed']),
+  level: z.string(),
+  status: z.enum(['posted', 'unchanged', 'proposed', 'approved', 'failed']),
   currency: z.string(),
-  amountMinor: MinorUnitsSchema,
-  debitAccount: z.string(),
-  creditAccount: z.string(),
+  account: z.string(),
+  counterAccount: z.string(),
+  targetMinor: MinorUnitsSchema,
+  postedBeforeMinor: MinorUnitsSchema,
+  deltaMinor: MinorUnitsSchema,
   period: z.string(),
   problem: z.string().nullable(),
   decidedBy: z.string().nullable(),
   decidedAt: z.string().nullable(),
+});
+
+const DisbursementOutcomeSchema = z.object({
+  disbursementId: z.string(),
+  contractId: z.string(),
+  amountMinor: MinorUnitsSchema,
+  currency: z.string(),
+  outcome: z.enum(['recorded', 'already_recorded', 'failed', 'not_attempted']),
+  problem: z.string().nullable(),
 });
 
 export const ReconciliationRecordSchema = z.object({
@@ -59,17 +72,11 @@ export const ReconciliationRecordSchema = z.object({
   withinTolerance: z.int(),
   exceptions: z.int(),
   rowErrors: z.int(),
-  disbursements: z.array(
-    z.object({
-      disbursementId: z.string(),
-      contractId: z.string(),
-      amountMinor: MinorUnitsSchema,
-      currency: z.string(),
-      outcome: z.enum(['recorded', 'already_recorded', 'failed', 'not_attempted']),
-      problem: z.string().nullable(),
-    }),
-  ),
-  trueUps: z.array(TrueUpSchema),
+  disbursementsRecorded: z.int(),
+  disbursementsFailed: z.int(),
+  trueUpsPosted: z.int(),
+  trueUpsProposed: z.int(),
+  trueUpsFailed: z.int(),
 });
 
 /** Result items as JSON: amounts are strings of minor units, as everywhere in the API. */
@@ -93,7 +100,7 @@ export const getReconciliationRoute = defineRoute({
   method: 'GET',
   path: '/v1/reconciliations/{reconciliationId}',
   summary: 'One reconciliation: summary, roll-forward, aging, and the first items of each list',
-  description: `Each list (matched, withinTolerance, exceptions, rowErrors, aging, disbursementCandidates) carries its first ${RECONCILIATION_VIEW_ITEMS_MAX} items and its total; page through the rest with /items. Amounts are strings of minor units.`,
+  description: `Each list (matched, withinTolerance, exceptions, rowErrors, aging, disbursementCandidates) carries its first ${RECONCILIATION_VIEW_ITEMS_MAX} items and its total; page through the rest with /items. Amounts are strings of minor units. \`disbursements\` says what became of each payout found, \`trueUps\` each correction (posted, unchanged, proposed, approved, failed).`,
   tags: ['finance'],
   access: { roles: RECONCILIATION_READERS },
   params: Params,
@@ -104,6 +111,8 @@ export const getReconciliationRoute = defineRoute({
     summary: JsonItem,
     rollForward: z.array(JsonItem),
     agingSummary: z.array(JsonItem),
+    disbursements: z.array(DisbursementOutcomeSchema),
+    trueUps: z.array(TrueUpSchema),
     lists: z.record(
       z.enum(RECONCILIATION_LISTS),
       z.object({ total: z.int(), items: z.array(JsonItem) }),
@@ -126,11 +135,15 @@ export const listReconciliationItemsRoute = defineRoute({
 export const approveTrueUpRoute = defineRoute({
   name: 'approve-true-up',
   method: 'POST',
-  path: '/v1/reconciliations/{reconciliationId}/true-ups/{index}/approve',
-  summary: 'Approve a proposed true-up: its entry posts in the first open period',
+  path: '/v1/reconciliations/{reconciliationId}/true-ups/{trueUpId}/approve',
+  summary: 'Approve a proposed true-up: what its line still needs posts in the first open period',
   tags: ['finance'],
   access: { roles: RECONCILIATION_READERS },
-  params: Params.extend({ index: z.coerce.number().int().min(0).max(1_000_000) }),
+  params: Params.extend({
+    trueUpId: z
+      .string()
+      .regex(/^trueup-[0-9a-f]{24}-m?\d{1,30}$/, 'A true-up id from the reconciliation'),
+  }),
   response: TrueUpSchema,
   idempotency: 'optional',
 });

@@ -44,6 +44,13 @@ export interface ReportObject {
   readonly bucket: string;
   readonly key: string;
   readonly sizeBytes: number | null;
+  /** When the object was created, per the event (the as-of day of an undated report). */
+  readonly eventTime: string | null;
+}
+
+/** S3 console "folders" and empty uploads: nothing to reconcile. */
+export function isReportContent(object: ReportObject): boolean {
+  return !object.key.endsWith('/') && object.sizeBytes !== 0;
 }
 
 /** The objects an event names; S3 notification keys are URL-encoded (spaces as '+'). */
@@ -51,7 +58,14 @@ export function reportObjectsOf(event: unknown): ReportObject[] {
   const bridge = EventBridgeObjectCreated.safeParse(event);
   if (bridge.success) {
     const { bucket, object } = bridge.data.detail;
-    return [{ bucket: bucket.name, key: object.key, sizeBytes: object.size ?? null }];
+    return [
+      {
+        bucket: bucket.name,
+        key: object.key,
+        sizeBytes: object.size ?? null,
+        eventTime: bridge.data.time ?? null,
+      },
+    ];
   }
   const notification = S3Notification.safeParse(event);
   if (notification.success) {
@@ -59,6 +73,7 @@ export function reportObjectsOf(event: unknown): ReportObject[] {
       bucket: record.s3.bucket.name,
       key: decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')),
       sizeBytes: record.s3.object.size ?? null,
+      eventTime: record.eventTime ?? null,
     }));
   }
   throw new Error('Not an S3 "Object Created" event (EventBridge or S3 notification)');

@@ -4,7 +4,7 @@
  * aging, exceptions first). Text is formula-guarded in the CSV and escaped in the HTML: ids and
  * reasons come from the marketplace's file.
  */
-import type { ReconciliationRecord } from '../app/reconciliation';
+import type { ReconciliationRecord, TrueUpRecord } from '../app/reconciliation';
 import { formatMajorAmount } from '../domain/money';
 import type { ReconciliationItem, ReconciliationResult } from '../domain/reconciliation/results';
 import { type CsvCell, csvCell } from '../statements/render-csv';
@@ -117,6 +117,7 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[])
 export function reconciliationHtml(
   result: ReconciliationResult,
   record: ReconciliationRecord | null,
+  records: readonly TrueUpRecord[] | null = null,
 ): string {
   const counts = result.summary.counts;
   const title = `Reconciliation ${record?.reconciliationId ?? ''} — ${result.marketplace.toUpperCase()} as of ${result.asOf}`;
@@ -208,14 +209,27 @@ export function reconciliationHtml(
       ]),
   );
   const trueUps = table(
-    ['Contract', 'Line', 'Variance', 'True-up', 'Mode', 'Period'],
-    result.withinTolerance.map((t) => [
+    [
+      'Contract',
+      'Line',
+      'Level',
+      'Account',
+      'Target',
+      'Posted before',
+      'Change',
+      'Period',
+      'Status',
+    ],
+    (records ?? []).map((t) => [
       t.contractId ?? '',
       t.internalId ?? '',
-      money(t.varianceMinor, t.currency),
-      `Dr ${t.trueUp.debitAccount} / Cr ${t.trueUp.creditAccount} ${money(t.trueUp.absoluteMinor, t.trueUp.currency)}`,
-      t.trueUp.mode,
-      t.trueUp.period,
+      t.level,
+      `${t.account} / ${t.counterAccount}`,
+      money(t.targetMinor, t.currency),
+      money(t.postedBeforeMinor, t.currency),
+      money(t.deltaMinor, t.currency),
+      t.period,
+      `${t.status}${t.problem ? `: ${t.problem}` : ''}`,
     ]),
   );
   const rowErrors = table(
@@ -235,7 +249,7 @@ ${summary}
 ${currencies}
 <h2>Exceptions (${counts.exceptions})</h2>
 ${exceptions}
-<h2>Within tolerance (${counts.withinTolerance})</h2>
+<h2>Within tolerance (${counts.withinTolerance}) and their true-ups</h2>
 ${trueUps}
 <h2>Receivable roll-forward</h2>
 ${rollForward}

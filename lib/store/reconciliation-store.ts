@@ -1,41 +1,50 @@
 /**
  * Reconciliations in the single table (port in lib/app/reconciliation.ts).
  *
- * Record:   pk RECON#<id> · sk HEAD                  (what is listed; true-ups; version)
- * Result:   pk RECON#<id> · sk PART#<digest>#<n>      (the result, gzipped, in parts)
- * Listing:  gsi1pk RECONS · gsi1sk <ranAt>#<id>      (latest first)
+ * Record:    pk RECON#<id> · sk HEAD                      (what is listed: counts, no lists)
+ * Document:  pk RECON#<id> · sk PART#<digest>#<n>          (result + actions, gzipped, in parts)
+ * Approval:  pk RECON#<id> · sk APPROVAL#<trueUpId>        (finance's decision, written once)
+ * Listing:   gsi1pk RECONS · gsi1sk <ranAt>#<id>          (latest first)
  *
- * A result can hold a million matched lines; it is stored compressed, split into parts far below
- * DynamoDB's 400 KB item limit, under the digest of its content: the parts are written first
- * and the record names the digest last, so a reader never sees a record pointing at parts that
- * are not all there, and running the same file again replaces the record atomically.
+ * A document can hold a million matched lines; it is stored compressed, split into parts far
+ * below DynamoDB's 400 KB item limit, under the digest of its content: the parts are written
+ * first and the record names the digest last, so a reader never sees a record pointing at parts
+ * that are not all there. Approvals live apart, so running the same file again (which replaces
+ * the record and document) never undoes one. Each list is kept to its first
+ * RECONCILIATION_LIST_STORED_MAX items (the summary's counts stay exact).
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Page, PageRequest } from '../app/ports';
 import type {
+  ReconciliationDocument,
   ReconciliationRecord,
   ReconciliationStore,
-  TrueUpRecord,
-  TrueUpStatus,
+  TrueUpApproval,
 } from '../app/reconciliation';
-import type { ReconciliationResult } from '../domain/reconciliation/results';
 import type { DynamoStore } from './dynamo-store';
 import { ConditionFailedError } from './errors';
 import { decodeExact, encodeExact } from './ledger-items';
+import { ITEM_ABSENT } from './transaction';
 
 /** Characters of base64 per part (~300 KB: below the 400 KB item limit with its keys). */
 export const RECONCILIATION_PART_CHARS = 300_000;
 /** Parts one result may take (~150 MB of base64, gzipped JSON). */
 export const RECONCILIATION_PARTS_MAX = 500;
-/** Matched lines kept in a stored result (their count is always exact). */
-export const RECONCILIATION_MATCHED_STORED_MAX = 100_000;
+/** Items of each list kept in a stored result (the summary's counts are always exact). */
+export const RECONCILIATION_LIST_STORED_MAX = 100_000;
 export const RECONCILIATION_LIST_PAGE_MAX = 100;
 /** Records read per page when the parts are loaded. */
 const PARTS_PAGE = 25;
+/** Approvals read per page (a document holds at most 10,000 true-ups). */
+const APPROVALS_PAGE = 500;
 
 const LIST_PARTITION = 'RECONS';
-const LABEL = { record: 'reconciliation', part: 'reconciliation-part' } as const;
+const LABEL = {
+  record: 'reconciliation',
+  part: 'reconciliation-part',
+  approval: 'reconciliation-approval',
+} as const;
 
 const recordKey = (id: string) => ({ pk: `RECON#${id}`, sk: 'HEAD' });
 
@@ -43,7 +52,25 @@ interface StoredHead {
   readonly record: ReconciliationRecord;
   readonly digest: string;
   readonly parts: number;
-  readonly version: number;
+}
+
+const cap = <T>(items: readonly T[]): T[] => items.slice(0, RECONCILIATION_LIST_STORED_MAX);
+
+/** The document with each list kept to its stored maximum. */
+function capped(document: ReconciliationDocument): ReconciliationDocument {
+  const { result } = document;
+  return {
+    ...document,
+    result: {
+      ...result,
+      matched: cap(result.matched),
+      withinTolerance: cap(result.withinTolerance),
+      exceptions: cap(result.exceptions),
+      rowErrors: cap(result.rowErrors),
+      aging: { ...result.aging, items: cap(result.aging.items) },
+      disbursementCandidates: cap(result.disbursementCandidates),
+    },
+  };
 }
 
 export class ReconciliationTooLargeError extends Error {
@@ -53,12 +80,8 @@ export class ReconciliationTooLargeError extends Error {
 export class DynamoReconciliationStore implements ReconciliationStore {
   constructor(private readonly store: DynamoStore) {}
 
-  async save(record: ReconciliationRecord, result: ReconciliationResult): Promise<void> {
-    const kept =
-      result.matched.length > RECONCILIATION_MATCHED_STORED_MAX
-        ? { ...result, matched: result.matched.slice(0, RECONCILIATION_MATCHED_STORED_MAX) }
-        : result;
-    const packed = gzipSync(Buffer.from(encodeExact(kept), 'utf8')).toString('base64');
+  async save(record: ReconciliationRecord, document: ReconciliationDocument): Promise<void> {
+    const packed = gzipSync(Buffer.from(encodeExact(capped(document)), 'utf8')).toString('base64');
     const digest = createHash('sha256').update(packed).digest('hex').slice(0, 32);
     const parts = Math.max(1, Math.ceil(packed.length / RECONCILIATION_PART_CHARS));
     if (parts > RECONCILIATION_PARTS_MAX) {
@@ -74,7 +97,6 @@ export class DynamoReconciliationStore implements ReconciliationStore {
         data: packed.slice(n * RECONCILIATION_PART_CHARS, (n + 1) * RECONCILIATION_PART_CHARS),
       });
     }
-    const previous = await this.head(record.reconciliationId);
     await this.store.put(LABEL.record, {
       ...recordKey(record.reconciliationId),
       entity: 'Reconciliation',
@@ -82,7 +104,6 @@ export class DynamoReconciliationStore implements ReconciliationStore {
       data: encodeExact(record),
       digest,
       parts,
-      version: (previous?.version ?? 0) + 1,
       gsi1pk: LIST_PARTITION,
       gsi1sk: `${record.ranAt}#${record.reconciliationId}`,
     });
@@ -95,7 +116,6 @@ export class DynamoReconciliationStore implements ReconciliationStore {
       record: decodeExact<ReconciliationRecord>(String(item.data)),
       digest: String(item.digest),
       parts: Number(item.parts),
-      version: Number(item.version),
     };
   }
 
@@ -103,7 +123,7 @@ export class DynamoReconciliationStore implements ReconciliationStore {
     return (await this.head(id))?.record ?? null;
   }
 
-  async result(id: string): Promise<ReconciliationResult | null> {
+  async document(id: string): Promise<ReconciliationDocument | null> {
     const head = await this.head(id);
     if (!head) return null;
     const chunks: string[] = [];
@@ -123,7 +143,7 @@ export class DynamoReconciliationStore implements ReconciliationStore {
       throw new Error(`Reconciliation ${id}: ${chunks.length} of ${head.parts} parts found`);
     }
     const json = gunzipSync(Buffer.from(chunks.join(''), 'base64')).toString('utf8');
-    return decodeExact<ReconciliationResult>(json);
+    return decodeExact<ReconciliationDocument>(json);
   }
 
   async list(page: PageRequest): Promise<Page<ReconciliationRecord>> {
@@ -140,28 +160,34 @@ export class DynamoReconciliationStore implements ReconciliationStore {
     };
   }
 
-  async updateTrueUp(id: string, next: TrueUpRecord, expected: TrueUpStatus): Promise<boolean> {
-    const head = await this.head(id);
-    const current = head?.record.trueUps.find((t) => t.index === next.index);
-    if (!head || current?.status !== expected) return false;
-    const record: ReconciliationRecord = {
-      ...head.record,
-      trueUps: head.record.trueUps.map((t) => (t.index === next.index ? next : t)),
-    };
+  async approvals(id: string): Promise<TrueUpApproval[]> {
+    const approvals: TrueUpApproval[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.query({
+        partitionKey: `RECON#${id}`,
+        sortKeyBeginsWith: 'APPROVAL#',
+        limit: APPROVALS_PAGE,
+        cursor,
+        consistent: true,
+      });
+      for (const item of page.items) approvals.push(decodeExact<TrueUpApproval>(String(item.data)));
+      cursor = page.cursor ?? undefined;
+    } while (cursor);
+    return approvals;
+  }
+
+  async approve(id: string, approval: TrueUpApproval): Promise<boolean> {
     try {
-      await this.store.update(
-        LABEL.record,
-        recordKey(id),
+      await this.store.put(
+        LABEL.approval,
         {
-          expression: 'SET #data = :data, #version = :next',
-          names: { '#data': 'data', '#version': 'version' },
-          values: { ':data': encodeExact(record), ':next': head.version + 1 },
+          pk: `RECON#${id}`,
+          sk: `APPROVAL#${approval.trueUpId}`,
+          entity: 'ReconciliationApproval',
+          data: encodeExact(approval),
         },
-        {
-          expression: '#version = :version',
-          names: { '#version': 'version' },
-          values: { ':version': head.version },
-        },
+        ITEM_ABSENT,
       );
       return true;
     } catch (error) {

@@ -8,6 +8,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import {
   RECONCILIATION_SOURCES,
   type ReconcileOutcome,
@@ -31,6 +32,14 @@ const READ_CHUNK_BYTES = 1 << 20;
 const BAR_WIDTH = 30;
 /** Exceptions the text output lists (the JSON, CSV and HTML carry all). */
 const TEXT_EXCEPTIONS_MAX = 20;
+/** Matched lines the JSON document lists (a million would not fit one string; counts are exact). */
+export const CLI_JSON_MATCHED_MAX = 200_000;
+
+/** The settings the reconciliation reads, as the Lambda reads them (lib/runtime/config.ts). */
+const CliReconciliationEnv = z.object({
+  AGORA_RECONCILIATION_TRUE_UPS: z.enum(['post', 'propose']).default('post'),
+  AGORA_PAYMENT_TERMS_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
+});
 
 interface ReconcileOptions {
   source: string;
@@ -69,7 +78,8 @@ function progressLine(p: ReconciliationProgress): string {
   return 'recording payouts and true-ups';
 }
 
-function textOf({ record, result }: ReconcileOutcome): string {
+function textOf(outcome: ReconcileOutcome): string {
+  const { record, result } = outcome;
   const counts = result.summary.counts;
   const lines = [
     `reconciliation ${record.reconciliationId}: ${record.source} ${record.fileName} as of ${record.asOf}`,
@@ -91,13 +101,13 @@ function textOf({ record, result }: ReconcileOutcome): string {
     ...(counts.exceptions > TEXT_EXCEPTIONS_MAX
       ? [`  … ${counts.exceptions - TEXT_EXCEPTIONS_MAX} more (--json, --csv or --html)`]
       : []),
-    ...record.disbursements.map(
+    ...outcome.disbursements.map(
       (d) =>
         `  payout ${d.disbursementId} → ${d.contractId}: ${d.outcome}${d.problem ? ` (${d.problem})` : ''}`,
     ),
-    ...record.trueUps.map(
+    ...outcome.trueUps.map(
       (t) =>
-        `  true-up ${t.index} ${t.contractId ?? ''} Dr ${t.debitAccount} / Cr ${t.creditAccount} ${formatMajorAmount(t.amountMinor, t.currency)} ${t.currency} in ${t.period}: ${t.status}${t.problem ? ` (${t.problem})` : ''}`,
+        `  ${t.kind === 'reversal' ? 'reversal' : 'true-up'} ${t.trueUpId} ${t.contractId ?? ''} ${t.account} ${formatMajorAmount(t.deltaMinor, t.currency)} ${t.currency} in ${t.period}: ${t.status}${t.problem ? ` (${t.problem})` : ''}`,
     ),
   ];
   return lines.join('\n');
@@ -117,7 +127,7 @@ export function registerReconcileCommand(
     .option('--csv', 'print every line as CSV')
     .option('--html', 'print the report as one HTML page')
     .option('--propose', 'propose true-ups for approval instead of posting them')
-    .option('--no-record', 'report only: do not record payouts or post true-ups')
+    .option('--no-record', 'report only: record no payouts, post no true-ups, store nothing')
     .description(
       'Reconcile a marketplace billing/payout report against the ledger, line by line (exit 1 on exceptions)',
     )
@@ -142,20 +152,20 @@ export function registerReconcileCommand(
         else out.stderr(progressLine(p));
       };
       const settings = loadLocalSettings();
+      const env = CliReconciliationEnv.parse(process.env);
       const outcome = await withPipeline(
         settings,
         (line) => out.stderr(line),
-        (pipeline) => {
-          const commissions = new DynamoCommissionStore(pipeline.store);
-          return reconcileReport(
+        (pipeline) =>
+          reconcileReport(
             {
               ...pipeline,
               reconciliations: new DynamoReconciliationStore(pipeline.store),
-              journal: commissions,
+              journal: new DynamoCommissionStore(pipeline.store),
               reportReaders: REPORT_READERS,
               reconciliationSettings: {
-                trueUpMode: options.propose ? 'propose' : 'post',
-                paymentTermsDays: Number(process.env.AGORA_PAYMENT_TERMS_DAYS ?? 30),
+                trueUpMode: options.propose ? 'propose' : env.AGORA_RECONCILIATION_TRUE_UPS,
+                paymentTermsDays: env.AGORA_PAYMENT_TERMS_DAYS,
               },
             },
             {
@@ -164,22 +174,36 @@ export function registerReconcileCommand(
               file,
               bank,
               by: 'cli',
-              recordDisbursements: options.record !== false,
-              ...(options.record === false ? { trueUpMode: 'propose' as const } : {}),
+              act: options.record !== false,
               onProgress: progress,
             },
-          );
-        },
+          ),
       );
       if (tty) process.stderr.write('\n');
       const { record, result } = outcome;
-      if (out.json)
-        out.stdout(toJson({ reconciliationId: record.reconciliationId, record, ...result }));
+      if (out.json) out.stdout(toJson(jsonDocument(outcome)));
       else if (options.csv) out.stdout(reconciliationCsv(result));
-      else if (options.html) out.stdout(reconciliationHtml(result, record));
+      else if (options.html) out.stdout(reconciliationHtml(result, record, outcome.trueUps));
       else out.stdout(textOf(outcome));
       if (!out.json && (options.csv || options.html))
         out.stderr(textOf(outcome).split('\n').slice(0, 2).join('\n'));
-      if (result.summary.counts.exceptions > 0) setExitCode(EXIT_PROBLEMS);
+      const failed =
+        outcome.disbursements.some((d) => d.outcome === 'failed') ||
+        outcome.trueUps.some((t) => t.status === 'failed');
+      if (result.summary.counts.exceptions > 0 || failed) setExitCode(EXIT_PROBLEMS);
     });
+}
+
+/** The JSON document: the result, what was done, and at most so many matched lines. */
+function jsonDocument(outcome: ReconcileOutcome): Record<string, unknown> {
+  const { record, result, disbursements, trueUps } = outcome;
+  return {
+    reconciliationId: record.reconciliationId,
+    record,
+    ...result,
+    matched: result.matched.slice(0, CLI_JSON_MATCHED_MAX),
+    matchedTruncated: result.matched.length > CLI_JSON_MATCHED_MAX,
+    disbursements,
+    trueUps,
+  };
 }

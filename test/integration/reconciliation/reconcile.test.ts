@@ -1,4 +1,4 @@
-// Proves reconciliation end to end on DynamoDB Local: `agora reconcile` against a seeded ledger matches the billed installment, flags what the ledger lacks with its file line, records the payout once as a DisbursementReceived event (with its bank trace) however often the file is run, prints JSON/CSV/HTML, refuses a wrong file at its header writing nothing, runs against an empty ledger; finance reads the stored result over HTTP and approves a proposed true-up, which posts exactly once.
+// Proves reconciliation end to end on DynamoDB Local: `agora reconcile` against a seeded ledger matches the billed installment, flags what the ledger lacks with its file line, records the payout once as a DisbursementReceived event (with its bank trace) however often the file is run, prints JSON/CSV/HTML, refuses a wrong file at its header writing nothing, runs against an empty ledger; finance reads the stored result over HTTP and approves a proposed true-up, which posts exactly once and survives a re-run; true-ups are cumulative per line (a moved difference posts only the change, a line that matches again is reversed).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -119,7 +119,7 @@ interface ReconcileJson {
   aging: { items: unknown[] };
   rollForward: { account: string; ties: boolean }[];
   withinTolerance: unknown[];
-  record: { disbursements: { disbursementId: string; outcome: string }[] };
+  disbursements: { disbursementId: string; outcome: string }[];
 }
 
 describe('reconciliation of an AWS billing event feed', () => {
@@ -176,7 +176,7 @@ describe('reconciliation of an AWS billing event feed', () => {
     ]);
     expect(doc.rowErrors).toEqual([]);
     expect(doc.rollForward.map((r) => [r.account, r.ties])).toEqual([['1210', true]]);
-    expect(doc.record.disbursements).toEqual([
+    expect(doc.disbursements).toEqual([
       expect.objectContaining({ disbursementId: 'be-payout-r1', outcome: 'recorded' }),
     ]);
     const recorded = await disbursementEvents(r1);
@@ -193,7 +193,7 @@ describe('reconciliation of an AWS billing event feed', () => {
     );
     const second = JSON.parse(again.stdout) as ReconcileJson;
     expect(second.reconciliationId).toBe(doc.reconciliationId);
-    expect(second.record.disbursements.every((d) => d.outcome !== 'recorded')).toBe(true);
+    expect(second.disbursements.every((d) => d.outcome !== 'recorded')).toBe(true);
     expect(await disbursementEvents(r1)).toHaveLength(1);
   }, 120_000);
 
@@ -264,13 +264,13 @@ describe('reconciliation of an AWS billing event feed', () => {
     expect((await test.get('/v1/reconciliations/not-an-id', ['finance'])).status).toBe(400);
   });
 
-  it('proposes a within-tolerance true-up; approving it posts one entry, once', async () => {
-    const container = getContainer();
-    const { record } = await reconcileReport(
+  /** Reconciles a feed in-process with a 1.00 installment tolerance. */
+  async function reconcileWithTolerance(csv: string, mode: 'post' | 'propose') {
+    return reconcileReport(
       {
-        ...container,
+        ...getContainer(),
         reconciliationSettings: {
-          trueUpMode: 'propose',
+          trueUpMode: mode,
           tolerances: {
             installment: { absolute: '1.00', relative: '0' },
             fee: { absolute: '0.05', relative: '0' },
@@ -281,32 +281,74 @@ describe('reconciliation of an AWS billing event feed', () => {
         source: 'aws-billing-events',
         asOf: '2025-06-30',
         by: 'test',
-        recordDisbursements: false,
         file: {
-          name: 'off.csv',
+          name: 'r2.csv',
           sizeBytes: null,
           open: async function* () {
-            yield Buffer.from(FEED_OFF_BY_CENTS);
+            yield Buffer.from(csv);
           },
         },
       },
     );
-    expect(record.trueUps.map((t) => t.status)).toContain('proposed');
-    const index = record.trueUps.find((t) => t.status === 'proposed')?.index ?? -1;
-    const path = `/v1/reconciliations/${record.reconciliationId}/true-ups/${index}/approve`;
+  }
+
+  /** R-2's revenue true-ups in the journal, net (credit positive). */
+  async function r2TrueUps() {
+    const journal = await test.get(`/v1/journal?contractId=${ids['R-2']}&limit=200`, ['finance']);
+    const entries = (
+      journal.body.items as {
+        entryId: string;
+        rule: string;
+        legs: { account: string; debitMinor: string; creditMinor: string }[];
+      }[]
+    ).filter((e) => e.rule === 'reconciliation-true-up');
+    const net = entries
+      .flatMap((e) => e.legs.filter((l) => l.account === '4000'))
+      .reduce((sum, l) => sum + BigInt(l.creditMinor) - BigInt(l.debitMinor), 0n);
+    return { ids: entries.map((e) => e.entryId), net };
+  }
+
+  it('proposes a within-tolerance true-up; approving it posts one entry, once', async () => {
+    const { record, trueUps } = await reconcileWithTolerance(FEED_OFF_BY_CENTS, 'propose');
+    const proposed = trueUps.find((t) => t.status === 'proposed' && t.level === 'billing');
+    expect(proposed).toMatchObject({ targetMinor: 40n, deltaMinor: 40n, account: '4000' });
+    const path = `/v1/reconciliations/${record.reconciliationId}/true-ups/${proposed?.trueUpId}/approve`;
     expect((await test.post(path, {}, { roles: ['seller'] })).status).toBe(403);
     const approved = await test.post(path, {}, { roles: ['finance'] });
     expect(approved.status).toBe(200);
-    expect(approved.body).toMatchObject({
-      status: 'approved',
-      entryId: expect.stringMatching(/^trueup-/),
-    });
+    expect(approved.body).toMatchObject({ status: 'approved', deltaMinor: '40' });
     expect((await test.post(path, {}, { roles: ['finance'] })).status).toBe(409);
-    const journal = await test.get(`/v1/journal?contractId=${ids['R-2']}&limit=200`, ['finance']);
-    const trueUps = (journal.body.items as { entryId: string; rule: string }[]).filter(
-      (e) => e.rule === 'reconciliation-true-up',
+    expect(await r2TrueUps()).toEqual({ ids: [proposed?.trueUpId], net: 40n });
+    // Running the same file again keeps the approval (it lives apart from the result).
+    await reconcileWithTolerance(FEED_OFF_BY_CENTS, 'propose');
+    const view = await test.get(`/v1/reconciliations/${record.reconciliationId}`, ['finance']);
+    const again = (view.body.trueUps as { trueUpId: string; status: string }[]).find(
+      (t) => t.trueUpId === proposed?.trueUpId,
     );
-    expect(trueUps.map((e) => e.entryId)).toEqual([approved.body.entryId]);
+    expect(again?.status).toBe('approved');
+  }, 60_000);
+
+  it('a later difference posts only the change; a line that matches again is reversed to zero', async () => {
+    const moved = FEED_OFF_BY_CENTS.replace('5000.40', '5000.70');
+    const { trueUps } = await reconcileWithTolerance(moved, 'post');
+    expect(trueUps.find((t) => t.level === 'billing')).toMatchObject({
+      status: 'posted',
+      targetMinor: 70n,
+      postedBeforeMinor: 40n,
+      deltaMinor: 30n,
+    });
+    expect((await r2TrueUps()).net).toBe(70n);
+    // The same file again changes nothing.
+    const same = await reconcileWithTolerance(moved, 'post');
+    expect(same.trueUps.find((t) => t.level === 'billing')?.status).toBe('unchanged');
+    expect((await r2TrueUps()).net).toBe(70n);
+    // The marketplace corrects its invoice to the ledger's amount: the true-up is reversed.
+    const exact = FEED_OFF_BY_CENTS.replace('5000.40', '5000.00').replace('-150.01', '-150.00');
+    const reversed = await reconcileWithTolerance(exact, 'post');
+    expect(reversed.trueUps).toEqual([
+      expect.objectContaining({ kind: 'reversal', status: 'posted', deltaMinor: -70n }),
+    ]);
+    expect((await r2TrueUps()).net).toBe(0n);
   }, 60_000);
 });
 
@@ -324,6 +366,6 @@ describe('reconciliation against an empty ledger', () => {
     expect(doc.summary.counts.matched).toBe(0);
     expect(doc.exceptions.length).toBeGreaterThanOrEqual(3);
     expect(new Set(doc.exceptions.map((e) => e.class))).toEqual(new Set(['unmatched_external']));
-    expect(doc.record.disbursements.every((d) => d.outcome !== 'recorded')).toBe(true);
+    expect(doc.disbursements.every((d) => d.outcome !== 'recorded')).toBe(true);
   }, 120_000);
 });

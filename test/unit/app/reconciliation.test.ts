@@ -1,12 +1,19 @@
-// Proves the reconciliation's pure pieces: which report a bucket key is, how a stored contract is named in reports, the true-up entry (balanced, converted half-even, stable id, refused without a rate), and the two shapes of an "object created" event.
+// Proves the reconciliation's pure pieces: which report a bucket key is, how a stored contract is named in reports, true-ups (balanced, converted half-even, cumulative per line: the ledger holds exactly the latest difference, never a double), and the two shapes of an "object created" event.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { contractRefOf, reportTargetOf } from '../../../lib/app/reconciliation';
 import type { ContractSnapshot } from '../../../lib/domain/contract';
-import { journalEntryProblems } from '../../../lib/domain/ledger';
+import { type JournalEntry, journalEntryProblems } from '../../../lib/domain/ledger';
 import type { ToleranceItem } from '../../../lib/domain/reconciliation/results';
-import { trueUpEntry, trueUpEntryId } from '../../../lib/domain/reconciliation/true-up';
-import { reportObjectsOf } from '../../../lib/outbound/report-objects';
+import {
+  postedTrueUps,
+  trueUpChange,
+  trueUpEntry,
+  trueUpEntryId,
+  trueUpKey,
+  trueUpReversal,
+} from '../../../lib/domain/reconciliation/true-up';
+import { isReportContent, reportObjectsOf } from '../../../lib/outbound/report-objects';
 
 function item(amountMinor: bigint, currency = 'USD'): ToleranceItem {
   const absolute = amountMinor < 0n ? -amountMinor : amountMinor;
@@ -44,6 +51,7 @@ function item(amountMinor: bigint, currency = 'USD'): ToleranceItem {
 const context = {
   reconciliationId: 'rec-1',
   date: '2025-06-30',
+  period: '2025-07',
   functionalCurrency: 'USD',
   rate: (_d: string, from: string, to: string) =>
     from === to ? { num: 1n, den: 1n } : from === 'EUR' ? { num: 1085n, den: 1000n } : null,
@@ -85,26 +93,42 @@ describe('contract refs', () => {
 });
 
 describe('true-up entries', () => {
+  const post = (target: bigint, ledger: JournalEntry[], currency = 'USD') => {
+    const change = trueUpChange(
+      item(target, currency),
+      postedTrueUps(ledger).get(trueUpKey(item(target, currency))),
+    );
+    if (change.deltaMinor === 0n) return null;
+    const entry = trueUpEntry(change, context);
+    // Posting is idempotent by entry id, as the journal is.
+    if (!ledger.some((e) => e.entryId === entry.entryId)) ledger.push(entry);
+    return entry;
+  };
+
   it('balance for any variance, in the line currency and converted half-even', () => {
     fc.assert(
       fc.property(
         fc.bigInt({ min: -1_000_000n, max: 1_000_000n }).filter((v) => v !== 0n),
         fc.constantFrom('USD', 'EUR'),
         (variance, currency) => {
-          const entry = trueUpEntry(item(variance, currency), context);
+          const entry = post(variance, [], currency);
+          expect(entry).not.toBeNull();
+          if (!entry) return;
           expect(journalEntryProblems(entry)).toEqual([]);
           expect(entry.postingPeriod).toBe('2025-07');
-          const [debit] = entry.legs;
           const abs = variance < 0n ? -variance : variance;
-          expect(debit?.debitMinor).toBe(abs);
+          // Raising revenue credits 4000; lowering it debits 4000.
+          const revenue = entry.legs.find((l) => l.account === '4000');
+          expect(variance > 0n ? revenue?.creditMinor : revenue?.debitMinor).toBe(abs);
           if (currency === 'EUR') {
-            // 1.085 × abs, half-even: exact integer arithmetic.
             const scaled = abs * 1085n;
             const floor = scaled / 1000n;
             const rest = scaled % 1000n;
             const rounded =
               rest > 500n || (rest === 500n && floor % 2n === 1n) ? floor + 1n : floor;
-            expect(debit?.functionalDebitMinor).toBe(rounded);
+            expect(
+              revenue?.functionalCreditMinor ?? 0n + (revenue?.functionalDebitMinor ?? 0n),
+            ).toBe(variance > 0n ? rounded : 0n);
           }
         },
       ),
@@ -112,14 +136,44 @@ describe('true-up entries', () => {
     );
   });
 
-  it('have the same id for the same difference and another for another amount', () => {
-    expect(trueUpEntryId(item(40n))).toBe(trueUpEntryId(item(40n)));
-    expect(trueUpEntryId(item(40n))).not.toBe(trueUpEntryId(item(41n)));
-    expect(trueUpEntry(item(40n), context).entryId).toBe(trueUpEntryId(item(40n)));
+  it('hold exactly the latest target of a line, whatever sequence of runs found it (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.bigInt({ min: -500n, max: 500n }), { minLength: 1, maxLength: 8 }),
+        (targets) => {
+          const ledger: JournalEntry[] = [];
+          for (const target of targets) {
+            if (target === 0n) {
+              const before = postedTrueUps(ledger).get(trueUpKey(item(1n)));
+              if (before && before.amountMinor !== 0n)
+                ledger.push(trueUpEntry(trueUpReversal(item(1n), before), context));
+            } else {
+              post(target, ledger);
+              post(target, ledger); // a retry or the same file again: nothing new
+            }
+          }
+          const last = targets[targets.length - 1] ?? 0n;
+          expect(postedTrueUps(ledger).get(trueUpKey(item(1n)))?.amountMinor ?? 0n).toBe(last);
+          for (const entry of ledger) expect(journalEntryProblems(entry)).toEqual([]);
+          expect(new Set(ledger.map((e) => e.entryId)).size).toBe(ledger.length);
+        },
+      ),
+      { numRuns: 200, seed: 15 },
+    );
+  });
+
+  it('post only the change when the difference of a line moves, and nothing when it is the same', () => {
+    const ledger: JournalEntry[] = [];
+    expect(post(40n, ledger)?.legs.find((l) => l.account === '4000')?.creditMinor).toBe(40n);
+    expect(post(40n, ledger)).toBeNull();
+    expect(post(55n, ledger)?.legs.find((l) => l.account === '4000')?.creditMinor).toBe(15n);
+    expect(trueUpEntryId(trueUpKey(item(55n)), 55n)).toBe(ledger[1]?.entryId);
   });
 
   it('are refused without a rate to the functional currency', () => {
-    expect(() => trueUpEntry(item(40n, 'JPY'), context)).toThrow(/No JPY\/USD rate/);
+    expect(() => trueUpEntry(trueUpChange(item(40n, 'JPY'), undefined), context)).toThrow(
+      /No JPY\/USD rate/,
+    );
   });
 });
 
@@ -134,7 +188,12 @@ describe('object created events', () => {
         },
       }),
     ).toEqual([
-      { bucket: 'agora-reports', key: 'reports/aws-billing-events/f.csv', sizeBytes: 12 },
+      {
+        bucket: 'agora-reports',
+        key: 'reports/aws-billing-events/f.csv',
+        sizeBytes: 12,
+        eventTime: null,
+      },
     ]);
     expect(
       reportObjectsOf({
@@ -148,8 +207,27 @@ describe('object created events', () => {
         ],
       }),
     ).toEqual([
-      { bucket: 'agora-reports', key: 'reports/azure-earnings/my file(1).csv', sizeBytes: null },
+      {
+        bucket: 'agora-reports',
+        key: 'reports/azure-earnings/my file(1).csv',
+        sizeBytes: null,
+        eventTime: null,
+      },
     ]);
+  });
+
+  it('skip console folders and empty uploads', () => {
+    const object = {
+      bucket: 'b',
+      key: 'reports/aws-billing-events/',
+      sizeBytes: 0,
+      eventTime: null,
+    };
+    expect(isReportContent(object)).toBe(false);
+    expect(isReportContent({ ...object, key: 'reports/aws-billing-events/f.csv' })).toBe(false);
+    expect(
+      isReportContent({ ...object, key: 'reports/aws-billing-events/f.csv', sizeBytes: 9 }),
+    ).toBe(true);
   });
 
   it('refuse anything else', () => {
