@@ -16,7 +16,7 @@
  * thousand differ on purpose (an unknown agreement, a cent of usage variance, a CPPO fee).
  */
 import { execFile } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,17 @@ import {
   AWS_BILLING_EVENT_REQUIRED_COLUMNS,
   feedAwsBillingEvents,
 } from '../../lib/marketplaces/aws/billing-event-feed';
-import { readCsvBatches } from '../../lib/tools/csv-stream';
+import { readCsvBatches, scanCsv } from '../../lib/tools/csv-stream';
+import {
+  argument,
+  type BenchResult,
+  benchMain,
+  fmt,
+  framesTable,
+  ROOT,
+  table,
+  topFrames,
+} from './common';
 
 /** Rows a generated feed may have (a guard), and invoices per contract and per payout. */
 export const BENCH_ROWS_MAX = 20_000_000;
@@ -51,22 +61,11 @@ const ROWS_PER_INVOICE = 4;
 const FIRST_INVOICE = '2024-01-01';
 const AS_OF = '2026-06-30';
 const SELF = fileURLToPath(import.meta.url);
-const ROOT = resolve(import.meta.dirname, '../..');
 
 export interface BareParse {
   readonly name: string;
   readonly seconds: number;
   readonly rowsPerSecond: number;
-}
-
-export interface BenchResult {
-  readonly rows: number;
-  readonly bytes: number;
-  readonly bareParses: BareParse[];
-  readonly reconcile: { seconds: number; rowsPerSecond: number; peakRssMb: number };
-  /** Reconcile time / fastest bare parse (target ≤ 1.5), and a digest of the result. */
-  readonly ratio: number;
-  readonly outcome: Record<string, number>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,7 +310,14 @@ export function generateLedger(rows: number): ExpectedLedger {
 
 /** fs read size, the same for every measurement. */
 const HIGH_WATER_MARK = 1 << 20;
-type Task = 'raw' | 'papaparse' | 'agora-csv' | 'agora-csv-objects' | 'csv-parse' | 'reconcile';
+type Task =
+  | 'raw'
+  | 'papaparse'
+  | 'agora-csv'
+  | 'agora-csv-objects'
+  | 'agora-scan'
+  | 'csv-parse'
+  | 'reconcile';
 
 interface ChildResult {
   readonly seconds: number;
@@ -348,6 +354,24 @@ async function runTask(task: Task, file: string, rows: number): Promise<ChildRes
       counted += batch.length;
     }
     counted -= 1;
+  } else if (task === 'agora-scan') {
+    // The tokenizer the reconciliation's fast path runs on: field offsets, no strings.
+    let fields = 0;
+    await scanCsv(createReadStream(file, { highWaterMark: HIGH_WATER_MARK }), {
+      record(view) {
+        counted += 1;
+        fields += view.count;
+      },
+      fields(row) {
+        counted += 1;
+        fields += row.fields.length;
+      },
+      error() {
+        counted += 1;
+      },
+    });
+    counted -= 1;
+    if (fields === 0) throw new Error('no fields');
   } else if (task === 'agora-csv-objects') {
     // Like papaparse with headers: one object per row, keyed by the header's names.
     let header: string[] | null = null;
@@ -419,11 +443,21 @@ async function runTask(task: Task, file: string, rows: number): Promise<ChildRes
   };
 }
 
-function child(task: Task, file: string, rows: number): Promise<ChildResult> {
+/** Node flags for a child: plain node when this file is a bundle, tsx when it is the source. */
+function nodeArgs(extra: readonly string[] = []): string[] {
+  return [...(SELF.endsWith('.ts') ? ['--import', 'tsx'] : []), ...extra, SELF];
+}
+
+function child(
+  task: Task,
+  file: string,
+  rows: number,
+  flags: readonly string[] = [],
+): Promise<ChildResult> {
   return new Promise((done, fail) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', SELF, '--child', task, '--file', file, '--rows', String(rows)],
+      [...nodeArgs(flags), '--child', task, '--file', file, '--rows', String(rows)],
       { cwd: ROOT, maxBuffer: 1 << 20, env: { ...process.env, NODE_OPTIONS: '' } },
       (error, stdout) => {
         if (error) {
@@ -437,14 +471,17 @@ function child(task: Task, file: string, rows: number): Promise<ChildResult> {
   });
 }
 
+/** The best time of `repeat` runs, with the highest peak RSS of them (memory is not noise). */
 async function best(task: Task, file: string, rows: number, repeat: number): Promise<ChildResult> {
   let result: ChildResult | null = null;
+  let peak = 0;
   for (let i = 0; i < repeat; i += 1) {
     const run = await child(task, file, rows);
+    peak = Math.max(peak, run.peakRssMb);
     if (result === null || run.seconds < result.seconds) result = run;
   }
   if (result === null) throw new Error('no run');
-  return result;
+  return { ...result, peakRssMb: peak };
 }
 
 export async function benchReconcile(options: {
@@ -452,83 +489,145 @@ export async function benchReconcile(options: {
   dir: string;
   repeat?: number;
   csvParse?: boolean;
+  profileDir?: string;
 }): Promise<BenchResult> {
   const repeat = options.repeat ?? 1;
   const file = join(options.dir, `aws-billing-events-${options.rows}.csv`);
   await writeFeed(file, options.rows);
   const bytes = statSync(file).size;
   const tasks: [string, Task][] = [
-    ['raw read', 'raw'],
+    ['raw read (bytes only)', 'raw'],
+    ['agora scanCsv (field offsets, no strings)', 'agora-scan'],
+    ['agora readCsvBatches (field strings)', 'agora-csv'],
+    ['agora readCsvBatches (header objects)', 'agora-csv-objects'],
     ['papaparse (header: true)', 'papaparse'],
-    ['agora csv-stream (fields)', 'agora-csv'],
-    ['agora csv-stream (header objects)', 'agora-csv-objects'],
   ];
   if (options.csvParse) tasks.push(['csv-parse (columns: true)', 'csv-parse']);
-  const bareParses: BareParse[] = [];
+  const bareParses: (BareParse & { peakRssMb: number; yieldsFields: boolean })[] = [];
   for (const [name, task] of tasks) {
     const run = await best(task, file, options.rows, repeat);
     bareParses.push({
       name,
       seconds: run.seconds,
       rowsPerSecond: Math.round(options.rows / run.seconds),
+      peakRssMb: run.peakRssMb,
+      // Raw bytes and the tokenizer's offsets are shown for scale; a bare parse yields values.
+      yieldsFields: task !== 'raw' && task !== 'agora-scan',
     });
   }
   const reconciled = await best('reconcile', file, options.rows, repeat);
-  const fastestParse = Math.min(
-    ...bareParses.filter((p) => p.name !== 'raw read').map((p) => p.seconds),
-  );
+  let frames = '';
+  if (options.profileDir) {
+    await child('reconcile', file, options.rows, [
+      '--cpu-prof',
+      '--cpu-prof-dir',
+      options.profileDir,
+    ]);
+    frames = framesTable(topFrames(options.profileDir, 14));
+  }
+  // The fastest parse that yields every field's value (what a reader of the rows needs), and
+  // the tokenizer alone (offsets only) for scale.
+  const parsers = bareParses.filter((p) => p.yieldsFields);
+  const fastest = parsers.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const scan = bareParses.find((p) => p.name.includes('scanCsv'));
+  const ratio = reconciled.seconds / fastest.seconds;
+  const ratioScan = scan ? reconciled.seconds / scan.seconds : Number.NaN;
+  const rps = Math.round(options.rows / reconciled.seconds);
+  const speedMet = ratio <= 1.5;
+  const memoryMet = reconciled.peakRssMb < 300;
+  const outcome = reconciled.outcome ?? {};
+  const markdown = [
+    `A generated AWS billing event feed of ${fmt(options.rows)} rows (${fmt(bytes / 1e6)} MB) reconciled against a matching generated ledger (${fmt(invoiceCount(options.rows) / BENCH_INVOICES_PER_CONTRACT)} contracts), each measurement in a fresh \`node\` process running an esbuild bundle (no tsx loader), best time of ${repeat} runs and the highest peak RSS of them. Reconcile time excludes generating the ledger (it stands in for reading it).`,
+    '',
+    table(
+      ['Measurement', 'Time', 'Rows/s', 'Peak RSS'],
+      [
+        ...bareParses.map((p) => [
+          p.name,
+          `${p.seconds.toFixed(2)} s`,
+          fmt(p.rowsPerSecond),
+          `${p.peakRssMb} MB`,
+        ]),
+        [
+          '**reconcile** (`feedAwsBillingEvents` → `createStatementReconciler` → ledger → result)',
+          `**${reconciled.seconds.toFixed(2)} s**`,
+          `**${fmt(rps)}**`,
+          `**${reconciled.peakRssMb} MB**`,
+        ],
+      ],
+    ),
+    '',
+    `Ratio: ${ratio.toFixed(2)}× the fastest bare parse that yields the fields (${fastest.name}); ${ratioScan.toFixed(2)}× the tokenizer alone. Outcome: \`${JSON.stringify(outcome)}\`.`,
+    ...(frames
+      ? [
+          '',
+          'Where the reconcile time goes (CPU profile of the bundled run, self time):',
+          '',
+          frames,
+        ]
+      : []),
+  ].join('\n');
   return {
-    rows: options.rows,
-    bytes,
-    bareParses,
-    reconcile: {
-      seconds: reconciled.seconds,
-      rowsPerSecond: Math.round(options.rows / reconciled.seconds),
+    name: 'reconcile',
+    title: 'Reconciliation: 1,000,000 billing rows',
+    markdown,
+    targets: [
+      {
+        target: 'Reconciliation ≤ 1.5× the fastest bare parse',
+        measured: `${reconciled.seconds.toFixed(2)} s = ${ratio.toFixed(2)}× ${fastest.name} (${fastest.seconds.toFixed(2)} s)`,
+        met: speedMet,
+        note: speedMet
+          ? undefined
+          : "Gap (measured in isolation on this VM): reading the feed into the statement (`feedAwsBillingEvents`: the `scanCsv` tokenizer, ~0.7–1 s, then per row three id fingerprints, four dates, an amount and the column-store append) takes ~2–2.5 s, resolving versions and lines ~0.5–0.7 s, the ledger side ~0.6 s, and GC is 14–17 % of the profile. The tokenizer is `indexOf`-based and already faster than a JS byte loop, so a single thread cannot reach 1.5× a bare parse. Plan: parse byte ranges of the file in `worker_threads` (split at line breaks; the header and each range's first line number handed to the worker) into compact typed-array records transferred to the main thread, so parsing overlaps the store and resolution; cache the four date columns by last bytes; carry amounts as numbers below 2^53 instead of a BigInt per row.",
+      },
+      {
+        target: 'Reconciliation peak RSS < 300 MB',
+        measured: `${reconciled.peakRssMb} MB`,
+        met: memoryMet,
+        note: memoryMet
+          ? undefined
+          : 'Gap: the statement columns (~82 bytes × 1,048,576 slots), the version table (25 MB) and the resolved lines (~36 MB) coexist during `resolve`, and the released columns stay counted until the next full GC. With glibc allowed to return freed memory (`MALLOC_TRIM_THRESHOLD_`) the same run peaks ~40 MB lower. Plan: size the store from the file size when known, free record columns as each resolution step finishes, and the worker split above (the main thread never holds a text chunk).',
+      },
+    ],
+    numbers: {
+      rows: options.rows,
+      bytes,
+      reconcileSeconds: reconciled.seconds,
       peakRssMb: reconciled.peakRssMb,
+      ratio,
+      ...Object.fromEntries(bareParses.map((p) => [p.name, p.seconds])),
     },
-    ratio: reconciled.seconds / fastestParse,
-    outcome: reconciled.outcome ?? {},
   };
 }
 
-function argument(name: string): string | undefined {
-  const index = process.argv.indexOf(name);
-  return index >= 0 ? process.argv[index + 1] : undefined;
-}
-
-async function main(): Promise<void> {
-  const rows = Number(argument('--rows') ?? 1_000_000);
-  if (!Number.isInteger(rows) || rows < 4 || rows > BENCH_ROWS_MAX) {
-    throw new RangeError(`--rows must be 4–${BENCH_ROWS_MAX}`);
+if (process.argv.includes('--child')) {
+  if (process.argv[1] && resolve(process.argv[1]) === SELF) {
+    const rows = Number(argument('--rows') ?? 1_000_000);
+    const task = argument('--child') as Task;
+    runTask(task, argument('--file') ?? '', rows)
+      .then((result) => process.stdout.write(`${JSON.stringify(result)}\n`))
+      .catch((error: unknown) => {
+        console.error(error);
+        process.exitCode = 1;
+      });
   }
-  const task = argument('--child') as Task | undefined;
-  if (task) {
-    const result = await runTask(task, argument('--file') ?? '', rows);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    return;
-  }
-  const dir = argument('--dir') ?? mkdtempSync(join(tmpdir(), 'agora-reconcile-bench-'));
-  const result = await benchReconcile({
-    rows,
-    dir,
-    repeat: Number(argument('--repeat') ?? 1),
-    csvParse: process.argv.includes('--csv-parse'),
-  });
-  console.log(`rows ${result.rows}, ${(result.bytes / 1e6).toFixed(0)} MB`);
-  for (const parse of result.bareParses) {
-    console.log(
-      `${parse.name.padEnd(36)} ${parse.seconds.toFixed(2)} s  ${parse.rowsPerSecond} rows/s`,
-    );
-  }
-  console.log(
-    `${'reconcile'.padEnd(36)} ${result.reconcile.seconds.toFixed(2)} s  ${result.reconcile.rowsPerSecond} rows/s  peak RSS ${result.reconcile.peakRssMb} MB  (${result.ratio.toFixed(2)}× the fastest bare parse)`,
-  );
-  console.log(JSON.stringify(result.outcome));
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === SELF) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
+} else {
+  benchMain(import.meta.url, async () => {
+    const rows = Number(argument('--rows') ?? 1_000_000);
+    if (!Number.isInteger(rows) || rows < 4 || rows > BENCH_ROWS_MAX) {
+      throw new RangeError(`--rows must be 4–${BENCH_ROWS_MAX}`);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'agora-reconcile-bench-'));
+    try {
+      return await benchReconcile({
+        rows,
+        dir,
+        repeat: Number(argument('--repeat') ?? 2),
+        csvParse: process.argv.includes('--csv-parse'),
+        profileDir: join(dir, 'profile'),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
