@@ -15,7 +15,13 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct, IConstruct } from 'constructs';
 import { TABLE_DEFINITION } from '../../lib/store/table-definition';
-import { BUNDLE_MAIN_FIELDS, BUNDLE_TARGET, ESM_REQUIRE_BANNER } from '../bundling';
+import {
+  BUNDLE_MAIN_FIELDS,
+  BUNDLE_MINIFY,
+  BUNDLE_SOURCE_MAP,
+  BUNDLE_TARGET,
+  ESM_REQUIRE_BANNER,
+} from '../bundling';
 
 export const FUNCTION_MEMORY_MB_DEFAULT = 512;
 export const FUNCTION_TIMEOUT_SECONDS_DEFAULT = 29;
@@ -94,8 +100,8 @@ export class ServiceFunction extends NodejsFunction {
       },
       bundling: {
         forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
+        minify: BUNDLE_MINIFY,
+        sourceMap: BUNDLE_SOURCE_MAP,
         format: OutputFormat.ESM,
         target: BUNDLE_TARGET,
         mainFields: BUNDLE_MAIN_FIELDS,
