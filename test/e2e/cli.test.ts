@@ -1,9 +1,8 @@
 // Proves the `agora` command's contract from the outside: --json prints exactly one JSON
 // document on stdout, human text and logs go to stderr, and exit codes are 0/1/2/3 as documented.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { trackOffers } from '../../lib/app/offers';
@@ -18,31 +17,10 @@ import {
 import { findFreePort } from '../../lib/local/dynamodb-local';
 import { getContainer } from '../../lib/runtime/container';
 import { deliver, sampleFiles, startTestStack } from '../integration/pipeline/helpers';
+import { agora, ROOT } from './agora-cli';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 /** A data folder no stack runs on. */
 const env0 = () => ({ AGORA_DATA_DIR: mkdtempSync(join(tmpdir(), 'agora-cli-')) });
-
-function agora(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun) => {
-    const child = spawn(join(ROOT, 'bin/agora.mjs'), args, {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('exit', (code) => resolveRun({ code, stdout, stderr }));
-  });
-}
 
 describe('agora CLI', () => {
   it('--help exits 0 and lists the commands', async () => {

@@ -305,7 +305,17 @@ export function bodyRejected(route: RouteDefinition, text: string): boolean {
 // Paths and queries
 // ---------------------------------------------------------------------------------------------
 
-const BENIGN_VALUES = ['fuzz-1', 'aws', '2025-01', '2025-01-31', 'P-fuzz', '2025-01-01T00:00:00Z'];
+const BENIGN_VALUES = [
+  'fuzz-1',
+  'aws',
+  '2025-01',
+  '2025-01-31',
+  'P-fuzz',
+  '2025-01-01T00:00:00Z',
+  'rec-0123456789abcdef01234567',
+  'trueup-0123456789abcdef01234567-40',
+  'exceptions',
+];
 
 /** A value each parameter of `schema` accepts (the first benign candidate that passes). */
 export function benignValues(schema: z.ZodType | undefined): Record<string, string> {

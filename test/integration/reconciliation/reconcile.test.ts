@@ -1,14 +1,14 @@
 // Proves reconciliation end to end on DynamoDB Local: `agora reconcile` against a seeded ledger matches the billed installment, flags what the ledger lacks with its file line, records the payout once as a DisbursementReceived event (with its bank trace) however often the file is run, prints JSON/CSV/HTML, refuses a wrong file at its header writing nothing, runs against an empty ledger; finance reads the stored result over HTTP and approves a proposed true-up, which posts exactly once and survives a re-run; true-ups are cumulative per line (a moved difference posts only the change, a line that matches again is reversed).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileReport } from '../../../lib/app/reconciliation';
 import { runBilling } from '../../../lib/app/revenue/runs';
 import { importScenario } from '../../../lib/app/revenue/scenario-import';
 import { ScenarioSchema } from '../../../lib/domain/revenue/preview';
 import { getContainer } from '../../../lib/runtime/container';
+import { agora } from '../../e2e/agora-cli';
 import {
   awsCsv,
   disbursedRows,
@@ -16,29 +16,6 @@ import {
   payoutRow,
 } from '../../unit/domain/reconciliation/helpers';
 import { startTestStack, type TestStack } from '../pipeline/helpers';
-
-const ROOT = resolve(import.meta.dirname, '../../..');
-
-function agora(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(join(ROOT, 'bin/agora.mjs'), args, {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('exit', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 const contract = (id: string, amountMinor: string) => ({
   type: 'ContractCreated',
