@@ -74,7 +74,8 @@ describe('ratableLines: cumulative half-even schedule', () => {
       }),
       RUNS,
     );
-  });
+    // 300 multi-year schedules: a correctness property, not a speed test (benchmarks time it).
+  }, 60_000);
 
   it('ties at the cumulative cut-off go to the even neighbour', () => {
     // 1 cent over two days: cum_1 = round(0.5) = 0, so the whole cent lands in the second month.
