@@ -32,6 +32,7 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import {
   MarketplaceUnavailableError,
   PermanentSyncError,
+  SourceNotReadyError,
   UnauthorizedError,
 } from '../../app/errors';
 import type { AwsAccountConfig, AwsMarketplaceSettings } from './config';
@@ -164,6 +165,10 @@ export class SdkAwsMarketplaceGateway implements AwsMarketplaceGateway {
       if (isNotFound(error)) return null;
       throw translateAwsError(error, 'DescribeAgreement');
     }
+    // An answer without the agreement's id is not the agreement (an eventually consistent read
+    // or a faulty answer): applying it would rewrite the contract from nothing. Retry instead.
+    if (!agreement.agreementId)
+      throw new SourceNotReadyError(`DescribeAgreement answered no agreement for ${agreementId}`);
     const terms: AcceptedTerm[] = [];
     let token: string | undefined;
     for (let page = 0; page < AWS_PAGES_MAX; page += 1) {
@@ -182,6 +187,10 @@ export class SdkAwsMarketplaceGateway implements AwsMarketplaceGateway {
       token = output.nextToken ?? undefined;
       if (!token) break;
     }
+    // Every agreement has accepted terms (at least its validity and pricing): none is an
+    // incomplete read, and applying it would drop the contract's schedule and prices.
+    if (terms.length === 0)
+      throw new SourceNotReadyError(`GetAgreementTerms answered no terms for ${agreementId}`);
     const entitlements: AgreementEntitlement[] = [];
     token = undefined;
     for (let page = 0; page < AWS_PAGES_MAX; page += 1) {

@@ -8,6 +8,7 @@
  */
 import type { AcceptedTerm, AgreementEntitlement } from '@aws-sdk/client-marketplace-agreement';
 import type { Entitlement } from '@aws-sdk/client-marketplace-entitlement-service';
+import { SourceNotReadyError } from '../../app/errors';
 import { addIsoDuration, dateOfInstant, exclusiveEndOfInstant } from '../../domain/calendar';
 import type { ContractSnapshot, ContractStatus, ContractTerms } from '../../domain/contract';
 import type { SourceContract, SourceFact } from '../../domain/contract-lifecycle';
@@ -210,6 +211,12 @@ export function sourceFromAgreement(
   },
 ): SourceContract {
   const { agreement } = read;
+  // Without a status or a start the answer is incomplete, not a pending agreement starting in
+  // 1970: the caller retries (not ready) rather than apply it as the source of truth.
+  if (!agreement.status || !(agreement.startTime ?? agreement.acceptanceTime))
+    throw new SourceNotReadyError(
+      `agreement ${agreement.agreementId ?? 'unknown'} was read without its status or start`,
+    );
   const status = statusOfAgreement(agreement.status, agreement.startTime, input.now);
   const acceptance = (agreement.acceptanceTime ?? agreement.startTime ?? new Date(0)).toISOString();
   const ended = status.status === 'cancelled' || status.status === 'expired';
