@@ -363,7 +363,8 @@ function plannedChanges(
     seen.add(change.key);
     planned.push({ change, item, kind: 'true_up' });
   }
-  for (const item of result.matched) {
+  // Only lines trued up before can need a reversal: without any, the matched list is not walked.
+  for (const item of posted.size > 0 ? result.matched : []) {
     const key = trueUpKey(item);
     const before = posted.get(key);
     if (!before || before.amountMinor === 0n || seen.has(key)) continue;

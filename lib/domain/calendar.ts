@@ -88,9 +88,8 @@ export function dayNumber(date: CalendarDate): number {
   return era * 146097 + doe - 719468;
 }
 
-/** Inverse of dayNumber (civil_from_days). */
-export function dateFromDayNumber(days: number): CalendarDate {
-  invariant(Number.isInteger(days), 'day number must be an integer');
+/** civil_from_days: year, month and day of a day number (no validation: a hot path's helper). */
+export function civilFromDays(days: number): { year: number; month: number; day: number } {
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
@@ -101,7 +100,13 @@ export function dateFromDayNumber(days: number): CalendarDate {
   const mp = Math.floor((5 * doy + 2) / 153);
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day };
+}
+
+/** Inverse of dayNumber (civil_from_days). */
+export function dateFromDayNumber(days: number): CalendarDate {
+  invariant(Number.isInteger(days), 'day number must be an integer');
+  const { year, month, day } = civilFromDays(days);
   const text = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
   return calendarDate(text);
 }

@@ -12,7 +12,7 @@
  *
  * The fast paths are proven equal to the exact parsers by property tests.
  */
-import { DATE_YEAR_MAX, DATE_YEAR_MIN, dateOfInstant, dayNumber } from '../calendar';
+import { civilFromDays, DATE_YEAR_MAX, DATE_YEAR_MIN, dateOfInstant, dayNumber } from '../calendar';
 import { InvalidInputError } from '../errors';
 import { parseMajorAmount } from '../money';
 import type { DayNumber } from './statement';
@@ -206,21 +206,6 @@ export function parseInstantMillis(text: string): number {
   return millis;
 }
 
-/** civil_from_days: the date of a day number, without validation (for output). */
-function civilFromDay(days: number): { year: number; month: number; day: number } {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
-  );
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day };
-}
-
 const DATE_TEXT_CACHE_MAX = 100_000;
 const dateTexts = new Map<number, string>();
 
@@ -228,7 +213,7 @@ const dateTexts = new Map<number, string>();
 export function dateOfDay(day: DayNumber): string {
   const cached = dateTexts.get(day);
   if (cached !== undefined) return cached;
-  const { year, month, day: d } = civilFromDay(day);
+  const { year, month, day: d } = civilFromDays(day);
   const text = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
   if (dateTexts.size < DATE_TEXT_CACHE_MAX) dateTexts.set(day, text);
   return text;
@@ -236,7 +221,7 @@ export function dateOfDay(day: DayNumber): string {
 
 /** year × 12 + month of a day number. */
 export function monthIndexOfDay(day: DayNumber): number {
-  const { year, month } = civilFromDay(day);
+  const { year, month } = civilFromDays(day);
   return year * 12 + month;
 }
 
@@ -255,7 +240,7 @@ export function monthOfDay(day: DayNumber): {
   index: number;
   nextMonthDay: DayNumber;
 } {
-  const { year, month } = civilFromDay(day);
+  const { year, month } = civilFromDays(day);
   const nextYear = month === 12 ? year + 1 : year;
   const nextMonth = month === 12 ? 1 : month + 1;
   return {

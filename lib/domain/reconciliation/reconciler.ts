@@ -51,6 +51,7 @@ import {
   type ReconciliationConfig,
   type ReconciliationConfigInput,
   reconciliationConfig,
+  type Tolerance,
   type ToleranceKind,
   toleranceMinor,
   withinTolerance,
@@ -507,6 +508,26 @@ class Run {
     this.exceptions.push({ ...base, class: cls, reasonCode, reason });
   }
 
+  /** Within tolerance: the item and its true-up; beyond it: the exception given. */
+  private trueUpOrException(
+    base: ReconciliationItem,
+    tolerance: Tolerance,
+    expectedMinor: bigint,
+    varianceMinor: bigint,
+    trueUp: TrueUp,
+    [cls, reasonCode, reason]: [ExceptionClass, string, string],
+  ): void {
+    if (withinTolerance(tolerance, base.currency, expectedMinor, varianceMinor)) {
+      this.tolerance.push({
+        ...base,
+        toleranceMinor: toleranceMinor(tolerance, base.currency, expectedMinor),
+        trueUp,
+      });
+    } else {
+      this.exception(base, cls, reasonCode, reason);
+    }
+  }
+
   private trueUp(
     account: AccountCode,
     counterAccount: AccountCode,
@@ -937,20 +958,18 @@ class Run {
       }
       const refundTolerance = this.config.tolerances.refund;
       if (variance !== 0n) {
-        if (withinTolerance(refundTolerance, currency, refund.amountMinor, variance)) {
-          this.tolerance.push({
-            ...base,
-            toleranceMinor: toleranceMinor(refundTolerance, currency, refund.amountMinor),
-            trueUp: this.trueUp('4000', contract.receivableAccount, -variance, currency),
-          });
-        } else {
-          this.exception(
-            base,
+        this.trueUpOrException(
+          base,
+          refundTolerance,
+          refund.amountMinor,
+          variance,
+          this.trueUp('4000', contract.receivableAccount, -variance, currency),
+          [
             'amount_variance',
             'refund_amount',
             `Refunded ${this.money(ext.amount, currency)}, the ledger settled ${this.money(refund.amountMinor, currency)}`,
-          );
-        }
+          ],
+        );
       }
       if (feeVariance !== 0n) {
         const feeTolerance = this.config.tolerances.fee;
@@ -964,20 +983,18 @@ class Run {
           refund.feeRefundMinor,
           ext.fee,
         );
-        if (withinTolerance(feeTolerance, currency, refund.feeRefundMinor, feeVariance)) {
-          this.tolerance.push({
-            ...feeBase,
-            toleranceMinor: toleranceMinor(feeTolerance, currency, refund.feeRefundMinor),
-            trueUp: this.trueUp('5100', contract.receivableAccount, -feeVariance, currency),
-          });
-        } else {
-          this.exception(
-            feeBase,
+        this.trueUpOrException(
+          feeBase,
+          feeTolerance,
+          refund.feeRefundMinor,
+          feeVariance,
+          this.trueUp('5100', contract.receivableAccount, -feeVariance, currency),
+          [
             'fee_variance',
             'fee_refund',
             `The marketplace refunded ${this.money(ext.fee, currency)} of its fee, the ledger expects ${this.money(refund.feeRefundMinor, currency)}`,
-          );
-        }
+          ],
+        );
       }
     }
     external.forEach((ext, position) => {
