@@ -6,6 +6,8 @@
  */
 
 import type { z } from 'zod';
+import { commissionApplyHook } from '../app/commission-accrual-hook';
+import { releaseHoldsOnDisbursement } from '../app/commission-run';
 import type { MarketplaceAdapter } from '../app/ports';
 import { LiveRevenueSettings } from '../app/revenue/live-settings';
 import { revenueApplyHook } from '../app/revenue/revenue-hook';
@@ -39,12 +41,15 @@ import { AzureFulfillmentClient } from '../marketplaces/azure/fulfillment-client
 import { GcpMarketplaceAdapter } from '../marketplaces/gcp/adapter';
 import { type GcpMarketplaceSettings, GcpProvidersSchema } from '../marketplaces/gcp/config';
 import { GcpProcurementClient } from '../marketplaces/gcp/procurement-client';
-import { revenueSettingsFrom } from '../runtime/config';
+import { ConfigSchema, revenueSettingsFrom } from '../runtime/config';
 import { systemClock } from '../runtime/container';
+import { DynamoCommissionPlanStore } from '../store/commission-plan-store';
+import { DynamoCommissionStore } from '../store/commission-store';
 import { DynamoContractStore } from '../store/contract-store';
 import type { DynamoStore } from '../store/dynamo-store';
 import { DynamoFxRateStore } from '../store/fx-rate-store';
 import { DynamoLedgerStore } from '../store/ledger-store';
+import { DynamoAttributionStore, DynamoPartnerStore } from '../store/partner-store';
 import { DynamoPeriodStore } from '../store/period-store';
 import { DynamoRawInboundStore } from '../store/raw-inbound-store';
 import { DynamoSyncFailureStore } from '../store/sync-failure-store';
@@ -134,6 +139,11 @@ export async function withPipeline<T>(
         const fxRates = new DynamoFxRateStore(store);
         const periods = new DynamoPeriodStore(store);
         const revenue = new LiveRevenueSettings(revenueSettingsFrom(process.env), fxRates, periods);
+        const attribution = new DynamoAttributionStore(store);
+        const commissions = new DynamoCommissionStore(store);
+        const planId = ConfigSchema.shape.AGORA_COMMISSION_PLAN_ID.parse(
+          process.env.AGORA_COMMISSION_PLAN_ID,
+        );
         const pipeline: CliPipeline = {
           store,
           ledger,
@@ -158,8 +168,31 @@ export async function withPipeline<T>(
               gcpSettings,
             ) as MarketplaceAdapter,
           },
-          // Revenue follows every change; provisioning webhooks are the running stack's business.
-          hooks: [revenueApplyHook(ledger, revenue)],
+          // Revenue and commission follow every change as in the cloud; provisioning webhooks
+          // are the running stack's business.
+          hooks: [
+            revenueApplyHook(ledger, revenue),
+            commissionApplyHook({
+              attribution,
+              partners: new DynamoPartnerStore(store),
+              commissionPlans: new DynamoCommissionPlanStore(store),
+              commissionSettings: { planId },
+              revenue,
+            }),
+          ],
+          // A payout recorded here (agora reconcile, disbursements) releases held commission at
+          // once, as the Lambda does; the month-end run stays the backstop.
+          afterApply: async (outcome) => {
+            if (!outcome.events.includes('DisbursementReceived')) return;
+            const released = await releaseHoldsOnDisbursement(
+              { ledger, attribution, commissions, revenue, clock: systemClock },
+              outcome.contractId,
+            );
+            if (released.entriesPosted > 0)
+              log(
+                `released held commission on ${outcome.contractId} (${released.releases.length})`,
+              );
+          },
           clock: systemClock,
           source,
         };

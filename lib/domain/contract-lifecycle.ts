@@ -115,6 +115,13 @@ export interface ContractDiff {
   readonly next: ContractSnapshot | null;
 }
 
+const FACT_TYPES: ReadonlySet<ContractEventType> = new Set([
+  'InvoiceIssued',
+  'UsageRecorded',
+  'RefundIssued',
+  'DisbursementReceived',
+]);
+
 /** A short, deterministic version marker of a source state. */
 export function sourceVersionOf(source: SourceContract): string {
   return sha256Hex(
@@ -158,7 +165,7 @@ function statusPath(
 
 /**
  * Compare the stored snapshot with a fresh read and return the events that bring the store in
- * line, with ids hash(contractId, type, sourceVersion). Throws InvalidContractTransitionError
+ * line, with ids hash(contractId, type, chain of source versions). Throws InvalidContractTransitionError
  * when the read would move the contract somewhere it cannot go (the caller records it).
  */
 export function diffContract(
@@ -167,6 +174,13 @@ export function diffContract(
   context: DiffContext,
 ): ContractDiff {
   const version = sourceVersionOf(source);
+  // Event ids key on the chain of states the contract went through, not the state alone: a
+  // contract may return to an earlier state (plan A→B→A, a second suspension), which is a new
+  // change, not a redelivery. The chain moves only with state changes (never with refs learned
+  // later), so any delivery order that passes through the same states gives the same ids, and
+  // a redelivery diffs against the same snapshot: the same ids, or none.
+  const eventVersion =
+    snapshot === null ? version : sha256Hex(`${snapshot.sourceVersion}>${version}`).slice(0, 20);
   const occurredAt = source.observedAt;
   const observedDate = dateOfInstant(occurredAt);
   const base = {
@@ -187,7 +201,7 @@ export function diffContract(
           : observedDate;
     return {
       ...base,
-      eventId: contractEventId(context.contractId, type, version),
+      eventId: contractEventId(context.contractId, type, eventVersion),
       type,
       effectiveAt: calendarDate(effectiveAt),
       payload:
@@ -201,7 +215,7 @@ export function diffContract(
   if (snapshot === null) {
     events.push({
       ...base,
-      eventId: contractEventId(context.contractId, 'ContractCreated', version),
+      eventId: contractEventId(context.contractId, 'ContractCreated', eventVersion),
       type: 'ContractCreated',
       effectiveAt: source.terms.term.start,
       payload: { terms: source.terms },
@@ -223,14 +237,14 @@ export function diffContract(
         renewed
           ? {
               ...base,
-              eventId: contractEventId(context.contractId, 'ContractRenewed', version),
+              eventId: contractEventId(context.contractId, 'ContractRenewed', eventVersion),
               type: 'ContractRenewed',
               effectiveAt: source.terms.term.start,
               payload: { terms: source.terms, renewsContractId: null },
             }
           : {
               ...base,
-              eventId: contractEventId(context.contractId, 'ContractAmended', version),
+              eventId: contractEventId(context.contractId, 'ContractAmended', eventVersion),
               type: 'ContractAmended',
               effectiveAt: source.changeEffectiveOn ?? observedDate,
               payload: { terms: source.terms, replacesContractId: null },
@@ -268,6 +282,7 @@ export function diffContract(
     return { events, next: null };
   let status: ContractStatus | null = snapshot?.status ?? null;
   for (const event of events) status = nextStatus(status, event.type);
+  const stateChanged = events.some((e) => !FACT_TYPES.has(e.type));
   return {
     events,
     next: {
@@ -278,7 +293,8 @@ export function diffContract(
       version: (snapshot?.version ?? 0) + 1,
       status: status ?? 'pending',
       statusReason: source.statusReason,
-      sourceVersion: version,
+      // The chain link of the last state change (facts and refs leave it where it was).
+      sourceVersion: stateChanged || snapshot === null ? eventVersion : snapshot.sourceVersion,
       updatedAt: context.now,
       terms: source.terms,
       replacesContractId: snapshot?.replacesContractId ?? context.replacesContractId,

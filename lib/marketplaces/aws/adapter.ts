@@ -31,6 +31,7 @@ import {
 import { type AwsTrigger, licenseIdOf, parseAwsNotification } from './notifications';
 import {
   customerExternalId,
+  isCreationIntent,
   licenseExternalId,
   licenseOfAgreement,
   sourceFromAgreement,
@@ -137,11 +138,15 @@ export class AwsMarketplaceAdapter implements MarketplaceAdapter<AwsTrigger> {
         kind: 'not-ready',
         reason: `agreement ${trigger.agreementId} has no provisioned license yet`,
       };
+    // An AMEND keeps how the agreement began (a renewal stays a renewal for its fee).
+    const intent = isCreationIntent(trigger.intent)
+      ? trigger.intent
+      : ((await this.snapshotByLicense(licenseArn, lookups))?.refs.intent ?? null);
     const source = sourceFromAgreement(read, {
       licenseArn,
       productCode: this.productCodeOf(productId),
       productId,
-      intent: trigger.intent,
+      intent,
       previousAgreementId: trigger.previousAgreementId,
       replacesExternalId: await this.externalIdOfAgreement(
         trigger.previousAgreementId,

@@ -25,6 +25,11 @@ import { licenseIdOf } from './notifications';
 export const DEFAULT_CURRENCY = 'USD';
 const CREATION_INTENTS = new Set(['NEW', 'RENEW', 'REPLACE']);
 
+/** NEW, RENEW and REPLACE say how an agreement began (lasting); AMEND is a later change. */
+export function isCreationIntent(intent: string | null | undefined): intent is string {
+  return intent !== null && intent !== undefined && CREATION_INTENTS.has(intent);
+}
+
 export function licenseExternalId(licenseArn: string): string {
   return `license/${licenseIdOf(licenseArn)}`;
 }
@@ -99,7 +104,12 @@ function lineAmount(price: string, quantity: number, currency: string): bigint {
 /** Canonical terms from GetAgreementTerms plus the agreement's dates. */
 export function termsFromAgreement(
   read: AgreementRead,
-  input: { productId: string | null; resaleAuthorizationId: string | null },
+  input: {
+    productId: string | null;
+    resaleAuthorizationId: string | null;
+    /** The agreement began as a renewal (intent RENEW): the fee table's renewal rate applies. */
+    renewal?: boolean;
+  },
 ): ContractTerms {
   const { agreement, terms } = read;
   const currency = currencyOf(terms);
@@ -170,7 +180,7 @@ export function termsFromAgreement(
     currency,
     term: { start, end },
     trialEnd: trial?.duration ? addIsoDuration(start, trial.duration) : null,
-    renewal: false,
+    renewal: input.renewal ?? false,
     fixedCharges,
     grants,
     usageRates,
@@ -227,7 +237,7 @@ export function sourceFromAgreement(
   };
   if (input.productCode) refs.productCode = input.productCode;
   // Only how the agreement began is a lasting fact; AMEND describes a later change.
-  if (input.intent && CREATION_INTENTS.has(input.intent)) refs.intent = input.intent;
+  if (isCreationIntent(input.intent)) refs.intent = input.intent;
   if (input.previousAgreementId) refs.previousAgreementId = input.previousAgreementId;
   return {
     externalId: licenseExternalId(input.licenseArn),
@@ -236,6 +246,7 @@ export function sourceFromAgreement(
     terms: termsFromAgreement(read, {
       productId: input.productId,
       resaleAuthorizationId: input.resaleAuthorizationId,
+      renewal: refs.intent === 'RENEW',
     }),
     refs,
     // Source times only, so any delivery order yields the same events.

@@ -74,6 +74,32 @@ describe('AWS samples through the pipeline', () => {
     expect(byId.get(LEGACY)?.status).toBe('active');
   });
 
+  it('marks a RENEW agreement a renewal (its fee rate), and an AMEND of it keeps it so', async () => {
+    const renewalOf = async (id: string) =>
+      ((await test.get(`/v1/contracts/${id}`)).body as { terms: { renewal: boolean } }).terms
+        .renewal;
+    expect(await renewalOf(DIRECT)).toBe(false);
+    expect(await renewalOf(RENEWAL)).toBe(true);
+    const before = await eventsOf(test, RENEWAL);
+    const amend = samples.find((s) => s.name.startsWith('06-'))?.body as {
+      detail: { agreement: Record<string, unknown> };
+    };
+    const renewalAmend = {
+      ...amend,
+      id: 'ev-aws-renewal-amend',
+      detail: {
+        ...amend.detail,
+        requestId: 'req-renewal-amend',
+        agreement: { ...amend.detail.agreement, id: 'agmt-agora0000000001004' },
+      },
+    };
+    expect(await deliver(test, renewalAmend)).toBe(202);
+    await test.stack.settle();
+    expect(await renewalOf(RENEWAL)).toBe(true);
+    // Nothing changed at AWS: the amendment notice re-read the same agreement, so no event.
+    expect(await eventsOf(test, RENEWAL)).toEqual(before);
+  });
+
   it('maps the direct private offer exactly: installments, usage rate, grants, term', async () => {
     const response = await test.get(`/v1/contracts/${DIRECT}`, ['seller']);
     expect(response.status).toBe(200);

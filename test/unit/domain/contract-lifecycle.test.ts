@@ -158,6 +158,34 @@ describe('diffContract', () => {
     expect(changed.events[0]?.eventId).not.toBe(a.events[0]?.eventId);
   });
 
+  it('gives a return to an earlier state new ids (plan A→B→A, suspend twice): nothing collides', () => {
+    const plans = ['gold', 'silver', 'gold', 'silver', 'gold'];
+    const statuses: ContractStatus[] = ['active', 'suspended', 'active', 'suspended', 'active'];
+    let current = apply(diffContract(null, source('active'), context));
+    const ids = new Set<string>();
+    for (const [i, plan] of plans.entries()) {
+      const next = diffContract(
+        current,
+        source(statuses[i] ?? 'active', { terms: { ...terms, plan } }),
+        context,
+      );
+      expect(next.events.length).toBeGreaterThan(0);
+      for (const event of next.events) {
+        expect(ids.has(event.eventId)).toBe(false);
+        ids.add(event.eventId);
+      }
+      // A redelivery of the same read against the snapshot it was computed from: same ids.
+      const redelivered = diffContract(
+        current,
+        source(statuses[i] ?? 'active', { terms: { ...terms, plan } }),
+        context,
+      );
+      expect(redelivered.events.map((e) => e.eventId)).toEqual(next.events.map((e) => e.eventId));
+      current = apply(next);
+    }
+    expect(ids.size).toBe(9);
+  });
+
   it('emits Amended for changed terms and Renewed when a new term starts at the old end', () => {
     const current = apply(diffContract(null, source('active'), context));
     const amended = diffContract(
