@@ -30,7 +30,7 @@ import {
   type TrueUpChange,
   trueUpChange,
   trueUpEntry,
-  trueUpEntryId,
+  trueUpIdFor,
   trueUpKey,
   trueUpReversal,
 } from '../domain/reconciliation/true-up';
@@ -381,7 +381,7 @@ function trueUpRecordOf(
   problem: string | null,
 ): TrueUpRecord {
   return {
-    trueUpId: trueUpEntryId(change.key, change.targetMinor),
+    trueUpId: change.trueUpId,
     kind,
     key: change.key,
     contractId: change.contractId,
@@ -634,7 +634,8 @@ export async function approveTrueUp(
       cursor = page.cursor ?? undefined;
     } while (cursor);
   }
-  const postedMinor = postedTrueUps(entries).get(trueUp.key)?.amountMinor ?? 0n;
+  const posted = postedTrueUps(entries).get(trueUp.key);
+  const postedMinor = posted?.amountMinor ?? 0n;
   await deps.revenue.prepare?.();
   const period = postingPeriodOf(await deps.periods.locks(), 'run', result.asOf);
   const change: TrueUpChange = {
@@ -645,6 +646,7 @@ export async function approveTrueUp(
     currency: trueUp.currency,
     targetMinor: trueUp.targetMinor,
     postedMinor,
+    trueUpId: trueUpIdFor(trueUp.key, posted, trueUp.targetMinor),
     deltaMinor: trueUp.targetMinor - postedMinor,
     description: `Reconciliation true-up approved by ${input.by} (${trueUp.level}${trueUp.internalId ? ` ${trueUp.internalId}` : ''})`,
   };

@@ -142,7 +142,10 @@ export const approveTrueUpRoute = defineRoute({
   params: Params.extend({
     trueUpId: z
       .string()
-      .regex(/^trueup-[0-9a-f]{24}-m?\d{1,30}$/, 'A true-up id from the reconciliation'),
+      .regex(
+        /^trueup-[0-9a-f]{24}-(?:\d{1,9}-)?m?\d{1,30}$/,
+        'A true-up id from the reconciliation',
+      ),
   }),
   response: TrueUpSchema,
   idempotency: 'optional',

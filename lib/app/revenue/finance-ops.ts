@@ -6,6 +6,7 @@
 import { dateOfInstant, type Period } from '../../domain/calendar';
 import { InvalidInputError } from '../../domain/errors';
 import { contractEventId } from '../../domain/events';
+import { TRUE_UP_RULE } from '../../domain/reconciliation/true-up';
 import { balanceOf } from '../../domain/revenue/book';
 import { type DisbursementFacts, disbursementProblems } from '../../domain/revenue/disbursement';
 import { close, freeze, type PeriodLocks, reopen } from '../../domain/revenue/periods';
@@ -67,6 +68,31 @@ export async function recordFxRates(
   return { recorded: rates.length };
 }
 
+/** Journal pages (of 200) read for a contract's true-ups before a payout is refused. */
+const TRUE_UP_SCAN_PAGES_MAX = 50;
+
+/** The net debit of `account` over the contract's reconciliation true-ups. */
+async function trueUpBalance(
+  ledger: Pick<LedgerStore, 'entries'>,
+  contractId: string,
+  account: string,
+): Promise<bigint> {
+  let balance = 0n;
+  let cursor: string | undefined;
+  for (let page = 0; page < TRUE_UP_SCAN_PAGES_MAX; page += 1) {
+    const result = await ledger.entries(contractId, { limit: 200, cursor });
+    for (const entry of result.items) {
+      if (entry.rule !== TRUE_UP_RULE) continue;
+      for (const leg of entry.legs)
+        if (leg.account === account && leg.contractId === contractId)
+          balance += leg.debitMinor - leg.creditMinor;
+    }
+    cursor = result.cursor ?? undefined;
+    if (!cursor) break;
+  }
+  return balance;
+}
+
 export interface DisbursementInput extends DisbursementFacts {
   readonly contractId: string;
   readonly disbursementId: string;
@@ -106,8 +132,13 @@ export async function recordDisbursement(
       throw new MissingFxRateError(input.date, input.currency, functional);
   }
   const book = hasRevenue(contract.status) ? await deps.ledger.book(input.contractId) : null;
-  const receivable = book ? balanceOf(book, receivableAccount(contract.marketplace)) : 0n;
+  const account = receivableAccount(contract.marketplace);
+  let receivable = book ? balanceOf(book, account) : 0n;
   const settles = input.settlesMinor ?? input.amountMinor;
+  // Reconciliation true-ups post beside the contract's book: a payout of a trued-up invoice
+  // settles them too, so they count before the payout is refused (read only when needed).
+  if (book && settles > receivable)
+    receivable += await trueUpBalance(deps.ledger, input.contractId, account);
   if (settles > receivable) {
     throw new ConflictError(
       'exceeds_receivable',

@@ -7,8 +7,10 @@
  * of what the marketplace should bill), so the difference found is always the whole one.
  *
  * Entries post in the first open period, in the line's currency and, converted at the entry
- * date's rate (half-even, finance.md §0), in the functional currency. Their id is the key and the
- * cumulative target, so a retry, or the same target found again, never posts twice.
+ * date's rate (half-even, finance.md §0), in the functional currency. Their id is the key, how
+ * many entries the key had before, and the cumulative target: a retry, or the same target found
+ * again, never posts twice, and a line that returns to an earlier target (40 → 70 → 0 → 40)
+ * posts a new entry instead of colliding with the first.
  */
 import { createHash } from 'node:crypto';
 import type { CalendarDate, Period } from '../calendar';
@@ -39,8 +41,8 @@ export function trueUpKey(
   return createHash('sha256').update(basis.join('|')).digest('hex').slice(0, 24);
 }
 
-export function trueUpEntryId(key: string, targetMinor: bigint): string {
-  return `${ENTRY_PREFIX}${key}-${targetMinor < 0n ? `m${-targetMinor}` : targetMinor}`;
+export function trueUpEntryId(key: string, sequence: number, targetMinor: bigint): string {
+  return `${ENTRY_PREFIX}${key}-${sequence}-${targetMinor < 0n ? `m${-targetMinor}` : targetMinor}`;
 }
 
 /** What the ledger holds for one key: the amount on `account`, in the direction it runs. */
@@ -50,6 +52,23 @@ export interface PostedTrueUp {
   readonly counterAccount: AccountCode;
   readonly currency: string;
   readonly amountMinor: bigint;
+  /** How many true-up entries the key has (the next entry's sequence). */
+  readonly entries: number;
+  /** The entry that brought the key to where it is. */
+  readonly lastEntryId: string;
+}
+
+/**
+ * The id of the true-up that brings `key` to `targetMinor`: the entry that already did when the
+ * target is where the key stands (a re-run names the same true-up), else the next entry's.
+ */
+export function trueUpIdFor(
+  key: string,
+  posted: PostedTrueUp | undefined,
+  targetMinor: bigint,
+): string {
+  if (posted && posted.amountMinor === targetMinor) return posted.lastEntryId;
+  return trueUpEntryId(key, posted?.entries ?? 0, targetMinor);
 }
 
 /** Revenue and liabilities run on the credit side; assets and expenses on the debit side. */
@@ -88,6 +107,8 @@ export function postedTrueUps(entries: Iterable<JournalEntry>): Map<string, Post
       counterAccount,
       currency: first.currency,
       amountMinor: (previous?.amountMinor ?? 0n) + amountOn(entry, account),
+      entries: (previous?.entries ?? 0) + 1,
+      lastEntryId: entry.entryId,
     });
   }
   return posted;
@@ -102,6 +123,8 @@ export interface TrueUpChange {
   readonly currency: string;
   readonly targetMinor: bigint;
   readonly postedMinor: bigint;
+  /** The true-up's id: the entry it posts, or the one that already holds the target. */
+  readonly trueUpId: string;
   /** target − posted: what the entry moves (0: nothing to post). */
   readonly deltaMinor: bigint;
   readonly description: string;
@@ -119,6 +142,7 @@ export function trueUpChange(item: ToleranceItem, posted: PostedTrueUp | undefin
     currency: item.trueUp.currency,
     targetMinor: item.trueUp.amountMinor,
     postedMinor,
+    trueUpId: trueUpIdFor(key, posted, item.trueUp.amountMinor),
     deltaMinor: item.trueUp.amountMinor - postedMinor,
     description: `Reconciliation true-up (${item.level}${item.internalId ? ` ${item.internalId}` : ''}): variance ${item.varianceMinor} within tolerance ${item.toleranceMinor}`,
   };
@@ -137,6 +161,7 @@ export function trueUpReversal(
     currency: posted.currency,
     targetMinor: 0n,
     postedMinor: posted.amountMinor,
+    trueUpId: trueUpIdFor(posted.key, posted, 0n),
     deltaMinor: -posted.amountMinor,
     description: `Reconciliation true-up reversed (${item.level}${item.internalId ? ` ${item.internalId}` : ''}): the line now matches`,
   };
@@ -181,7 +206,7 @@ export function trueUpEntry(change: TrueUpChange, context: TrueUpContext): Journ
   const legs = accountSide === 'debit' ? [corrected, counter] : [counter, corrected];
   return {
     schemaVersion: JOURNAL_ENTRY_SCHEMA_VERSION,
-    entryId: trueUpEntryId(change.key, change.targetMinor),
+    entryId: change.trueUpId,
     date: context.date,
     postingPeriod: context.period,
     functionalCurrency: context.functionalCurrency,

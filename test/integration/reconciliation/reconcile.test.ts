@@ -327,6 +327,40 @@ describe('reconciliation of an AWS billing event feed', () => {
     ]);
     expect((await r2TrueUps()).net).toBe(0n);
   }, 60_000);
+
+  it('posts a return to an earlier difference again, and a payout of the trued-up invoice is recorded', async () => {
+    // After 40 → 70 → 0 above, the same 0.40 again: a new entry, not the first one's id.
+    const { trueUps } = await reconcileWithTolerance(FEED_OFF_BY_CENTS, 'post');
+    expect(trueUps.find((t) => t.level === 'billing')).toMatchObject({
+      status: 'posted',
+      targetMinor: 40n,
+      deltaMinor: 40n,
+    });
+    expect((await r2TrueUps()).net).toBe(40n);
+    // AWS pays 5,000.40 − 150.01: 0.39 more than the book's receivable, all of it trued up.
+    const paid = awsCsv([
+      ...invoiceRows({
+        id: 'r2',
+        agreement: 'R-2',
+        date: '2025-06-01',
+        due: '2025-07-01',
+        gross: '5000.40',
+        fee: '-150.01',
+      }),
+      ...disbursedRows({
+        id: 'r2',
+        agreement: 'R-2',
+        payout: 'be-payout-r2',
+        gross: '5000.40',
+        fee: '-150.01',
+      }),
+      payoutRow({ payout: 'be-payout-r2', amount: '4850.39', date: '2025-06-25', trace: 'T-0625' }),
+    ]);
+    const { disbursements } = await reconcileWithTolerance(paid, 'post');
+    expect(disbursements).toEqual([
+      expect.objectContaining({ outcome: 'recorded', amountMinor: 485_039n, problem: null }),
+    ]);
+  }, 60_000);
 });
 
 describe('reconciliation against an empty ledger', () => {
