@@ -124,15 +124,16 @@ const FACT_TYPES: ReadonlySet<ContractEventType> = new Set([
 
 /** A short, deterministic version marker of a source state. */
 export function sourceVersionOf(source: SourceContract): string {
-  return sha256Hex(
-    canonicalJson({ status: source.status, terms: ContractTermsSchema.encode(source.terms) }),
-  ).slice(0, 20);
+  return versionOf(source.status, canonicalTerms(source.terms));
 }
 
-function termsEqual(a: ContractTerms, b: ContractTerms): boolean {
-  return (
-    canonicalJson(ContractTermsSchema.encode(a)) === canonicalJson(ContractTermsSchema.encode(b))
-  );
+function canonicalTerms(terms: ContractTerms): string {
+  return canonicalJson(ContractTermsSchema.encode(terms));
+}
+
+function versionOf(status: ContractStatus, termsJson: string): string {
+  // Same text as canonicalJson({ status, terms }) (keys sorted: status before terms).
+  return sha256Hex(`{"status":${JSON.stringify(status)},"terms":${termsJson}}`).slice(0, 20);
 }
 
 /** Status events that lead from one status to another (the shortest legal path). */
@@ -173,7 +174,9 @@ export function diffContract(
   source: SourceContract,
   context: DiffContext,
 ): ContractDiff {
-  const version = sourceVersionOf(source);
+  // The terms are encoded once per diff: version and comparison share it (the engine's hot path).
+  const sourceTerms = canonicalTerms(source.terms);
+  const version = versionOf(source.status, sourceTerms);
   // Event ids key on the chain of states the contract went through, not the state alone: a
   // contract may return to an earlier state (plan A→B→A, a second suspension), which is a new
   // change, not a redelivery. The chain moves only with state changes (never with refs learned
@@ -229,8 +232,9 @@ export function diffContract(
     // Terms settled while a contract is activated (never yet active) are its starting terms,
     // carried by ContractActivated — not an amendment of a running contract.
     const activating = snapshot.status === 'pending' && path.includes('ContractActivated');
-    if (activating && !termsEqual(snapshot.terms, source.terms)) settledTerms = source.terms;
-    else if (!termsEqual(snapshot.terms, source.terms)) {
+    const termsChanged = canonicalTerms(snapshot.terms) !== sourceTerms;
+    if (activating && termsChanged) settledTerms = source.terms;
+    else if (termsChanged) {
       const oldEnd = snapshot.terms.term.end;
       const renewed = oldEnd !== null && source.terms.term.start >= oldEnd;
       events.push(

@@ -3,15 +3,21 @@
 // changes nothing, and impossible moves are typed errors rather than silent rewrites.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ContractStatus, ContractTerms } from '../../../lib/domain/contract';
+import {
+  type ContractStatus,
+  type ContractTerms,
+  ContractTermsSchema,
+} from '../../../lib/domain/contract';
 import {
   type ContractDiff,
   diffContract,
   InvalidContractTransitionError,
   nextStatus,
   type SourceContract,
+  sourceVersionOf,
 } from '../../../lib/domain/contract-lifecycle';
 import { CONTRACT_EVENT_TYPES, type ContractEventType } from '../../../lib/domain/events';
+import { canonicalJson, sha256Hex } from '../../../lib/domain/ids';
 
 const RUNS = { numRuns: 300, seed: 20261123 } as const;
 
@@ -156,6 +162,20 @@ describe('diffContract', () => {
       context,
     );
     expect(changed.events[0]?.eventId).not.toBe(a.events[0]?.eventId);
+  });
+
+  it('keeps the version marker of stored contracts: the hash of the canonical {status, terms}', () => {
+    for (const status of ['pending', 'active', 'suspended', 'cancelled', 'expired'] as const) {
+      for (const variant of [terms, { ...terms, plan: 'gold', trialEnd: null, renewal: true }]) {
+        const read = source(status, { terms: variant });
+        expect(sourceVersionOf(read)).toBe(
+          sha256Hex(canonicalJson({ status, terms: ContractTermsSchema.encode(variant) })).slice(
+            0,
+            20,
+          ),
+        );
+      }
+    }
   });
 
   it('gives a return to an earlier state new ids (plan A→B→A, suspend twice): nothing collides', () => {
