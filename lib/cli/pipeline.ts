@@ -76,10 +76,22 @@ interface SimulatorEndpoints {
   close(): Promise<void>;
 }
 
+/** Where the adapters point when a command never reads a marketplace (nothing listens there). */
+const NO_MARKETPLACE_URL = 'http://127.0.0.1:9';
+
 async function simulatorEndpoints(
   running: StackFile | null,
   log: (line: string) => void,
+  marketplaces: boolean,
 ): Promise<SimulatorEndpoints> {
+  if (!running && !marketplaces) {
+    return {
+      aws: NO_MARKETPLACE_URL,
+      azure: NO_MARKETPLACE_URL,
+      gcp: NO_MARKETPLACE_URL,
+      close: async () => {},
+    };
+  }
   if (running) {
     return {
       aws: running.awsSimulatorUrl,
@@ -111,12 +123,14 @@ export async function withPipeline<T>(
   settings: LocalSettings,
   log: (line: string) => void,
   work: (pipeline: CliPipeline) => Promise<T>,
+  /** `marketplaces: false`: the command never re-reads a marketplace, so no simulator starts. */
+  options: { readonly marketplaces?: boolean } = {},
 ): Promise<T> {
   return withStore(
     settings,
     async ({ store, source }) => {
       const running = source === 'running-stack' ? readStackFile(settings.dataDir) : null;
-      const endpoints = await simulatorEndpoints(running, log);
+      const endpoints = await simulatorEndpoints(running, log, options.marketplaces ?? true);
       try {
         const accounts = listFromEnv('AGORA_AWS_ACCOUNTS', AwsAccountsSchema, defaultAwsAccounts);
         const awsSettings = { accounts, region: 'us-east-1', endpoint: endpoints.aws };

@@ -178,6 +178,8 @@ export function registerReconcileCommand(
               onProgress: progress,
             },
           ),
+        // Reconciling reads the ledger and a file, never a marketplace.
+        { marketplaces: false },
       );
       if (tty) process.stderr.write('\n');
       const { record, result } = outcome;

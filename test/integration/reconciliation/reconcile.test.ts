@@ -373,6 +373,8 @@ describe('reconciliation against an empty ledger', () => {
       { AGORA_DATA_DIR: dataDir, AGORA_PORT: '1' },
     );
     expect(run.code).toBe(1);
+    // It never reads a marketplace, so it starts no simulator.
+    expect(run.stderr).not.toMatch(/marketplace simulators/);
     const doc = JSON.parse(run.stdout) as ReconcileJson;
     expect(doc.summary.counts.matched).toBe(0);
     expect(doc.exceptions.length).toBeGreaterThanOrEqual(3);
