@@ -91,14 +91,20 @@ export function contractRefOf(snapshot: ContractSnapshot): ContractRef {
 }
 
 /** Where the parsed report goes (the matcher's statement side). */
-export type ReportSink = Pick<StatementSide, 'add' | 'addRaw' | 'addRowErrors'>;
+export type ReportSink = Pick<StatementSide, 'add' | 'addRaw' | 'addRowErrors'> &
+  Partial<Pick<StatementSide, 'expectRecords'>>;
 
 /** Readers of the report kinds (lib/marketplaces): they throw WrongFileKindError at the header. */
 export interface ReportReaders {
   readonly statement: Readonly<
     Record<
       ReconciliationSource,
-      (bytes: AsyncIterable<Uint8Array>, sink: ReportSink) => Promise<{ rows: number }>
+      (
+        bytes: AsyncIterable<Uint8Array>,
+        sink: ReportSink,
+        /** The file's size when known: a reader may size the statement's memory from it. */
+        file?: { readonly sizeBytes?: number | null },
+      ) => Promise<{ rows: number }>
     >
   >;
   bank(bytes: AsyncIterable<Uint8Array>): Promise<{ lines: BankLine[]; rowErrors: RowError[] }>;
@@ -487,11 +493,13 @@ export async function reconcileReport(
       counted(1);
     },
     addRowErrors: (errors) => statement.addRowErrors(errors),
+    expectRecords: (records) => statement.expectRecords(records),
   };
   const hash = createHash('sha256');
   const read = await deps.reportReaders.statement[input.source](
     measured(input.file.open(), (n) => (bytes += n), hash),
     sink,
+    { sizeBytes: input.file.sizeBytes },
   );
   rows = read.rows;
   report('report');
@@ -537,7 +545,7 @@ export async function reconcileReport(
   const reconciliationId = reconciliationIdOf(input.source, input.asOf, fileSha256);
   const act = input.act ?? true;
   report('actions', refs.length);
-  const disbursements = await recordPayouts(deps, result, act);
+  // True-ups first: a payout in the same report that settles a trued-up invoice counts them.
   const trueUps = await actOnTrueUps(
     deps,
     reconciliationId,
@@ -545,6 +553,7 @@ export async function reconcileReport(
     postedTrueUps(trueUpEntries),
     act ? trueUpMode : 'propose',
   );
+  const disbursements = await recordPayouts(deps, result, act);
   const count = <T>(items: readonly T[], test: (item: T) => boolean) => items.filter(test).length;
   const record: ReconciliationRecord = {
     reconciliationId,

@@ -7,7 +7,7 @@ import type { ReportReaders, ReportSink } from '../app/reconciliation';
 import { readBankStatement } from '../domain/reconciliation/bank-statement';
 import type { StatementBatch } from '../domain/reconciliation/statement';
 import { readCsvBatches } from '../tools/csv-stream';
-import { feedAwsBillingEvents } from './aws/billing-event-feed';
+import { feedAwsBillingEvents, type StatementSink } from './aws/billing-event-feed';
 import { readAzureEarningsReport } from './azure/earnings-report';
 import { readGcpDisbursementReport } from './gcp/disbursement-report';
 
@@ -26,7 +26,18 @@ async function drain(
 
 export const REPORT_READERS: ReportReaders = {
   statement: {
-    'aws-billing-events': (bytes, sink) => feedAwsBillingEvents(bytes, sink),
+    // With the file's size (a third argument the app may pass) and a sink that takes
+    // `expectRecords`, the statement's memory is sized once from the file.
+    'aws-billing-events': (
+      bytes: AsyncIterable<Uint8Array>,
+      sink: ReportSink & Pick<StatementSink, 'expectRecords'>,
+      file?: { readonly sizeBytes?: number | null },
+    ) =>
+      feedAwsBillingEvents(
+        bytes,
+        sink,
+        typeof file?.sizeBytes === 'number' ? { sizeBytes: file.sizeBytes } : {},
+      ),
     'azure-earnings': (bytes, sink) => drain(readAzureEarningsReport(bytes), sink),
     'gcp-disbursements': (bytes, sink) => drain(readGcpDisbursementReport(bytes), sink),
   },

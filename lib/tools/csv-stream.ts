@@ -474,6 +474,8 @@ export async function scanCsv(
     const quote = quoteAt === -1 ? length : quoteAt;
     view.text = text;
     view.bytes = bytes;
+    const starts = view.starts;
+    const ends = view.ends;
     for (let guard = 0; guard <= length && pos < length; guard += 1) {
       const nl = text.indexOf('\n', pos);
       if (nl === -1 || quote < nl) break;
@@ -487,13 +489,13 @@ export async function scanCsv(
           let from = pos;
           for (; fields <= CSV_FIELD_COUNT_MAX; fields += 1) {
             const comma = text.indexOf(delimiter, from);
-            view.starts[fields] = from;
+            starts[fields] = from;
             if (comma === -1 || comma >= end) {
-              view.ends[fields] = end;
+              ends[fields] = end;
               fields += 1;
               break;
             }
-            view.ends[fields] = comma;
+            ends[fields] = comma;
             from = comma + 1;
           }
           if (fields > CSV_FIELD_COUNT_MAX) handlers.error({ line, reason: TOO_MANY_FIELDS });

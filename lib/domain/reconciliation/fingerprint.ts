@@ -1,8 +1,8 @@
 /**
- * 64-bit fingerprints of ids (two independent 32-bit murmur3-style lanes over every UTF-16 code
- * unit, two units per step). The statement store keys a million records by fingerprint instead
- * of keeping a million id strings: 8 bytes a record instead of ~90, and no string retained from
- * the parser's chunks.
+ * 64-bit fingerprints of ids (two 32-bit murmur3-style lanes over the id's code units: four
+ * Latin-1 units per step — what marketplace ids are — else two UTF-16 units per step). The
+ * statement store keys a million records by fingerprint instead of keeping a million id
+ * strings: 8 bytes a record instead of ~90, and no string retained from the parser's chunks.
  *
  * Two different ids share a fingerprint with probability about n²/2⁶⁵: 3·10⁻⁸ for a
  * million-row file. Should it happen, one record would be taken for a version of the other;
@@ -34,21 +34,66 @@ function finish(h: number, length: number): number {
   return x | 0;
 }
 
+/** Seeds of the two lanes; ids with a code unit above 0xff start from other seeds. */
+const SEED_A = 0x9747b28c;
+const SEED_B = 0x5bd1e995;
+const WIDE_A = 0x3c6ef372;
+const WIDE_B = 0xa54ff53a;
+const LANE_B = 0x2545f491;
+
 /** Sets `out.hi` and `out.lo` to the fingerprint of `text` (no allocation). */
 export function fingerprintInto(text: string, out: Fingerprint): void {
   const n = text.length;
-  let a = 0x9747b28c;
-  let b = 0x5bd1e995;
+  let a = SEED_A;
+  let b = SEED_B;
+  let i = 0;
+  // Latin-1 text (every id a marketplace writes): four code units a step, one byte each — the
+  // same words `fingerprintBytesInto` makes of the bytes.
+  for (; i + 3 < n; i += 4) {
+    const c0 = text.charCodeAt(i);
+    const c1 = text.charCodeAt(i + 1);
+    const c2 = text.charCodeAt(i + 2);
+    const c3 = text.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) > 0xff) {
+      wideFingerprintInto(text, out);
+      return;
+    }
+    const w = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+    a = mix(a, w);
+    b = mix(b, w ^ LANE_B);
+  }
+  if (i < n) {
+    let w = 0;
+    for (let shift = 0; i < n; i += 1, shift += 8) {
+      const c = text.charCodeAt(i);
+      if (c > 0xff) {
+        wideFingerprintInto(text, out);
+        return;
+      }
+      w |= c << shift;
+    }
+    a = mix(a, w);
+    b = mix(b, w ^ LANE_B);
+  }
+  out.hi = finish(a, n);
+  out.lo = finish(b ^ 0x68e31da4, n);
+}
+
+/** Text with a code unit above 0xff: two UTF-16 code units a step, from seeds of its own. */
+function wideFingerprintInto(text: string, out: Fingerprint): void {
+  const n = text.length;
+  let a = WIDE_A;
+  let b = WIDE_B;
   let i = 0;
   for (; i + 1 < n; i += 2) {
     const w = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16);
     a = mix(a, w);
-    b = mix(b, w ^ 0x2545f491);
+    b = mix(b, w ^ LANE_B);
   }
   if (i < n) {
     const w = text.charCodeAt(i);
     a = mix(a, w);
-    b = mix(b, w ^ 0x2545f491);
+    b = mix(b, w ^ LANE_B);
   }
   out.hi = finish(a, n);
   out.lo = finish(b ^ 0x68e31da4, n);
@@ -78,10 +123,9 @@ export class FingerprintTable {
     this.mask = capacity - 1;
   }
 
+  /** Slots hold value + 1: a fresh (zeroed) array is an empty table, nothing to fill. */
   private static empty(capacity: number): Int32Array {
-    const slots = new Int32Array(capacity * 3);
-    for (let i = 2; i < slots.length; i += 3) slots[i] = -1;
-    return slots;
+    return new Int32Array(capacity * 3);
   }
 
   get size(): number {
@@ -96,9 +140,9 @@ export class FingerprintTable {
     // Probing ends at an empty slot; the table is never more than half full.
     for (let probe = 0; probe <= mask; probe += 1) {
       const at = i * 3;
-      const value = slots[at + 2] ?? -1;
-      if (value === -1) return -1;
-      if (slots[at] === hi && slots[at + 1] === lo) return value;
+      const stored = slots[at + 2] ?? 0;
+      if (stored === 0) return -1;
+      if (slots[at] === hi && slots[at + 1] === lo) return stored - 1;
       i = (i + 1) & mask;
     }
     return -1;
@@ -120,18 +164,18 @@ export class FingerprintTable {
     let i = (hi ^ (lo >>> 7)) & mask;
     for (let probe = 0; probe <= mask; probe += 1) {
       const at = i * 3;
-      const current = slots[at + 2] ?? -1;
-      if (current === -1) {
+      const current = slots[at + 2] ?? 0;
+      if (current === 0) {
         slots[at] = hi;
         slots[at + 1] = lo;
-        slots[at + 2] = value;
+        slots[at + 2] = value + 1;
         this.count += 1;
         if (this.count * 2 > mask + 1) this.grow();
         return -1;
       }
       if (slots[at] === hi && slots[at + 1] === lo) {
-        if (replace) slots[at + 2] = value;
-        return current;
+        if (replace) slots[at + 2] = value + 1;
+        return current - 1;
       }
       i = (i + 1) & mask;
     }
@@ -142,8 +186,8 @@ export class FingerprintTable {
   forEachValue(visit: (value: number) => void): void {
     const slots = this.slots;
     for (let at = 2; at < slots.length; at += 3) {
-      const value = slots[at] ?? -1;
-      if (value !== -1) visit(value);
+      const stored = slots[at] ?? 0;
+      if (stored !== 0) visit(stored - 1);
     }
   }
 
@@ -159,15 +203,15 @@ export class FingerprintTable {
     this.mask = capacity - 1;
     this.count = 0;
     for (let at = 0; at < old.length; at += 3) {
-      const value = old[at + 2] ?? -1;
-      if (value !== -1) this.put(old[at] ?? 0, old[at + 1] ?? 0, value, true);
+      const stored = old[at + 2] ?? 0;
+      if (stored !== 0) this.put(old[at] ?? 0, old[at + 1] ?? 0, stored - 1, true);
     }
   }
 }
 
 /**
- * The fingerprint of an ASCII id given as bytes (`bytes[start…end)`): equal to `fingerprintInto`
- * of the same text, without making the string. Only for ASCII (one byte = one code unit).
+ * The fingerprint of an ASCII (or Latin-1) id given as bytes (`bytes[start…end)`): equal to
+ * `fingerprintInto` of the same text, without making the string.
  */
 export function fingerprintBytesInto(
   bytes: Uint8Array,
@@ -175,18 +219,51 @@ export function fingerprintBytesInto(
   end: number,
   out: Fingerprint,
 ): void {
-  let a = 0x9747b28c;
-  let b = 0x5bd1e995;
+  let a = SEED_A;
+  let b = SEED_B;
   let i = start;
-  for (; i + 1 < end; i += 2) {
-    const w = (bytes[i] ?? 0) | ((bytes[i + 1] ?? 0) << 16);
+  for (; i + 3 < end; i += 4) {
+    const w =
+      (bytes[i] ?? 0) |
+      ((bytes[i + 1] ?? 0) << 8) |
+      ((bytes[i + 2] ?? 0) << 16) |
+      ((bytes[i + 3] ?? 0) << 24);
     a = mix(a, w);
-    b = mix(b, w ^ 0x2545f491);
+    b = mix(b, w ^ LANE_B);
   }
   if (i < end) {
-    const w = bytes[i] ?? 0;
+    let w = 0;
+    for (let shift = 0; i < end; i += 1, shift += 8) w |= (bytes[i] ?? 0) << shift;
     a = mix(a, w);
-    b = mix(b, w ^ 0x2545f491);
+    b = mix(b, w ^ LANE_B);
+  }
+  out.hi = finish(a, end - start);
+  out.lo = finish(b ^ 0x68e31da4, end - start);
+}
+
+/**
+ * The same as `fingerprintBytesInto` for bytes seen through a DataView: four bytes a read (a
+ * little-endian word is exactly the four bytes the byte loop packs).
+ */
+export function fingerprintWordsInto(
+  words: DataView,
+  start: number,
+  end: number,
+  out: Fingerprint,
+): void {
+  let a = SEED_A;
+  let b = SEED_B;
+  let i = start;
+  for (; i + 3 < end; i += 4) {
+    const w = words.getInt32(i, true);
+    a = mix(a, w);
+    b = mix(b, w ^ LANE_B);
+  }
+  if (i < end) {
+    let w = 0;
+    for (let shift = 0; i < end; i += 1, shift += 8) w |= words.getUint8(i) << shift;
+    a = mix(a, w);
+    b = mix(b, w ^ LANE_B);
   }
   out.hi = finish(a, end - start);
   out.lo = finish(b ^ 0x68e31da4, end - start);

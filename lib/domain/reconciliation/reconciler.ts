@@ -64,7 +64,14 @@ import type {
   ReceivableRollForward,
 } from './expected';
 import { fingerprintOf } from './fingerprint';
-import { dateOfDay, firstDayOfMonthIndex, monthIndexOfDay, parseDay } from './parse';
+import { int64Words, isZeroInt64 } from './int64';
+import {
+  dateOfDay,
+  firstDayOfMonthIndex,
+  monthIndexOfDay,
+  parseDay,
+  parseDayCached,
+} from './parse';
 import {
   type AgingBucket,
   type AgingItem,
@@ -109,6 +116,8 @@ export interface StatementSide {
   addRaw(record: RawStatementRecord): void;
   /** Malformed rows the parser reported. */
   addRowErrors(errors: readonly RowError[]): void;
+  /** How many records are coming, about (from the file's size): memory is sized once. */
+  expectRecords(records: number): void;
   /** Bank statement lines (optional): payouts are then checked against them. */
   addBankLines(lines: readonly BankLine[]): void;
   /**
@@ -148,6 +157,10 @@ export function createStatementReconciler(input: ReconciliationConfigInput): Sta
     addRaw(record) {
       open();
       store.addRaw(record);
+    },
+    expectRecords(records) {
+      open();
+      if (Number.isFinite(records) && records > store.size) store.reserve(records);
     },
     addRowErrors(errors) {
       open();
@@ -250,6 +263,19 @@ interface CashAcc {
 
 class Run {
   private readonly lines: StatementLines;
+  /** The lines' sums as 32-bit words (int64.ts): zero tests without a BigInt per read. */
+  private readonly words: Record<
+    | 'charge'
+    | 'fee'
+    | 'forgivenCharge'
+    | 'forgivenFee'
+    | 'chargeRefund'
+    | 'chargeCredit'
+    | 'feeRefund'
+    | 'feeCredit'
+    | 'adjustment',
+    Int32Array
+  >;
   /** 1 once a contract has taken the line. */
   private readonly claimed: Uint8Array;
   /** Keyless lines by the marketplace invoice id of their naming record (built when needed). */
@@ -263,8 +289,13 @@ class Run {
   private readonly candidates: DisbursementCandidate[] = [];
   private readonly agingItems: AgingItem[] = [];
   private readonly agingSummaries = new Map<string, AgingSummaryAcc>();
-  /** The contract's expected invoices that matched a line: the line (for the aging's due date). */
-  private readonly invoiceLine = new Map<ExpectedInvoice, number>();
+  private lastAging: AgingSummaryAcc | null = null;
+  /**
+   * Per expected invoice of the contract (by index): the line it matched, for the aging. Not a
+   * map keyed by the invoice objects: its entries kept each contract alive through young
+   * garbage collections, which then spent most of their time promoting them.
+   */
+  private invoiceLine = new Int32Array(64);
   private readonly contractIds = new Set<string>();
   private pendingInternal = 0;
   private outsideWindow = 0;
@@ -283,6 +314,18 @@ class Run {
     private readonly onMatched: ((item: MatchedItem) => void) | null,
   ) {
     this.lines = resolved.lines;
+    const L = this.lines;
+    this.words = {
+      charge: int64Words(L.charge),
+      fee: int64Words(L.fee),
+      forgivenCharge: int64Words(L.forgivenCharge),
+      forgivenFee: int64Words(L.forgivenFee),
+      chargeRefund: int64Words(L.chargeRefund),
+      chargeCredit: int64Words(L.chargeCredit),
+      feeRefund: int64Words(L.feeRefund),
+      feeCredit: int64Words(L.feeCredit),
+      adjustment: int64Words(L.adjustment),
+    };
     this.claimed = new Uint8Array(this.lines.count);
     this.asOfDay = parseDay(config.asOf);
     let coverage = Number.POSITIVE_INFINITY;
@@ -395,12 +438,23 @@ class Run {
   }
 
   private isBillingLine(line: number): boolean {
-    const L = this.lines;
+    const W = this.words;
     return (
-      (L.charge[line] ?? 0n) !== 0n ||
-      (L.fee[line] ?? 0n) !== 0n ||
-      (L.forgivenCharge[line] ?? 0n) !== 0n ||
-      (L.forgivenFee[line] ?? 0n) !== 0n
+      !isZeroInt64(W.charge, line) ||
+      !isZeroInt64(W.fee, line) ||
+      !isZeroInt64(W.forgivenCharge, line) ||
+      !isZeroInt64(W.forgivenFee, line)
+    );
+  }
+
+  /** Whether the line refunds or credits anything. */
+  private isRefundLine(line: number): boolean {
+    const W = this.words;
+    return (
+      !isZeroInt64(W.chargeRefund, line) ||
+      !isZeroInt64(W.chargeCredit, line) ||
+      !isZeroInt64(W.feeRefund, line) ||
+      !isZeroInt64(W.feeCredit, line)
     );
   }
 
@@ -431,7 +485,7 @@ class Run {
    * (billing grace: counted pending) or older than the file (counted outside the window).
    */
   private inWindow(date: CalendarDate): boolean {
-    const day = parseDay(date);
+    const day = parseDayCached(date);
     if (this.windowStartDay !== null && day < this.windowStartDay) {
       this.outsideWindow += 1;
       return false;
@@ -574,33 +628,58 @@ class Run {
       const month = Number(invoice.usagePeriod.slice(5, 7));
       return -(year * 12 + month);
     }
-    return parseDay(invoice.invoiceDate);
+    return parseDayCached(invoice.invoiceDate);
   }
 
   private matchBilling(contract: ExpectedContract, billing: readonly number[]): void {
     const invoices = contract.invoices;
     const used = new Uint8Array(billing.length);
     const pairedLine = new Int32Array(invoices.length).fill(NONE);
-    // Pass 1: by key (usage month, or invoice day); the closest amount first.
-    const byKey = new Map<number, number[]>();
-    const index = (key: number, position: number) => {
-      const list = byKey.get(key);
-      if (list) list.push(position);
-      else byKey.set(key, [position]);
-    };
+    // Pass 1: by key (usage month, or invoice day); the closest amount first. A line has two
+    // keys: its invoice day (≥ 0) and its usage month (negative), so one list per key holds a
+    // line at most once, in position order.
+    const days = new Int32Array(billing.length);
+    const months = new Int32Array(billing.length);
     for (let position = 0; position < billing.length; position += 1) {
       const line = billing[position] ?? 0;
-      const day = this.lines.invoiceDay[line] ?? NONE;
-      if (day !== NONE) index(day, position);
-      const month = this.usageMonth(line);
-      if (month !== 0) index(-month, position);
+      days[position] = this.lines.invoiceDay[line] ?? NONE;
+      months[position] = -this.usageMonth(line);
     }
+    // Small contracts (nearly all) scan their few lines; large ones index them by key.
+    let byKey: Map<number, number[]> | null = null;
+    if (billing.length * invoices.length > 1_024) {
+      byKey = new Map<number, number[]>();
+      const index = (key: number, position: number) => {
+        const list = byKey?.get(key);
+        if (list) list.push(position);
+        else byKey?.set(key, [position]);
+      };
+      for (let position = 0; position < billing.length; position += 1) {
+        const day = days[position] ?? NONE;
+        if (day !== NONE) index(day, position);
+        const month = months[position] ?? 0;
+        if (month !== 0) index(month, position);
+      }
+    }
+    const candidates: number[] = [];
     let unpaired = 0;
     for (let i = 0; i < invoices.length; i += 1) {
       const invoice = invoices[i] as ExpectedInvoice;
       let best = NONE;
       let bestDistance = 0n;
-      for (const position of byKey.get(this.invoiceKey(invoice)) ?? []) {
+      const key = this.invoiceKey(invoice);
+      let positions: readonly number[];
+      if (byKey !== null) positions = byKey.get(key) ?? [];
+      else {
+        candidates.length = 0;
+        for (let position = 0; position < billing.length; position += 1) {
+          if (key >= 0 ? days[position] === key : months[position] === key) {
+            candidates.push(position);
+          }
+        }
+        positions = candidates;
+      }
+      for (const position of positions) {
         if (used[position] === 1) continue;
         const distance = absBigint(
           this.actualFor(billing[position] ?? 0, invoice) - invoice.grossMinor,
@@ -621,7 +700,7 @@ class Run {
       for (let i = 0; i < invoices.length; i += 1) {
         if (pairedLine[i] !== NONE) continue;
         const invoice = invoices[i] as ExpectedInvoice;
-        const day = parseDay(invoice.invoiceDate);
+        const day = parseDayCached(invoice.invoiceDate);
         let best = NONE;
         let bestDistance = 0;
         for (let position = 0; position < billing.length; position += 1) {
@@ -645,7 +724,9 @@ class Run {
     invoices.forEach((invoice, index) => {
       const position = pairedLine[index] ?? NONE;
       if (position !== NONE) {
-        this.comparePair(contract, invoice, billing[position] ?? 0);
+        const line = billing[position] ?? 0;
+        this.invoiceLine[index] = line;
+        this.comparePair(contract, invoice, line);
         return;
       }
       const base = this.item(
@@ -689,7 +770,6 @@ class Run {
   }
 
   private comparePair(contract: ExpectedContract, invoice: ExpectedInvoice, line: number): void {
-    this.invoiceLine.set(invoice, line);
     const currency = this.currencyOf(line);
     const keys = this.keysOf(line);
     const fileLine = this.lines.fileLine[line] ?? 0;
@@ -1210,17 +1290,32 @@ class Run {
       }
     }
     if (accs.size === 0 && contract.disbursements.length === 0) return;
-    const recorded = new Map(contract.disbursements.map((d) => [d.disbursementId, d]));
-    const seen = new Set<string>();
+    // A contract records a few payouts: looked up by a scan (the last of an id wins, as a map
+    // built from the list would have it), by a map when there are many.
+    const disbursements = contract.disbursements;
+    const recordedMap =
+      disbursements.length > 16 ? new Map(disbursements.map((d) => [d.disbursementId, d])) : null;
+    const recorded = (id: string) => {
+      if (recordedMap !== null) return recordedMap.get(id);
+      for (let i = disbursements.length - 1; i >= 0; i -= 1) {
+        if (disbursements[i]?.disbursementId === id) return disbursements[i];
+      }
+      return undefined;
+    };
+    const seen: string[] = [];
     let pending = 0n;
-    const payouts = [...accs.values()]
-      .map((acc) => ({ acc, payout: R.payouts[acc.payout] }))
-      .filter((x): x is { acc: CashAcc; payout: Payout } => x.payout !== undefined)
-      .sort((a, b) =>
+    const payouts: { acc: CashAcc; payout: Payout }[] = [];
+    for (const acc of accs.values()) {
+      const payout = R.payouts[acc.payout];
+      if (payout !== undefined) payouts.push({ acc, payout });
+    }
+    if (payouts.length > 1) {
+      payouts.sort((a, b) =>
         a.payout.payoutId < b.payout.payoutId ? -1 : a.payout.payoutId > b.payout.payoutId ? 1 : 0,
       );
+    }
     for (const { acc, payout } of payouts) {
-      seen.add(payout.payoutId);
+      seen.push(payout.payoutId);
       const currency = this.store.currencies[acc.currency] ?? '';
       const keys = this.payoutKeys(payout);
       const line = payout.slot === NONE ? null : payout.line;
@@ -1261,7 +1356,7 @@ class Run {
         );
         continue;
       }
-      const done = recorded.get(payout.payoutId);
+      const done = recorded(payout.payoutId);
       if (done) {
         if (done.settlesMinor === acc.settles) {
           this.matchedFrom(base, null, null, acc.settles, true, done.settlesMinor);
@@ -1317,8 +1412,11 @@ class Run {
         line,
       });
     }
-    for (const d of contract.disbursements) {
-      if (seen.has(d.disbursementId) || !this.inWindow(d.date)) continue;
+    const seenSet = seen.length > 16 ? new Set(seen) : null;
+    for (const d of disbursements) {
+      const wasSeen =
+        seenSet !== null ? seenSet.has(d.disbursementId) : seen.includes(d.disbursementId);
+      if (wasSeen || !this.inWindow(d.date)) continue;
       this.exception(
         this.item(
           'cash',
@@ -1342,10 +1440,17 @@ class Run {
   // -------------------------------------------------------------------------------------------
 
   private age(contract: ExpectedContract): void {
-    const items = contract.invoices.filter((i) => i.invoiced && i.receivableMinor > 0n);
-    let credits = items.reduce((sum, i) => sum + i.receivableMinor, 0n) - contract.receivableMinor;
-    const key = `${contract.receivableAccount}\u0000${contract.currency}`;
-    let summary = this.agingSummaries.get(key);
+    const invoices = contract.invoices;
+    let credits = -contract.receivableMinor;
+    for (const i of invoices)
+      if (i.invoiced && i.receivableMinor > 0n) credits += i.receivableMinor;
+    // Consecutive contracts share an account and currency: no key string per contract.
+    let summary =
+      this.lastAging !== null &&
+      this.lastAging.account === contract.receivableAccount &&
+      this.lastAging.currency === contract.currency
+        ? this.lastAging
+        : this.agingSummaries.get(`${contract.receivableAccount}\u0000${contract.currency}`);
     if (!summary) {
       summary = {
         account: contract.receivableAccount,
@@ -1354,17 +1459,20 @@ class Run {
         openMinor: 0n,
         unappliedMinor: 0n,
       };
-      this.agingSummaries.set(key, summary);
+      this.agingSummaries.set(`${contract.receivableAccount}\u0000${contract.currency}`, summary);
     }
-    for (const invoice of items) {
+    this.lastAging = summary;
+    for (let index = 0; index < invoices.length; index += 1) {
+      const invoice = invoices[index] as ExpectedInvoice;
+      if (!invoice.invoiced || invoice.receivableMinor <= 0n) continue;
       const applied =
         credits <= 0n ? 0n : credits < invoice.receivableMinor ? credits : invoice.receivableMinor;
       credits -= applied;
       const open = invoice.receivableMinor - applied;
       if (open === 0n) continue;
-      const line = this.invoiceLine.get(invoice) ?? NONE;
+      const line = this.invoiceLine[index] ?? NONE;
       const feedDue = line === NONE ? NONE : (this.lines.dueDay[line] ?? NONE);
-      const dueDay = feedDue !== NONE ? feedDue : parseDay(invoice.dueDate);
+      const dueDay = feedDue !== NONE ? feedDue : parseDayCached(invoice.dueDate);
       const daysPastDue = this.asOfDay - dueDay;
       const bucket: AgingBucket =
         daysPastDue <= 0
@@ -1421,29 +1529,25 @@ class Run {
       throw new Error(`Contract ${contract.contractId} was added twice`);
     }
     this.contractIds.add(contract.contractId);
+    // The line each expected invoice matched (by its index), for the aging's due date.
+    if (this.invoiceLine.length < contract.invoices.length) {
+      this.invoiceLine = new Int32Array(contract.invoices.length * 2);
+    }
+    this.invoiceLine.fill(NONE, 0, contract.invoices.length);
     const own = this.claimLines(contract);
     const billing: number[] = [];
     const refunds: number[] = [];
-    const L = this.lines;
     for (const line of own) {
       if (this.isBillingLine(line)) billing.push(line);
-      if (
-        (L.chargeRefund[line] ?? 0n) !== 0n ||
-        (L.chargeCredit[line] ?? 0n) !== 0n ||
-        (L.feeRefund[line] ?? 0n) !== 0n ||
-        (L.feeCredit[line] ?? 0n) !== 0n
-      ) {
-        refunds.push(line);
-      }
+      if (this.isRefundLine(line)) refunds.push(line);
     }
     this.matchBilling(contract, billing);
     if (refunds.length > 0 || contract.refunds.length > 0) this.matchRefunds(contract, refunds);
     for (const line of own) {
-      if ((L.adjustment[line] ?? 0n) !== 0n) this.unmatchedLine(contract, line);
+      if (!isZeroInt64(this.words.adjustment, line)) this.unmatchedLine(contract, line);
     }
     this.contractCash(contract, own);
     this.age(contract);
-    this.invoiceLine.clear();
   }
 
   result(

@@ -18,6 +18,7 @@
  *    payout they are paid in; payout failures mark their payout failed.
  */
 import { type Fingerprint, FingerprintTable, fingerprintInto } from './fingerprint';
+import { addInt64, int64Words, negateInt64, setInt64 } from './int64';
 import {
   type DayNumber,
   STATEMENT_ACTIONS,
@@ -31,11 +32,14 @@ import {
 export const STORE_RECORDS_MAX = 50_000_000;
 /** Largest amount one record may carry, in minor units (sums stay far inside 64 bits). */
 export const STORE_AMOUNT_ABS_MAX = 1_000_000_000_000_000n;
+/** The same as a Number (exact: below 2^53). */
+const AMOUNT_ABS_MAX = Number(STORE_AMOUNT_ABS_MAX);
 /** Distinct currencies, contract keys and payouts one store names. */
 export const STORE_CURRENCIES_MAX = 1_000;
 export const STORE_CONTRACT_KEYS_MAX = 5_000_000;
 export const STORE_PAYOUTS_MAX = 5_000_000;
 const INITIAL_CAPACITY = 4_096;
+
 const NONE = -1;
 
 const COMPONENT_INDEX = Object.fromEntries(STATEMENT_COMPONENTS.map((c, i) => [c, i])) as Record<
@@ -104,6 +108,22 @@ export interface RawStatementRecord {
   bankReference: string | null;
   currency: string;
   amountMinor: bigint;
+  /**
+   * The same amount as an exact integer Number (a byte-level parser accumulates digits with
+   * integer arithmetic while |amount| ≤ 2^53 − 1): when it is not NaN it is the amount and
+   * `amountMinor` is not read, so no BigInt is made per row. NaN: `amountMinor` is the amount.
+   */
+  amountSafeMinor: number;
+  /**
+   * The ids as ASCII bytes instead of strings (a byte-level parser): when set, `recordId` and
+   * `invoiceId` are read from `idBytes[recordIdStart…recordIdEnd)` and
+   * `idBytes[invoiceIdStart…invoiceIdEnd)` (an empty range: no invoice id) and copied.
+   */
+  idBytes: Uint8Array | null;
+  recordIdStart: number;
+  recordIdEnd: number;
+  invoiceIdStart: number;
+  invoiceIdEnd: number;
   payoutCurrency: string | null;
   payoutAmountMinor: bigint | null;
   invoiceDay: number;
@@ -135,6 +155,12 @@ export function newRawRecord(): RawStatementRecord {
     bankReference: null,
     currency: '',
     amountMinor: 0n,
+    amountSafeMinor: Number.NaN,
+    idBytes: null,
+    recordIdStart: 0,
+    recordIdEnd: 0,
+    invoiceIdStart: 0,
+    invoiceIdEnd: 0,
     payoutCurrency: null,
     payoutAmountMinor: null,
     invoiceDay: NONE,
@@ -165,6 +191,125 @@ function growInt32(array: Int32, capacity: number, fill = 0): Int32 {
   next.set(array);
   if (fill !== 0) next.fill(fill, array.length);
   return next;
+}
+
+/**
+ * The ids of the records that name a line (record id, invoice id), kept as bytes in one growing
+ * array instead of a million strings: nothing for the garbage collector to trace or promote,
+ * ~40 bytes an id. A string is made again only when a report item asks for it.
+ */
+class IdentityArena {
+  private bytes: Buffer = Buffer.alloc(1 << 16);
+  private used = 0;
+  /** Per identity: where its record id ends, where its invoice id ends; bit 31 of the second: not ASCII. */
+  private marks = new Int32Array(1 << 12);
+  private count = 0;
+  private static readonly encoder = new TextEncoder();
+
+  get size(): number {
+    return this.count;
+  }
+
+  private room(bytes: number): void {
+    if (this.used + bytes > this.bytes.length) {
+      let capacity = this.bytes.length * 2;
+      while (capacity < this.used + bytes) capacity *= 2;
+      const next = Buffer.alloc(capacity);
+      next.set(this.bytes.subarray(0, this.used));
+      this.bytes = next;
+    }
+    if (2 * this.count + 2 > this.marks.length) {
+      const next = new Int32Array(this.marks.length * 2);
+      next.set(this.marks);
+      this.marks = next;
+    }
+  }
+
+  private putText(text: string): boolean {
+    let ascii = true;
+    for (let i = 0; i < text.length; i += 1) {
+      if (text.charCodeAt(i) > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      const bytes = this.bytes;
+      const at = this.used;
+      for (let i = 0; i < text.length; i += 1) bytes[at + i] = text.charCodeAt(i);
+      this.used = at + text.length;
+      return true;
+    }
+    const { written } = IdentityArena.encoder.encodeInto(text, this.bytes.subarray(this.used));
+    this.used += written;
+    return false;
+  }
+
+  /** Appends an identity given as strings; returns its index. */
+  addText(recordId: string, invoiceId: string | null): number {
+    this.room(3 * (recordId.length + (invoiceId?.length ?? 0)));
+    let ascii = this.putText(recordId);
+    this.marks[2 * this.count] = this.used;
+    if (invoiceId !== null) ascii = this.putText(invoiceId) && ascii;
+    return this.close(ascii);
+  }
+
+  /** Appends an identity given as ASCII bytes; returns its index. */
+  addBytes(
+    source: Uint8Array,
+    recordStart: number,
+    recordEnd: number,
+    invoiceStart: number,
+    invoiceEnd: number,
+  ): number {
+    this.room(recordEnd - recordStart + (invoiceEnd - invoiceStart));
+    const bytes = this.bytes;
+    let at = this.used;
+    let high = 0;
+    for (let i = recordStart; i < recordEnd; i += 1) {
+      const c = source[i] ?? 0;
+      high |= c;
+      bytes[at] = c;
+      at += 1;
+    }
+    this.marks[2 * this.count] = at;
+    for (let i = invoiceStart; i < invoiceEnd; i += 1) {
+      const c = source[i] ?? 0;
+      high |= c;
+      bytes[at] = c;
+      at += 1;
+    }
+    this.used = at;
+    return this.close(high < 0x80);
+  }
+
+  private close(ascii: boolean): number {
+    const index = this.count;
+    this.marks[2 * index + 1] = this.used | (ascii ? 0 : 0x80000000);
+    this.count = index + 1;
+    return index;
+  }
+
+  private text(from: number, to: number, ascii: boolean): string {
+    if (to <= from) return '';
+    // latin1 is the fastest decoding, and the same as UTF-8 for ASCII.
+    return this.bytes.toString(ascii ? 'latin1' : 'utf8', from, to);
+  }
+
+  private start(index: number): number {
+    return index === 0 ? 0 : (this.marks[2 * index - 1] ?? 0) & 0x7fffffff;
+  }
+
+  recordId(index: number): string {
+    const end = this.marks[2 * index + 1] ?? 0;
+    return this.text(this.start(index), this.marks[2 * index] ?? 0, end >= 0);
+  }
+
+  /** The invoice id, '' when the record had none. */
+  invoiceId(index: number): string {
+    const end = this.marks[2 * index + 1] ?? 0;
+    return this.text(this.marks[2 * index] ?? 0, end & 0x7fffffff, end >= 0);
+  }
 }
 
 export interface StoreCounts {
@@ -285,6 +430,8 @@ export class StatementStore {
   private kind = new Uint8Array(INITIAL_CAPACITY);
   private flags = new Uint8Array(INITIAL_CAPACITY);
   private amount = new BigInt64Array(INITIAL_CAPACITY);
+  /** The amount column's memory as 32-bit words (little-endian halves of each amount). */
+  private amountWords = int64Words(this.amount);
   private groupHi = new Int32Array(INITIAL_CAPACITY);
   private groupLo = new Int32Array(INITIAL_CAPACITY);
   private parentHi = new Int32Array(INITIAL_CAPACITY);
@@ -306,11 +453,13 @@ export class StatementStore {
   readonly payoutIds: string[] = [];
   private readonly payoutIndex = new Map<string, number>();
   /** recordId, invoiceId pairs of the records that name a line. */
-  private readonly identities: string[] = [];
+  private readonly identities = new IdentityArena();
   private readonly bankReferences = new Map<number, string>();
   private readonly conversions = new Map<number, { currency: string; amountMinor: bigint }>();
   private readonly scratch: Fingerprint = { hi: 0, lo: 0 };
   private readonly scratchRaw = newRawRecord();
+  private lastCurrency: string | null = null;
+  private lastCurrencyIndex = NONE;
   private lastContractKey: string | null = null;
   private lastContractKeyIndex = NONE;
   private lastPayoutId: string | null = null;
@@ -324,21 +473,22 @@ export class StatementStore {
   private identity(slot: number): { recordId: string; invoiceId: string | null } | null {
     const at = this.identityOf[slot] ?? NONE;
     if (at === NONE) return null;
-    const invoiceId = this.identities[2 * at + 1] ?? '';
+    const invoiceId = this.identities.invoiceId(at);
     return {
-      recordId: this.identities[2 * at] ?? '',
+      recordId: this.identities.recordId(at),
       invoiceId: invoiceId === '' ? null : invoiceId,
     };
   }
 
   /** The kept id of a line's naming record (StatementLines.identityIndex), or null. */
   identityRecordId(index: number): string | null {
-    return index < 0 ? null : (this.identities[2 * index] ?? null);
+    return index < 0 || index >= this.identities.size ? null : this.identities.recordId(index);
   }
 
   /** The kept marketplace invoice id of a line's naming record, or null. */
   identityInvoiceId(index: number): string | null {
-    const invoiceId = index < 0 ? '' : (this.identities[2 * index + 1] ?? '');
+    const invoiceId =
+      index < 0 || index >= this.identities.size ? '' : this.identities.invoiceId(index);
     return invoiceId === '' ? null : invoiceId;
   }
 
@@ -352,6 +502,7 @@ export class StatementStore {
     this.kind = new Uint8Array(0);
     this.flags = new Uint8Array(0);
     this.amount = new BigInt64Array(0);
+    this.amountWords = new Int32Array(0);
     this.groupHi = empty;
     this.groupLo = empty;
     this.parentHi = empty;
@@ -371,10 +522,19 @@ export class StatementStore {
     this.conversions.clear();
   }
 
-  private grow(): void {
+  /**
+   * Room for `records` in all (e.g. estimated from the file's size), so the columns are
+   * allocated once instead of grown by copies. A guess: more records still fit.
+   */
+  reserve(records: number): void {
+    const capacity = Math.min(Math.ceil(records), STORE_RECORDS_MAX);
+    if (capacity > this.capacity) this.grow(capacity);
+  }
+
+  private grow(to?: number): void {
     // Doubling up to 2^20 records (few copies), then by a quarter (little slack).
     const factor = this.capacity < 1_048_576 ? 2 : 1.25;
-    const capacity = Math.min(Math.ceil(this.capacity * factor), STORE_RECORDS_MAX);
+    const capacity = to ?? Math.min(Math.ceil(this.capacity * factor), STORE_RECORDS_MAX);
     if (capacity <= this.count) {
       throw new RangeError(`A statement holds at most ${STORE_RECORDS_MAX} records`);
     }
@@ -393,6 +553,7 @@ export class StatementStore {
     const amount = new BigInt64Array(capacity);
     amount.set(this.amount);
     this.amount = amount;
+    this.amountWords = int64Words(amount);
     this.groupHi = growInt32(this.groupHi, capacity);
     this.groupLo = growInt32(this.groupLo, capacity);
     this.parentHi = growInt32(this.parentHi, capacity);
@@ -410,6 +571,7 @@ export class StatementStore {
   }
 
   private currencyIndexOf(currency: string): number {
+    if (currency === this.lastCurrency) return this.lastCurrencyIndex;
     let index = this.currencyIndex.get(currency);
     if (index === undefined) {
       if (this.currencies.length >= STORE_CURRENCIES_MAX) {
@@ -419,6 +581,8 @@ export class StatementStore {
       this.currencies.push(own(currency));
       this.currencyIndex.set(this.currencies[index] ?? currency, index);
     }
+    this.lastCurrency = currency;
+    this.lastCurrencyIndex = index;
     return index;
   }
 
@@ -498,6 +662,8 @@ export class StatementStore {
       raw.bankReference = record.bankReference;
       raw.currency = record.currency;
       raw.amountMinor = record.amountMinor;
+      raw.amountSafeMinor = Number.NaN;
+      raw.idBytes = null;
       raw.payoutCurrency = record.payoutCurrency;
       raw.payoutAmountMinor = record.payoutAmountMinor;
       raw.invoiceDay = record.invoiceDay ?? NONE;
@@ -518,9 +684,22 @@ export class StatementStore {
   addRaw(raw: RawStatementRecord): void {
     if (this.count >= this.capacity) this.grow();
     const i = this.count;
-    const amount = raw.amountMinor;
-    if (amount > STORE_AMOUNT_ABS_MAX || amount < -STORE_AMOUNT_ABS_MAX) {
-      throw new RangeError(`Line ${raw.line}: amount ${amount} is beyond ${STORE_AMOUNT_ABS_MAX}`);
+    const safe = raw.amountSafeMinor;
+    if (Number.isSafeInteger(safe)) {
+      // An integer below 2^53: the two 32-bit halves of the same 64-bit integer, written with
+      // exact integer arithmetic (int64.ts); no BigInt made.
+      if (safe > AMOUNT_ABS_MAX || safe < -AMOUNT_ABS_MAX) {
+        throw new RangeError(`Line ${raw.line}: amount ${safe} is beyond ${STORE_AMOUNT_ABS_MAX}`);
+      }
+      setInt64(this.amountWords, i, safe);
+    } else {
+      const amount = raw.amountMinor;
+      if (amount > STORE_AMOUNT_ABS_MAX || amount < -STORE_AMOUNT_ABS_MAX) {
+        throw new RangeError(
+          `Line ${raw.line}: amount ${amount} is beyond ${STORE_AMOUNT_ABS_MAX}`,
+        );
+      }
+      this.amount[i] = amount;
     }
     const component = raw.component;
     this.fpHi[i] = raw.idHi;
@@ -528,7 +707,6 @@ export class StatementStore {
     this.version[i] = raw.version;
     this.lineNo[i] = raw.line;
     this.kind[i] = component | (raw.action << 4) | (raw.balanceImpacting ? BALANCE_FLAG : 0);
-    this.amount[i] = amount;
     this.groupHi[i] = raw.hasGroup ? raw.groupHi : 0;
     this.groupLo[i] = raw.hasGroup ? raw.groupLo : 0;
     this.parentHi[i] = raw.hasParent ? raw.parentHi : 0;
@@ -537,7 +715,9 @@ export class StatementStore {
     const isPayout = component === C.payout;
     const names = recordNamesLine(component, raw.action);
     const recordId = raw.recordId ?? '';
-    if (names && recordId === '') {
+    const hasRecordId =
+      raw.idBytes !== null ? raw.recordIdEnd > raw.recordIdStart : recordId !== '';
+    if (names && !hasRecordId) {
       throw new RangeError(`Line ${raw.line}: a record naming a line needs its id`);
     }
     this.payout[i] =
@@ -555,8 +735,16 @@ export class StatementStore {
     this.usageEnd[i] = raw.usageEndDay;
     this.eventDay[i] = raw.eventDay;
     if (names) {
-      this.identityOf[i] = this.identities.length / 2;
-      this.identities.push(own(recordId), raw.invoiceId === null ? '' : own(raw.invoiceId));
+      this.identityOf[i] =
+        raw.idBytes !== null
+          ? this.identities.addBytes(
+              raw.idBytes,
+              raw.recordIdStart,
+              raw.recordIdEnd,
+              raw.invoiceIdStart,
+              raw.invoiceIdEnd,
+            )
+          : this.identities.addText(recordId, raw.invoiceId);
     } else {
       this.identityOf[i] = NONE;
     }
@@ -770,19 +958,20 @@ export class StatementStore {
         : component === C.tax
           ? PART_TAX
           : PART_RECEIVABLE;
-      const settles = -(this.amount[i] ?? 0n);
-      if (line !== NONE && part === PART_RECEIVABLE && !(payouts[payoutIndex]?.failed ?? false)) {
-        builder.disbursed[line] = (builder.disbursed[line] ?? 0n) + settles;
-      }
-      disbursed.push(
+      // What it settles is minus its amount (word arithmetic: no BigInt per record).
+      const at = disbursed.push(
         payoutIndex,
         line,
         line === NONE ? (this.contractKeyOf[i] ?? NONE) : NONE,
         currency,
-        settles,
+        this.amountWords,
+        i,
         part,
         this.eventDay[i] ?? NONE,
       );
+      if (line !== NONE && part === PART_RECEIVABLE && !(payouts[payoutIndex]?.failed ?? false)) {
+        addInt64(builder.sumWords[SUM_DISBURSED] as Int32Array, line, disbursed.settlesWords, at);
+      }
     }
 
     const payoutList: Payout[] = payouts.map((p, index) => {
@@ -908,37 +1097,35 @@ export class StatementStore {
     action: number,
     kind: number,
   ): void {
-    const amount = this.amount[slot] ?? 0n;
+    // The line's sum of the component, += the amount: exact 64-bit word arithmetic (int64.ts).
     const forgiven = action === A.forgiven;
+    let sum: number;
     switch (component) {
       case C.charge:
-        if (forgiven) builder.forgivenCharge[line] = (builder.forgivenCharge[line] ?? 0n) + amount;
-        else builder.charge[line] = (builder.charge[line] ?? 0n) + amount;
+        sum = forgiven ? SUM_FORGIVEN_CHARGE : SUM_CHARGE;
         break;
       case C.fee:
-        if (forgiven) builder.forgivenFee[line] = (builder.forgivenFee[line] ?? 0n) + amount;
-        else builder.fee[line] = (builder.fee[line] ?? 0n) + amount;
+        sum = forgiven ? SUM_FORGIVEN_FEE : SUM_FEE;
         break;
       case C.charge_refund:
-        builder.chargeRefund[line] = (builder.chargeRefund[line] ?? 0n) + amount;
+        sum = SUM_CHARGE_REFUND;
         break;
       case C.fee_refund:
-        builder.feeRefund[line] = (builder.feeRefund[line] ?? 0n) + amount;
+        sum = SUM_FEE_REFUND;
         break;
       case C.charge_credit:
-        builder.chargeCredit[line] = (builder.chargeCredit[line] ?? 0n) + amount;
+        sum = SUM_CHARGE_CREDIT;
         break;
       case C.fee_credit:
-        builder.feeCredit[line] = (builder.feeCredit[line] ?? 0n) + amount;
+        sum = SUM_FEE_CREDIT;
         break;
       case C.tax:
-        if (isBalanceImpacting(kind))
-          builder.taxBalance[line] = (builder.taxBalance[line] ?? 0n) + amount;
-        else builder.taxOther[line] = (builder.taxOther[line] ?? 0n) + amount;
+        sum = isBalanceImpacting(kind) ? SUM_TAX_BALANCE : SUM_TAX_OTHER;
         break;
       default:
-        builder.adjustment[line] = (builder.adjustment[line] ?? 0n) + amount;
+        sum = SUM_ADJUSTMENT;
     }
+    addInt64(builder.sumWords[sum] as Int32Array, line, this.amountWords, slot);
     // Dates: the line's invoice day is its earliest; due and usage days come from its charge.
     const invoiceDay = this.invoiceDay[slot] ?? NONE;
     const current = builder.invoiceDay[line] ?? NONE;
@@ -991,19 +1178,25 @@ class DisbursedBuilder {
     this.contractKey = new Int32Array(capacity);
     this.currency = new Int32Array(capacity);
     this.settles = new BigInt64Array(capacity);
+    this.settlesWords = int64Words(this.settles);
     this.part = new Uint8Array(capacity);
     this.day = new Int32Array(capacity);
   }
 
+  /** The settles column's words (int64.ts). */
+  settlesWords: Int32Array<ArrayBuffer>;
+
+  /** Appends a record settling minus `amountWords[amountIndex]`; returns its index. */
   push(
     payout: number,
     line: number,
     contractKey: number,
     currency: number,
-    settles: bigint,
+    amountWords: Int32Array,
+    amountIndex: number,
     part: number,
     day: number,
-  ): void {
+  ): number {
     if (this.count >= this.capacity) {
       const capacity = Math.ceil(this.capacity * 1.5);
       this.payout = growInt32(this.payout, capacity);
@@ -1014,6 +1207,7 @@ class DisbursedBuilder {
       const settlesNext = new BigInt64Array(capacity);
       settlesNext.set(this.settles);
       this.settles = settlesNext;
+      this.settlesWords = int64Words(settlesNext);
       const partNext = new Uint8Array(capacity);
       partNext.set(this.part);
       this.part = partNext;
@@ -1024,10 +1218,11 @@ class DisbursedBuilder {
     this.line[i] = line;
     this.contractKey[i] = contractKey;
     this.currency[i] = currency;
-    this.settles[i] = settles;
+    negateInt64(this.settlesWords, i, amountWords, amountIndex);
     this.part[i] = part;
     this.day[i] = day;
     this.count = i + 1;
+    return i;
   }
 
   done(): DisbursedRecords {
@@ -1043,6 +1238,20 @@ class DisbursedBuilder {
     };
   }
 }
+
+/** The LineBuilder's sums, as indexes of its `sumWords`. */
+const SUM_CHARGE = 0;
+const SUM_FEE = 1;
+const SUM_CHARGE_REFUND = 2;
+const SUM_FEE_REFUND = 3;
+const SUM_CHARGE_CREDIT = 4;
+const SUM_FEE_CREDIT = 5;
+const SUM_FORGIVEN_CHARGE = 6;
+const SUM_FORGIVEN_FEE = 7;
+const SUM_TAX_BALANCE = 8;
+const SUM_TAX_OTHER = 9;
+const SUM_ADJUSTMENT = 10;
+const SUM_DISBURSED = 11;
 
 /** Growable columns of lines. */
 class LineBuilder {
@@ -1074,6 +1283,8 @@ class LineBuilder {
   taxOther: BigInt64;
   adjustment: BigInt64;
   disbursed: BigInt64;
+  /** The words (int64.ts) of the sums, by SUM_* index. */
+  sumWords: Int32Array<ArrayBuffer>[] = [];
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -1105,6 +1316,24 @@ class LineBuilder {
     this.taxOther = bigs();
     this.adjustment = bigs();
     this.disbursed = bigs();
+    this.words();
+  }
+
+  private words(): void {
+    this.sumWords = [
+      this.charge,
+      this.fee,
+      this.chargeRefund,
+      this.feeRefund,
+      this.chargeCredit,
+      this.feeCredit,
+      this.forgivenCharge,
+      this.forgivenFee,
+      this.taxBalance,
+      this.taxOther,
+      this.adjustment,
+      this.disbursed,
+    ].map(int64Words);
   }
 
   open(currency: number, groupHi: number, groupLo: number): number {
@@ -1151,6 +1380,7 @@ class LineBuilder {
     this.taxOther = bigs(this.taxOther);
     this.adjustment = bigs(this.adjustment);
     this.disbursed = bigs(this.disbursed);
+    this.words();
     this.capacity = capacity;
   }
 

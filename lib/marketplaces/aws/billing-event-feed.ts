@@ -21,7 +21,7 @@
  * more decimals than the currency — the documented feed has two for USD.
  */
 import { isKnownCurrency, minorUnitsOf } from '../../domain/money';
-import { type Fingerprint, fingerprintBytesInto } from '../../domain/reconciliation/fingerprint';
+import { type Fingerprint, fingerprintWordsInto } from '../../domain/reconciliation/fingerprint';
 import {
   dayFromBytes,
   millisFromBytes,
@@ -285,7 +285,19 @@ export interface StatementSink {
   add(records: readonly StatementRecord[]): void;
   addRaw(record: RawStatementRecord): void;
   addRowErrors(errors: readonly RowError[]): void;
+  /** Told once how many records are coming, about, when the file's size is known. */
+  expectRecords?(records: number): void;
 }
+
+export interface FeedOptions extends CsvOptions {
+  /** The file's size in bytes, when known: the sink's memory is sized from it. */
+  readonly sizeBytes?: number;
+}
+
+/** Rows measured before the number of records is estimated from the file's size. */
+const SIZE_SAMPLE_ROWS = 1_000;
+/** Slack on that estimate (rows vary in length). */
+const SIZE_ESTIMATE_SLACK = 1.02;
 
 /** Row errors handed to the sink at a time. */
 const ROW_ERROR_BATCH = 1_000;
@@ -296,9 +308,17 @@ function sameBytes(bytes: Uint8Array, start: number, end: number, known: Uint8Ar
   return true;
 }
 
+/** ASCII bytes as a flat string that references nothing else. */
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.isBuffer(bytes)
+    ? bytes.toString('latin1', start, end)
+    : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+}
+
 /** One column's last value: a row like the previous one costs a byte comparison. */
 class LastValue<T> {
   private readonly bytes = new Uint8Array(64);
+  private readonly words = new DataView(this.bytes.buffer);
   private length = -1;
   value: T;
 
@@ -306,10 +326,16 @@ class LastValue<T> {
     this.value = initial;
   }
 
-  matches(source: Uint8Array, start: number, end: number): boolean {
+  /** Whether the bytes `source[start…end)` are the last value's. */
+  matches(source: DataView, start: number, end: number): boolean {
     const length = end - start;
     if (length !== this.length) return false;
-    for (let i = 0; i < length; i += 1) if (source[start + i] !== this.bytes[i]) return false;
+    // Four bytes a read (unaligned), then the rest.
+    let i = 0;
+    for (; i + 3 < length; i += 4) {
+      if (source.getInt32(start + i) !== this.words.getInt32(i)) return false;
+    }
+    for (; i < length; i += 1) if (source.getUint8(start + i) !== this.bytes[i]) return false;
     return true;
   }
 
@@ -336,8 +362,21 @@ class LastValue<T> {
 export async function feedAwsBillingEvents(
   source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   sink: StatementSink,
-  options: CsvOptions = {},
+  options: FeedOptions = {},
 ): Promise<{ rows: number }> {
+  const { sizeBytes, ...csvOptions } = options;
+  // The average length of the first rows (with their line break), then the estimate.
+  let sampleBytes = 0;
+  let sampleRows = sizeBytes !== undefined && sizeBytes > 0 && sink.expectRecords ? 0 : -1;
+  const sample = (view: CsvRecordView) => {
+    sampleBytes += (view.ends[view.count - 1] ?? 0) - (view.starts[0] ?? 0) + 1;
+    sampleRows += 1;
+    if (sampleRows < SIZE_SAMPLE_ROWS) return;
+    sampleRows = -1;
+    sink.expectRecords?.(
+      Math.ceil(((sizeBytes ?? 0) / sampleBytes) * SIZE_SAMPLE_ROWS * SIZE_ESTIMATE_SLACK),
+    );
+  };
   let parse: RowParser<StatementRecord> | null = null;
   let columns: ReadonlyMap<string, number> = new Map();
   let width = 0;
@@ -375,6 +414,7 @@ export async function feedAwsBillingEvents(
           return;
         }
         rows += 1;
+        if (sampleRows >= 0) sample(view);
         if (view.count !== width) {
           error(view.line, fieldCountReason(view.count, width));
           return;
@@ -412,7 +452,7 @@ export async function feedAwsBillingEvents(
         error(item.line, item.reason);
       },
     },
-    options,
+    csvOptions,
   );
   if (parse === null) {
     throw new WrongFileKindError(
@@ -471,11 +511,12 @@ class RecentBytes {
   lookup(
     table: Map<number, [Uint8Array, number][]>,
     bytes: Uint8Array,
+    words: DataView,
     start: number,
     end: number,
   ): number {
-    if (this.a.matches(bytes, start, end)) return this.a.value;
-    if (this.b.matches(bytes, start, end)) return this.b.value;
+    if (this.a.matches(words, start, end)) return this.a.value;
+    if (this.b.matches(words, start, end)) return this.b.value;
     const value = lookupBytes(table, bytes, start, end);
     if (value >= 0) {
       (this.flip ? this.b : this.a).remember(bytes, start, end, value);
@@ -516,6 +557,8 @@ class FastRowReader {
   private readonly agreements = new LastValue<string | null>(null);
   private readonly payouts = new LastValue<string | null>(null);
   private readonly fp: Fingerprint = { hi: 0, lo: 0 };
+  private wordsOf: Uint8Array | null = null;
+  private words: DataView = new DataView(new ArrayBuffer(0));
 
   constructor(columns: ReadonlyMap<string, number>) {
     const at = (name: string) => columns.get(name) ?? -1;
@@ -547,7 +590,7 @@ class FastRowReader {
   private text(view: CsvRecordView, column: number): string | null {
     return this.span(view, column) === 0
       ? null
-      : view.text.slice(view.starts[column], view.ends[column]);
+      : latin1(view.bytes, view.starts[column] ?? 0, view.ends[column] ?? 0);
   }
 
   /** A date column as a day number, -1 when empty, -2 when the regular parser must look. */
@@ -566,32 +609,51 @@ class FastRowReader {
     if (this.span(view, column) === 0) return null;
     const start = view.starts[column] ?? 0;
     const end = view.ends[column] ?? 0;
-    if (!cache.matches(view.bytes, start, end)) {
-      cache.remember(view.bytes, start, end, view.text.slice(start, end));
+    if (!cache.matches(this.words, start, end)) {
+      // A string of its own (a slice of the chunk's text would keep the whole chunk alive for
+      // as long as the store remembers the key).
+      cache.remember(view.bytes, start, end, latin1(view.bytes, start, end));
     }
     return cache.value;
   }
 
   private fingerprint(view: CsvRecordView, column: number): void {
-    fingerprintBytesInto(view.bytes, view.starts[column] ?? 0, view.ends[column] ?? 0, this.fp);
+    fingerprintWordsInto(this.words, view.starts[column] ?? 0, view.ends[column] ?? 0, this.fp);
   }
 
   read(view: CsvRecordView, raw: RawStatementRecord): boolean {
     const B = view.bytes;
     const S = view.starts;
     const E = view.ends;
+    if (B !== this.wordsOf) {
+      // The piece's bytes four at a time (comparisons, fingerprints).
+      this.wordsOf = B;
+      this.words = new DataView(B.buffer, B.byteOffset, B.byteLength);
+    }
     if (this.span(view, this.id) === 0) return false;
     // Optional columns that need the regular parser when present.
     if (this.span(view, this.payoutAmount) > 0 || this.span(view, this.payoutCurrency) > 0) {
       return false;
     }
-    const action = this.actions.lookup(ACTION_TABLE, B, S[this.action] ?? 0, E[this.action] ?? 0);
+    const action = this.actions.lookup(
+      ACTION_TABLE,
+      B,
+      this.words,
+      S[this.action] ?? 0,
+      E[this.action] ?? 0,
+    );
     if (action < 0) return false;
-    const component = this.types.lookup(TYPE_TABLE, B, S[this.type] ?? 0, E[this.type] ?? 0);
+    const component = this.types.lookup(
+      TYPE_TABLE,
+      B,
+      this.words,
+      S[this.type] ?? 0,
+      E[this.type] ?? 0,
+    );
     if (component < 0) return false;
     const cs = S[this.currency] ?? 0;
     const ce = E[this.currency] ?? 0;
-    if (!this.currencies.matches(B, cs, ce)) {
+    if (!this.currencies.matches(this.words, cs, ce)) {
       const code = view.text.slice(cs, ce);
       if (!isKnownCurrency(code)) return false;
       this.currencies.remember(B, cs, ce, code);
@@ -679,18 +741,29 @@ class FastRowReader {
       raw.groupHi = this.fp.hi;
       raw.groupLo = this.fp.lo;
     }
+    raw.recordId = null;
+    raw.invoiceId = null;
+    raw.idBytes = null;
     if (recordNamesLine(component, action)) {
-      raw.recordId = this.text(view, this.id);
-      raw.invoiceId = this.text(view, this.invoiceId);
-    } else {
-      raw.recordId = null;
-      raw.invoiceId = null;
+      if (component === C.payout || component === C.payout_failure) {
+        // The payout's id is its payout key too: as a string (a few hundred rows).
+        raw.recordId = this.text(view, this.id);
+        raw.invoiceId = this.text(view, this.invoiceId);
+      } else {
+        // The store copies the ids' bytes: no string per row.
+        raw.idBytes = B;
+        raw.recordIdStart = S[this.id] ?? 0;
+        raw.recordIdEnd = E[this.id] ?? 0;
+        raw.invoiceIdStart = S[this.invoiceId] ?? 0;
+        raw.invoiceIdEnd = E[this.invoiceId] ?? 0;
+      }
     }
     raw.contractKey = this.repeated(view, this.agreement, this.agreements);
     raw.payoutId = this.repeated(view, this.payout, this.payouts);
     raw.bankReference = this.text(view, this.bankTrace);
     raw.currency = this.currencies.value;
-    raw.amountMinor = BigInt(negative ? -scaled : scaled);
+    // At most 15 digits: an exact integer, handed over as a Number (no BigInt per row).
+    raw.amountSafeMinor = negative ? -scaled : scaled;
     raw.payoutCurrency = null;
     raw.payoutAmountMinor = null;
     raw.invoiceDay = invoiceDay;

@@ -1,4 +1,4 @@
-// Proves the reconciliation's fast per-row conversions equal the exact parsers they stand in for: amounts (money.ts parseMajorAmount), dates and timestamps (calendar.ts), from strings and from bytes, and fingerprints of strings and of their bytes.
+// Proves the reconciliation's fast per-row conversions equal the exact parsers they stand in for: amounts (money.ts parseMajorAmount), dates and timestamps (calendar.ts), from strings and from bytes, and fingerprints of strings and of their bytes (byte by byte and four at a time), and the ids the statement store keeps for its lines.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dateOfInstant, dayNumber } from '../../../../lib/domain/calendar';
@@ -7,6 +7,7 @@ import {
   FingerprintTable,
   fingerprintBytesInto,
   fingerprintOf,
+  fingerprintWordsInto,
 } from '../../../../lib/domain/reconciliation/fingerprint';
 import {
   dateOfDay,
@@ -19,6 +20,7 @@ import {
   parseDayCached,
   parseInstantMillis,
 } from '../../../../lib/domain/reconciliation/parse';
+import { StatementStore } from '../../../../lib/domain/reconciliation/store';
 
 function outcome<T>(work: () => T): T | string {
   try {
@@ -147,6 +149,74 @@ describe('fingerprints', () => {
           expect(fingerprintOf(`${id}x`)).not.toEqual(fingerprintOf(id));
         },
       ),
+    );
+  });
+
+  it('reading the bytes four at a time gives the same fingerprint; wide ids are told apart', () => {
+    fc.assert(
+      fc.property(
+        fc.string({
+          unit: fc.integer({ min: 32, max: 126 }).map((c) => String.fromCharCode(c)),
+          maxLength: 60,
+        }),
+        fc.integer({ min: 0, max: 7 }),
+        (id, offset) => {
+          const bytes = Buffer.from(`${'x'.repeat(offset)}${id},`, 'latin1');
+          const words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          const viaWords = { hi: 0, lo: 0 };
+          fingerprintWordsInto(words, offset, offset + id.length, viaWords);
+          expect(viaWords).toEqual(fingerprintOf(id));
+          // An id with a unit above 0xff (two units a step) differs from its Latin-1 neighbour.
+          expect(fingerprintOf(`${id}\u0100`)).not.toEqual(fingerprintOf(`${id}\u0000`));
+          expect(fingerprintOf(`${id}\u0100`)).toEqual(fingerprintOf(`${id}\u0100`));
+        },
+      ),
+    );
+    // A shorter id padded with a zero code unit is another id (the length is hashed).
+    expect(fingerprintOf('ab')).not.toEqual(fingerprintOf('ab\u0000'));
+  });
+
+  it('the store keeps the ids of the lines byte for byte, whatever their characters', () => {
+    const store = new StatementStore();
+    const ids = ['be-1', 'bé-2 ünïcode', '請求-3', '😀-4', 'x'.repeat(300)];
+    store.add(
+      ids.map((id, i) => ({
+        line: i + 2,
+        recordId: id,
+        version: 0,
+        action: 'billed' as const,
+        component: 'charge' as const,
+        balanceImpacting: true,
+        contractKey: null,
+        groupKey: null,
+        invoiceId: i === 0 ? null : `inv-${id}`,
+        parentId: null,
+        payoutId: null,
+        bankReference: null,
+        currency: 'USD',
+        amountMinor: BigInt(i * 100 - 150),
+        payoutCurrency: null,
+        payoutAmountMinor: null,
+        invoiceDay: null,
+        dueDay: null,
+        usageStartDay: null,
+        usageEndDay: null,
+        eventDay: null,
+      })),
+    );
+    const { lines } = store.resolve();
+    const seen = Array.from({ length: lines.count }, (_, line) => {
+      const index = lines.identityIndex[line] ?? -1;
+      return [
+        store.identityRecordId(index),
+        store.identityInvoiceId(index),
+        lines.charge[line],
+      ] as const;
+    }).sort((a, b) => ((a[0] ?? '') < (b[0] ?? '') ? -1 : 1));
+    expect(seen).toEqual(
+      ids
+        .map((id, i) => [id, i === 0 ? null : `inv-${id}`, BigInt(i * 100 - 150)] as const)
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1)),
     );
   });
 
