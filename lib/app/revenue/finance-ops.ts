@@ -76,6 +76,7 @@ async function trueUpBalance(
   ledger: Pick<LedgerStore, 'entries'>,
   contractId: string,
   account: string,
+  currency: string,
 ): Promise<bigint> {
   let balance = 0n;
   let cursor: string | undefined;
@@ -84,7 +85,7 @@ async function trueUpBalance(
     for (const entry of result.items) {
       if (entry.rule !== TRUE_UP_RULE) continue;
       for (const leg of entry.legs)
-        if (leg.account === account && leg.contractId === contractId)
+        if (leg.account === account && leg.contractId === contractId && leg.currency === currency)
           balance += leg.debitMinor - leg.creditMinor;
     }
     cursor = result.cursor ?? undefined;
@@ -138,7 +139,7 @@ export async function recordDisbursement(
   // Reconciliation true-ups post beside the contract's book: a payout of a trued-up invoice
   // settles them too, so they count before the payout is refused (read only when needed).
   if (book && settles > receivable)
-    receivable += await trueUpBalance(deps.ledger, input.contractId, account);
+    receivable += await trueUpBalance(deps.ledger, input.contractId, account, settlesCurrency);
   if (settles > receivable) {
     throw new ConflictError(
       'exceeds_receivable',

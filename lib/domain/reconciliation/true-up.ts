@@ -41,6 +41,12 @@ export function trueUpKey(
   return createHash('sha256').update(basis.join('|')).digest('hex').slice(0, 24);
 }
 
+/** An entry's sequence (ids before sequences existed, `trueup-<key>-<target>`, count as -1). */
+function sequenceOf(entryId: string): number {
+  const parts = entryId.slice(ENTRY_PREFIX.length).split('-');
+  return parts.length === 3 ? Number(parts[1]) : -1;
+}
+
 export function trueUpEntryId(key: string, sequence: number, targetMinor: bigint): string {
   return `${ENTRY_PREFIX}${key}-${sequence}-${targetMinor < 0n ? `m${-targetMinor}` : targetMinor}`;
 }
@@ -108,7 +114,11 @@ export function postedTrueUps(entries: Iterable<JournalEntry>): Map<string, Post
       currency: first.currency,
       amountMinor: (previous?.amountMinor ?? 0n) + amountOn(entry, account),
       entries: (previous?.entries ?? 0) + 1,
-      lastEntryId: entry.entryId,
+      // The journal lists entries by date, then id: the latest is the highest sequence.
+      lastEntryId:
+        previous && sequenceOf(previous.lastEntryId) > sequenceOf(entry.entryId)
+          ? previous.lastEntryId
+          : entry.entryId,
     });
   }
   return posted;
