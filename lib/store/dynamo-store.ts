@@ -257,12 +257,18 @@ export class DynamoStore {
    * failed condition is never retried and surfaces as ConditionFailedError naming the labels.
    * The ClientRequestToken is derived from the content, so a retry after an unknown outcome is
    * idempotent within DynamoDB's 10-minute window (deterministic ids cover the rest).
+   * `requestToken: false` leaves it out, for writes whose callers must learn that a resend of the
+   * same content is a duplicate (DynamoDB would replay the first success for it instead).
    */
-  async commit(transaction: WriteTransaction): Promise<CommitResult> {
+  async commit(
+    transaction: WriteTransaction,
+    options: { readonly requestToken?: boolean } = {},
+  ): Promise<CommitResult> {
     const actions = transaction.actions;
     if (actions.length === 0) return { attempts: 0, consumedWriteUnits: 0 };
     const items = actions.map((action) => toTransactItem(action, this.tableName));
-    const token = hashParts([JSON.stringify(items)]).slice(0, 36);
+    const token =
+      options.requestToken === false ? undefined : hashParts([JSON.stringify(items)]).slice(0, 36);
     for (let attempt = 0; attempt < this.retry.attemptsMax; attempt += 1) {
       try {
         const output = await this.client.send(

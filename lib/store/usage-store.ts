@@ -319,7 +319,9 @@ export class DynamoUsageStore implements UsageStore {
         lineMembers.push(members);
       }
       try {
-        await this.store.commit(tx);
+        // No request token: a resent batch must meet the records' item-absent conditions and
+        // be answered `duplicate`, not get the first commit's success replayed as `accepted`.
+        await this.store.commit(tx, { requestToken: false });
         for (const i of pending) outcomes[i] = { kind: 'accepted' };
         return;
       } catch (error) {

@@ -3,8 +3,8 @@
  * rebuilt only from what happened (the history and the scheduled runs), with plain bigint
  * arithmetic. It does not import the revenue, commission or app code it checks.
  */
-import { daysBetween, minDate, periodEndExclusive } from './dates';
-import type { AgreementSpec, Marketplace, Truth } from './generator';
+import { addDays, daysBetween, minDate, periodEndExclusive } from './dates';
+import { type AgreementSpec, type Marketplace, SELLER_ACCOUNT, type Truth } from './generator';
 
 /** What the auditor reads back from the store, per contract. */
 export interface StoredContractView {
@@ -52,6 +52,8 @@ interface Expected {
   disbursed: Map<string, bigint>;
   /** Last month closed by a recognition run while the contract existed. */
   recognizedThrough: string | null;
+  /** Usage posted and reported: hour start (ISO) → quantity (usage-priced AWS agreements). */
+  usage: Map<string, bigint>;
 }
 
 export const AWS_PRIVATE_FEE = { num: 3n, den: 100n };
@@ -79,8 +81,15 @@ function sum(values: Iterable<bigint>): bigint {
   return total;
 }
 
+/** README: the marketplace invoices a month's usage on the 3rd of the next month. */
+export function usageInvoiceDate(period: string): string {
+  return addDays(periodEndExclusive(period), 2);
+}
+
 export class Auditor {
   readonly contracts = new Map<string, Expected>();
+  /** The last day the billing job ran (usage invoices are due on the 3rd). */
+  private lastBillingRun: string | null = null;
 
   constructor(
     private readonly contractIdOf: (spec: AgreementSpec) => string,
@@ -111,6 +120,7 @@ export class Auditor {
       refunds: new Map(),
       disbursed: new Map(),
       recognizedThrough: null,
+      usage: new Map(),
     });
   }
 
@@ -132,6 +142,7 @@ export class Auditor {
       refunds: new Map(),
       disbursed: new Map(),
       recognizedThrough: null,
+      usage: new Map(),
     });
   }
 
@@ -147,6 +158,63 @@ export class Auditor {
     c.end = truth.end;
   }
 
+  /** An hour of usage the product posted (the flush has reported it). */
+  usagePosted(agreementId: string, hour: string, quantity: bigint): void {
+    const c = this.contracts.get(agreementId);
+    if (c) c.usage.set(hour, (c.usage.get(hour) ?? 0n) + quantity);
+  }
+
+  /**
+   * What the marketplace received (`license|dimension|hour` → quantity) against the model:
+   * every posted hour exactly once with its exact total, nothing else.
+   */
+  compareMetered(held: ReadonlyMap<string, bigint>): string[] {
+    const problems: string[] = [];
+    const expected = new Map<string, bigint>();
+    for (const c of this.contracts.values()) {
+      if (!c.spec?.usage) continue;
+      const license = `arn:aws:license-manager::${SELLER_ACCOUNT}:license:${c.spec.licenseId}`;
+      for (const [hour, quantity] of c.usage)
+        expected.set(`${license}|${c.spec.usage.dimension}|${hour}`, quantity);
+    }
+    for (const [key, quantity] of expected) {
+      const got = held.get(key);
+      if (got !== quantity)
+        problems.push(
+          `marketplace metered ${String(got ?? 'nothing')} for ${key}, expected ${quantity}`,
+        );
+    }
+    for (const key of held.keys())
+      if (!expected.has(key)) problems.push(`marketplace metered ${key}, which nobody posted`);
+    return problems;
+  }
+
+  /** Usage per month: amount at the unit price and its fee, accrued / invoiced so far. */
+  private usageOf(c: Expected): {
+    revenue: bigint;
+    feeAccrued: bigint;
+    invoiced: bigint;
+    feeInvoiced: bigint;
+  } {
+    const out = { revenue: 0n, feeAccrued: 0n, invoiced: 0n, feeInvoiced: 0n };
+    if (!c.spec?.usage || c.recognizedThrough === null) return out;
+    const months = new Map<string, bigint>();
+    for (const [hour, quantity] of c.usage)
+      months.set(hour.slice(0, 7), (months.get(hour.slice(0, 7)) ?? 0n) + quantity);
+    for (const [period, quantity] of months) {
+      if (period > c.recognizedThrough) continue;
+      const amount = quantity * c.spec.usage.unitPriceMinor;
+      const fee = halfUp(amount * AWS_PRIVATE_FEE.num, AWS_PRIVATE_FEE.den);
+      out.revenue += amount;
+      out.feeAccrued += fee;
+      if (this.lastBillingRun !== null && usageInvoiceDate(period) <= this.lastBillingRun) {
+        out.invoiced += amount;
+        out.feeInvoiced += fee;
+      }
+    }
+    return out;
+  }
+
   refunded(agreementId: string, refundId: string, amountMinor: bigint): void {
     this.contracts.get(agreementId)?.refunds.set(refundId, amountMinor);
   }
@@ -157,6 +225,7 @@ export class Auditor {
 
   /** The daily billing job ran on `date`: every installment due by then (within the term). */
   billingRan(date: string): void {
+    if (this.lastBillingRun === null || date > this.lastBillingRun) this.lastBillingRun = date;
     for (const c of this.contracts.values()) {
       if (!c.exists || !c.spec) continue;
       for (const i of c.spec.installments)
@@ -169,6 +238,17 @@ export class Auditor {
   billingDue(date: string): boolean {
     for (const c of this.contracts.values()) {
       if (!c.exists || !c.spec) continue;
+      // A month's usage the marketplace invoices by now, not yet seen by a billing run.
+      if (c.recognizedThrough !== null)
+        for (const hour of c.usage.keys()) {
+          const invoiceOn = usageInvoiceDate(hour.slice(0, 7));
+          if (
+            hour.slice(0, 7) <= c.recognizedThrough &&
+            invoiceOn <= date &&
+            (this.lastBillingRun === null || invoiceOn > this.lastBillingRun)
+          )
+            return true;
+        }
       for (const i of c.spec.installments)
         if (i.date <= date && (c.end === null || i.date < c.end) && !c.billed.has(i.date))
           return true;
@@ -263,6 +343,26 @@ export class Auditor {
     if (payouts !== c.disbursed.size)
       problems.push(`${where} has ${payouts} disbursements, expected ${c.disbursed.size}`);
 
+    const usage = this.usageOf(c);
+    const usageEvents = stored.events.filter((e) => e.type === 'UsageRecorded');
+    if (usageEvents.length !== c.usage.size)
+      problems.push(
+        `${where} has ${usageEvents.length} usage events, expected ${c.usage.size} hours`,
+      );
+    const usageQuantity = usageEvents.reduce(
+      (s, e) => s + BigInt(String((e.payload as { quantity: unknown }).quantity)),
+      0n,
+    );
+    if (usageQuantity !== sum(c.usage.values()))
+      problems.push(
+        `${where} usage events total ${usageQuantity}, expected ${sum(c.usage.values())}`,
+      );
+    if (-debit('4100') !== usage.revenue)
+      problems.push(`${where} usage revenue (4100) ${-debit('4100')}, expected ${usage.revenue}`);
+    if (-debit('2200') !== usage.feeAccrued - usage.feeInvoiced)
+      problems.push(
+        `${where} accrued usage fees (2200) ${-debit('2200')}, expected ${usage.feeAccrued - usage.feeInvoiced}`,
+      );
     const recognized = -debit('4000');
     const deferred = -debit('2400');
     const unbilled = debit('1230');
@@ -270,19 +370,22 @@ export class Auditor {
     if (cash !== disbursed) problems.push(`${where} cash ${cash}, expected ${disbursed}`);
     if (recognized > c.total)
       problems.push(`${where} recognized ${recognized} exceeds the contract value ${c.total}`);
-    // Invariant 2 at contract level: billed − refunds − recognized = deferred − unbilled.
-    if (billed - refunds - recognized !== deferred - unbilled)
+    // Invariant 2 at contract level: billed − refunds − recognized = deferred − unbilled (usage
+    // counted on both sides: invoiced usage is billed, accrued usage recognized).
+    if (billed + usage.invoiced - refunds - recognized - usage.revenue !== deferred - unbilled)
       problems.push(
-        `${where} billed ${billed} − refunds ${refunds} − recognized ${recognized} ≠ deferred ${deferred} − unbilled ${unbilled}`,
+        `${where} billed ${billed} + usage invoiced ${usage.invoiced} − refunds ${refunds} − recognized ${recognized} − usage ${usage.revenue} ≠ deferred ${deferred} − unbilled ${unbilled}`,
       );
     const rate = spec.intent === 'RENEW' ? this.renewalFee : AWS_PRIVATE_FEE;
     if (refunds === 0n && rate !== null) {
       const fees = sum([...c.billed.values()].map((v) => halfUp(v * rate.num, rate.den)));
       // An invoice covering more than 12 months capitalizes its fee (1400) and amortizes it.
       const feesBooked = debit('5100') + debit('1400');
-      if (feesBooked !== fees)
-        problems.push(`${where} marketplace fees ${feesBooked} (5100 + 1400), expected ${fees}`);
-      const receivable = billed - fees - disbursed;
+      if (feesBooked !== fees + usage.feeAccrued)
+        problems.push(
+          `${where} marketplace fees ${feesBooked} (5100 + 1400), expected ${fees} + usage ${usage.feeAccrued}`,
+        );
+      const receivable = billed - fees - disbursed + usage.invoiced - usage.feeInvoiced;
       if (debit('1210') !== receivable)
         problems.push(`${where} receivable ${debit('1210')}, expected ${receivable}`);
     }
@@ -290,10 +393,19 @@ export class Auditor {
       c.recognizedThrough !== null &&
       c.end !== null &&
       periodEndExclusive(c.recognizedThrough) >= c.end;
-    if (c.status === 'cancelled') {
-      if (fullyRun && recognized !== billed - refunds)
+    // An early end settles on its end date, the first day without access (finance.md §2.7:
+    // "at termination"), so that date's month must have run too.
+    const settledRun =
+      c.recognizedThrough !== null &&
+      c.end !== null &&
+      periodEndExclusive(c.recognizedThrough) > c.end;
+    // Cancelled, or replaced mid-term (expired before its own end): revenue stops at the end.
+    const endedEarly =
+      c.status === 'cancelled' || (c.status === 'expired' && c.end !== null && c.end < spec.end);
+    if (endedEarly) {
+      if (settledRun && recognized !== billed - refunds)
         problems.push(
-          `${where} cancelled and closed: recognized ${recognized}, expected billed − refunds ${billed - refunds}`,
+          `${where} ${c.status} on ${String(c.end)} and closed: recognized ${recognized}, expected billed − refunds ${billed - refunds}`,
         );
     } else if (refunds === 0n) {
       const expected = this.straightLine(c);

@@ -14,10 +14,15 @@ import { runBilling, runRecognition } from '../../lib/app/revenue/runs';
 import { contractIdFor } from '../../lib/domain/contract';
 import type { JournalEntry } from '../../lib/domain/ledger';
 import { ensureDevKeys, mintDevToken } from '../../lib/local/dev-keys';
-import type { SimAgreement } from '../../lib/local/simulators/aws-simulator';
+import {
+  type AwsSimulator,
+  type SimAgreement,
+  startAwsSimulator,
+} from '../../lib/local/simulators/aws-simulator';
 import type { AzureSimulatorState } from '../../lib/local/simulators/azure-simulator';
 import type { GcpSimulatorState } from '../../lib/local/simulators/gcp-simulator';
 import { type LocalStack, startLocalStack } from '../../lib/local/stack';
+import { AwsMeteringGateway } from '../../lib/marketplaces/aws/metering-gateway';
 import { azureExternalId } from '../../lib/marketplaces/azure/source';
 import { gcpExternalId } from '../../lib/marketplaces/gcp/source';
 import { type Container, configureContainer, getContainer } from '../../lib/runtime/container';
@@ -46,6 +51,7 @@ import {
   SELLER_ACCOUNT,
   SIM_START,
   type Step,
+  USAGE_DIMENSION,
 } from './generator';
 import { checkContractEvents, checkEntries, stateHash } from './invariants';
 import { Prng } from './prng';
@@ -125,6 +131,27 @@ function simAgreement(spec: AgreementSpec, status: string, end: string): SimAgre
           })),
         },
       },
+      ...(spec.usage
+        ? [
+            {
+              usageBasedPricingTerm: {
+                id: `term-${spec.agreementId}-usage`,
+                type: 'UsageBasedPricingTerm',
+                currencyCode: 'USD',
+                rateCards: [
+                  {
+                    rateCard: [
+                      {
+                        dimensionKey: spec.usage.dimension,
+                        price: majorOf(spec.usage.unitPriceMinor),
+                      },
+                    ],
+                  },
+                ],
+              },
+            },
+          ]
+        : []),
       {
         validityTerm: {
           id: `term-${spec.agreementId}-validity`,
@@ -160,6 +187,7 @@ function describeView(view: StoredContractView): string {
 /** Puts the generator's world into the three simulators (they are the sources of truth). */
 function syncSimulators(
   running: LocalStack,
+  meter: AwsSimulator,
   generator: Generator,
   azureBase: AzureSimulatorState,
   gcpBase: GcpSimulatorState,
@@ -167,8 +195,11 @@ function syncSimulators(
 ): void {
   const kind = step.action.kind;
   if (kind.startsWith('aws.') || kind === 'advance' || step.index === 0)
-    for (const a of generator.agreements.values())
-      running.awsSimulator.upsertAgreement(simAgreement(a.spec, a.status, a.end));
+    for (const a of generator.agreements.values()) {
+      const agreement = simAgreement(a.spec, a.status, a.end);
+      running.awsSimulator.upsertAgreement(agreement);
+      meter.upsertAgreement(agreement);
+    }
   if (kind.startsWith('azure.') || step.index === 0) {
     const party = (tenant: string, n: number) => ({
       emailId: `buyer${n}@${tenant.slice(0, 8)}.example`,
@@ -289,8 +320,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     exposeKnownBugs: options.exposeKnownBugs ?? false,
   });
   const contractIdOf = (spec: AgreementSpec) => contractIdFor('aws', `license/${spec.licenseId}`);
-  const auditor = new Auditor(contractIdOf, options.exposeKnownBugs ? AWS_RENEWAL_FEE : null);
-  const commission = new CommissionModel();
+  const auditor = new Auditor(contractIdOf, AWS_RENEWAL_FEE);
+  const commission = new CommissionModel(!(options.exposeKnownBugs ?? false));
   const trace = createHash('sha256');
   const stats: Record<string, number> = {};
   const count = (key: string, by = 1) => {
@@ -302,6 +333,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   let now = `${generator.date}T12:00:00.000Z`;
   const clock = { now: () => now };
   let stack: LocalStack | null = null;
+  let meterSimulator: AwsSimulator | null = null;
   let stepIndex = -1;
   let failure: SimulationFailure | null = null;
   let finalHash = '';
@@ -320,6 +352,18 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     const running = stack;
     configureContainer({ queue: running.queue, clock });
     const container: Container = getContainer();
+    // The stack's simulators read the wall clock, and AWS refuses usage more than 6 h old: the
+    // service's BatchMeterUsage calls go to a second AWS simulator on the simulated clock (the
+    // real gateway, pointed at it), which holds the same agreements.
+    meterSimulator = await startAwsSimulator({
+      now: () => new Date(clock.now()),
+      state: { agreements: [], entitlements: [], registrations: [] },
+    });
+    const meter = meterSimulator;
+    (container.meteringGateways as { aws?: unknown }).aws = new AwsMeteringGateway({
+      ...container.awsSettings,
+      endpoint: meter.url,
+    });
     const azureBase = running.azureSimulator.state();
     const gcpBase = running.gcpSimulator.state();
     const dynamo = new DynamoFaults(
@@ -567,6 +611,20 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       }
       const problems = commission.compare(entries as unknown as CommissionEntry[], through);
       count('commission-checks');
+      for (const problem of problems) {
+        const contractId = /contract (ct_[0-9a-f]+)/.exec(problem)?.[1];
+        if (!contractId) continue;
+        // --verbose: the contract's revenue and commission legs by posting period.
+        for (const entry of entries)
+          for (const leg of entry.legs)
+            if (
+              leg.contractId === contractId &&
+              ['4000', '4100', '6100', '4900'].includes(leg.account)
+            )
+              log(
+                `${entry.postingPeriod} ${entry.rule} ${leg.account} ${leg.partnerId ?? ''} ${leg.debitMinor - leg.creditMinor}`,
+              );
+      }
       if (problems.length > 0) throw new StepFailure(problems.join('; '));
     };
 
@@ -595,6 +653,105 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       }
     };
 
+    const financeToken = token;
+    /** Metered usage: POST /v1/usage (retried, resent), then the hourly flush until reported. */
+    const meterUsage = async (action: Extract<Step['action'], { kind: 'usage' }>) => {
+      const contractId = auditor.contractIdFor(action.agreementId);
+      if (!contractId) throw new StepFailure(`usage for unknown agreement ${action.agreementId}`);
+      const hourMs = Date.parse(action.hour);
+      const records = action.records.map((r) => ({
+        recordId: r.recordId,
+        contractId,
+        dimension: USAGE_DIMENSION,
+        quantity: String(r.quantity),
+        usageTime: new Date(hourMs + r.minute * 60_000).toISOString(),
+      }));
+      const postOnce = async (
+        batch: readonly (typeof records)[number][],
+        expected: readonly string[],
+      ): Promise<void> => {
+        for (let attempt = 1; ; attempt += 1) {
+          now = new Date(hourMs + (50 + attempt) * 60_000).toISOString();
+          const response = await fetch(`${running.url}/v1/usage`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${sellerToken}` },
+            body: JSON.stringify({ records: batch }),
+          });
+          const text = await response.text();
+          if (response.status >= 500 && attempt < RETRIES_MAX) {
+            count('usage-retries');
+            continue;
+          }
+          if (response.status !== 200)
+            throw new StepFailure(`POST /v1/usage answered ${response.status}: ${text}`);
+          const results = (
+            JSON.parse(text) as { results: { recordId: string; status: string; code?: string }[] }
+          ).results;
+          // A retry after a crash may find some records already counted: duplicate, a no-op.
+          const allowed = attempt === 1 ? expected : ['accepted', 'duplicate'];
+          const wrong = results.filter((r) => !allowed.includes(r.status));
+          if (wrong.length > 0 || results.length !== batch.length)
+            throw new StepFailure(
+              `usage of ${action.agreementId}: ${JSON.stringify(wrong.length > 0 ? wrong : results)}, expected ${allowed.join(' or ')}`,
+            );
+          return;
+        }
+      };
+      await postOnce(records, ['accepted']);
+      // The client sends the same batch again: each record is a duplicate, counted once.
+      const resent = records;
+      if (action.resend && resent.length > 0) {
+        count('usage-resends');
+        await postOnce(resent, ['duplicate']);
+      }
+      const total = action.records.reduce((sum, r) => sum + r.quantity, 0);
+      auditor.usagePosted(action.agreementId, action.hour, BigInt(total));
+      // The hourly flush at :10 after the hour sealed; a crash mid-flush leaves the hour claimed
+      // until the lease (15 min) runs out, and the next hourly run re-sends the same report.
+      for (let attempt = 1; ; attempt += 1) {
+        now = new Date(hourMs + (50 + 20 * attempt) * 60_000).toISOString();
+        try {
+          const summary = await flushUsage(container, { now, random: () => 0.5 });
+          log(`usage flush at ${now}: ${JSON.stringify(summary)}`);
+        } catch (error) {
+          log(`usage flush failed: ${String(error)}`);
+        }
+        await running.settle();
+        dynamo.disarm();
+        meter.clearFaults();
+        const answer = await fetch(
+          `${running.url}/v1/usage?contractId=${contractId}&from=${encodeURIComponent(action.hour)}&to=${encodeURIComponent(new Date(hourMs + 3_600_000).toISOString())}`,
+          { headers: { authorization: `Bearer ${financeToken}` } },
+        );
+        const lines =
+          ((await answer.json()) as { items?: { status: string; eventRecorded?: boolean }[] })
+            .items ?? [];
+        // Reported, and its UsageRecorded event appended (a crash between the two leaves the
+        // line due: the next flush appends it).
+        if (
+          lines.length === 1 &&
+          lines[0]?.status === 'accepted' &&
+          lines[0].eventRecorded !== false
+        )
+          break;
+        count('usage-flush-reruns');
+        if (attempt >= RETRIES_MAX)
+          throw new StepFailure(
+            `usage hour ${action.hour} of ${action.agreementId} not reported after ${attempt} flushes: ${JSON.stringify(lines)}`,
+          );
+      }
+      // Exactly once at the marketplace: every (license, dimension, hour) it holds, as posted.
+      const held = new Map<string, bigint>();
+      for (const r of meter.meteredRecords()) {
+        const key = `${r.licenseArn ?? r.customerIdentifier ?? '?'}|${r.dimension}|${r.timestamp}`;
+        if (held.has(key)) throw new StepFailure(`usage ${key} reached the marketplace twice`);
+        held.set(key, BigInt(r.quantity));
+      }
+      const problems = auditor.compareMetered(held);
+      if (problems.length > 0) throw new StepFailure(problems.join('; '));
+      count('usage-hours-reported');
+    };
+
     const total = options.events;
     for (let i = 0; i <= total; i += 1) {
       const step = i < total ? generator.next() : generator.drainLate();
@@ -610,7 +767,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 
       // The marketplace's own state changes first; notifications only point at it.
       const action = step.action;
-      if (action.kind === 'aws.create' || action.kind === 'aws.renew')
+      if (
+        action.kind === 'aws.create' ||
+        action.kind === 'aws.renew' ||
+        action.kind === 'aws.replace'
+      )
         auditor.agreementCreated(action.agreement);
       if (action.kind === 'azure.purchase' || action.kind === 'gcp.create') {
         const id = action.kind === 'azure.purchase' ? action.subscriptionId : action.entitlementId;
@@ -625,11 +786,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
             truth,
           );
       }
-      syncSimulators(running, generator, azureBase, gcpBase, step);
+      syncSimulators(running, meter, generator, azureBase, gcpBase, step);
 
       if (step.fault.kind === 'marketplace') {
         const f = step.fault;
-        if (f.marketplace === 'aws')
+        if (f.marketplace === 'aws' && action.kind === 'usage')
+          meter.injectFault({ operation: '*', kind: f.fault, times: f.times });
+        else if (f.marketplace === 'aws')
           running.awsSimulator.injectFault({
             operation: f.operation,
             kind: f.fault,
@@ -741,6 +904,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
             commission.touched(contractId, action.partnerId, closedBefore);
           }
         }
+        if (action.kind === 'usage') {
+          await meterUsage(action);
+          touched.add(action.agreementId);
+        }
         if (action.kind === 'advance') {
           const from = addDays(step.date, -action.days);
           // Month starts close the month (recognition, then commission) and flush metering.
@@ -782,6 +949,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       } finally {
         dynamo.disarm();
         running.awsSimulator.clearFaults();
+        meter.clearFaults();
         running.azureSimulator.clearFaults();
         running.gcpSimulator.clearFaults();
       }
@@ -830,6 +998,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     failure = { step: stepIndex, message };
   } finally {
     await stack?.stop();
+    await meterSimulator?.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
   return {

@@ -1,6 +1,7 @@
 /**
- * `npm run soak -- [--seeds N] [--from S] [--events M]`: many seeds in a row on one DynamoDB
- * Local (a fresh table each); stops at the first failure and prints the command reproducing it.
+ * `npm run soak -- [--seeds N] [--from S] [--events M] [--keep-going]`: many seeds in a row on
+ * one DynamoDB Local (a fresh table each); stops at the first failure (or, with --keep-going,
+ * runs every seed) and prints the command reproducing each failure.
  */
 import { startDynamoDbLocal } from '../../lib/local/dynamodb-local';
 import { runSimulation } from './harness';
@@ -19,6 +20,8 @@ async function main(): Promise<number> {
   const seeds = option(argv, '--seeds', 20);
   const from = option(argv, '--from', 1);
   const events = option(argv, '--events', 150);
+  const keepGoing = argv.includes('--keep-going');
+  let failures = 0;
   const dynamo = await startDynamoDbLocal({ dataDir: null });
   const started = Date.now();
   let steps = 0;
@@ -31,7 +34,9 @@ async function main(): Promise<number> {
           `FAIL seed ${seed} step ${result.failure.step}: ${result.failure.message}\n` +
             `reproduce: ${reproduceCommand({ seed, events, faults: true, injectBug: null })}\n`,
         );
-        return 1;
+        failures += 1;
+        if (!keepGoing) return 1;
+        continue;
       }
       process.stderr.write(
         `[soak] seed ${seed} passed: ${result.steps} steps in ${(result.elapsedMs / 1000).toFixed(1)} s (trace ${result.traceHash})\n`,
@@ -41,6 +46,10 @@ async function main(): Promise<number> {
     await dynamo.stop();
   }
   const seconds = (Date.now() - started) / 1000;
+  if (failures > 0) {
+    process.stdout.write(`${failures} of ${seeds} seeds failed\n`);
+    return 1;
+  }
   process.stdout.write(
     `PASS ${seeds} seeds (${from}..${from + seeds - 1}), ${steps} steps in ${seconds.toFixed(0)} s\n`,
   );

@@ -138,9 +138,16 @@ function modified(
     return renewInPlace(ctxFor, state, terms);
   }
   const effective = oldEnd !== null && compareDates(at, oldEnd) >= 0 ? oldEnd : at;
+  const newEnd = terms.term.end;
   return amendRevenue(ctxFor, state, {
     effectiveAt: effective,
-    installments: terms.installments.filter((i) => compareDates(i.date, effective) >= 0),
+    // An installment on or after a shortened end (an AWS agreement replaced mid-term) is never
+    // billed: it is not consideration, so it must not be recognized either.
+    installments: terms.installments.filter(
+      (i) =>
+        compareDates(i.date, effective) >= 0 &&
+        (newEnd === null || compareDates(i.date, newEnd) < 0),
+    ),
     tcvMinor: terms.tcvMinor,
     termEnd: terms.term.end,
   });
