@@ -538,7 +538,8 @@ export async function reconcileReport(
   }
   const expected = builder.finish();
   report('ledger', refs.length);
-  const ledger = statement.endStatement();
+  const posted = postedTrueUps(trueUpEntries);
+  const ledger = statement.endStatement({ postedTrueUps: posted });
   for (const contract of expected.contracts) ledger.addContract(contract);
   const result = ledger.finish(expected.rollForward);
 
@@ -550,7 +551,7 @@ export async function reconcileReport(
     deps,
     reconciliationId,
     result,
-    postedTrueUps(trueUpEntries),
+    posted,
     act ? trueUpMode : 'propose',
   );
   const disbursements = await recordPayouts(deps, result, act);

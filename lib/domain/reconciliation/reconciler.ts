@@ -101,6 +101,7 @@ import {
   type StatementLines,
   StatementStore,
 } from './store';
+import { trueUpKey } from './true-up';
 
 /** Row errors listed in a result (the count is always exact). */
 export const ROW_ERRORS_LISTED_MAX = 100_000;
@@ -125,7 +126,15 @@ export interface StatementSide {
    * items are handed over as they are found instead of being kept (a million-line report need
    * not sit in memory); the result then lists none (its counts still do).
    */
-  endStatement(options?: { onMatched?: (item: MatchedItem) => void }): LedgerSide;
+  endStatement(options?: {
+    onMatched?: (item: MatchedItem) => void;
+    /**
+     * True-ups already in the ledger, by key (true-up.ts): with `trueUpMode: 'post'`, the
+     * receivable a payout may settle counts what this run's true-ups will move on it, so a
+     * report holding an off-by-cents invoice and the payout that settles it matches in one run.
+     */
+    postedTrueUps?: ReadonlyMap<string, { readonly amountMinor: bigint }>;
+  }): LedgerSide;
 }
 
 /** The ledger side: contracts one at a time (any order; each once), then the result. */
@@ -182,7 +191,14 @@ export function createStatementReconciler(input: ReconciliationConfigInput): Sta
       ended = true;
       const resolved = store.resolve();
       store.release();
-      const run = new Run(config, store, resolved, bankLines, options.onMatched ?? null);
+      const run = new Run(
+        config,
+        store,
+        resolved,
+        bankLines,
+        options.onMatched ?? null,
+        options.postedTrueUps ?? null,
+      );
       let finished = false;
       return {
         addContract(contract) {
@@ -297,6 +313,8 @@ class Run {
    */
   private invoiceLine = new Int32Array(64);
   private readonly contractIds = new Set<string>();
+  /** What this run's true-ups will move on the current contract's receivable (posted mode). */
+  private plannedReceivableMinor = 0n;
   private pendingInternal = 0;
   private outsideWindow = 0;
   private bankLinesUnmatched = 0;
@@ -312,6 +330,7 @@ class Run {
     private readonly resolved: ResolvedStatement,
     private readonly bankLines: readonly BankLine[],
     private readonly onMatched: ((item: MatchedItem) => void) | null,
+    private readonly postedTrueUps: ReadonlyMap<string, { readonly amountMinor: bigint }> | null,
   ) {
     this.lines = resolved.lines;
     const L = this.lines;
@@ -1374,7 +1393,7 @@ class Run {
         }
         continue;
       }
-      const available = contract.receivableMinor - pending;
+      const available = contract.receivableMinor + this.plannedReceivableMinor - pending;
       if (acc.settles <= 0n || acc.settles > available) {
         this.exception(
           { ...base, expectedMinor: available, varianceMinor: acc.settles - available },
@@ -1534,6 +1553,7 @@ class Run {
       this.invoiceLine = new Int32Array(contract.invoices.length * 2);
     }
     this.invoiceLine.fill(NONE, 0, contract.invoices.length);
+    const toleranceFrom = this.tolerance.length;
     const own = this.claimLines(contract);
     const billing: number[] = [];
     const refunds: number[] = [];
@@ -1546,8 +1566,26 @@ class Run {
     for (const line of own) {
       if (!isZeroInt64(this.words.adjustment, line)) this.unmatchedLine(contract, line);
     }
+    this.plannedReceivableMinor = this.plannedReceivable(contract, toleranceFrom);
     this.contractCash(contract, own);
     this.age(contract);
+  }
+
+  /** The change this run's within-tolerance true-ups of the contract make to its receivable. */
+  private plannedReceivable(contract: ExpectedContract, from: number): bigint {
+    if (this.config.trueUpMode !== 'post') return 0n;
+    let change = 0n;
+    for (let i = from; i < this.tolerance.length; i += 1) {
+      const item = this.tolerance[i];
+      if (item === undefined || item.contractId !== contract.contractId) continue;
+      if (!item.trueUp.counterAccount.startsWith('12')) continue;
+      const posted = this.postedTrueUps?.get(trueUpKey(item))?.amountMinor ?? 0n;
+      // Raising revenue (credit-natured) raises the receivable; raising a fee expense lowers it.
+      const account = item.trueUp.account;
+      const sign = account.startsWith('4') || account.startsWith('2') ? 1n : -1n;
+      change += sign * (item.trueUp.amountMinor - posted);
+    }
+    return change;
   }
 
   result(

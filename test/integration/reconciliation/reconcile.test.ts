@@ -328,16 +328,10 @@ describe('reconciliation of an AWS billing event feed', () => {
     expect((await r2TrueUps()).net).toBe(0n);
   }, 60_000);
 
-  it('posts a return to an earlier difference again, and a payout of the trued-up invoice is recorded', async () => {
-    // After 40 → 70 → 0 above, the same 0.40 again: a new entry, not the first one's id.
-    const { trueUps } = await reconcileWithTolerance(FEED_OFF_BY_CENTS, 'post');
-    expect(trueUps.find((t) => t.level === 'billing')).toMatchObject({
-      status: 'posted',
-      targetMinor: 40n,
-      deltaMinor: 40n,
-    });
-    expect((await r2TrueUps()).net).toBe(40n);
-    // AWS pays 5,000.40 − 150.01: more than the book's receivable by what the true-ups hold.
+  it('posts a return to an earlier difference again, and records the payout of that invoice in the same run', async () => {
+    // After 40 → 70 → 0 above, the same 0.40 again (a new entry, not the first one's id), and
+    // AWS's payout of 5,000.40 − 150.01: more than the book's receivable by exactly what this
+    // run's true-ups move on it, so it matches and is recorded in the same run.
     const paid = awsCsv([
       ...invoiceRows({
         id: 'r2',
@@ -356,10 +350,21 @@ describe('reconciliation of an AWS billing event feed', () => {
       }),
       payoutRow({ payout: 'be-payout-r2', amount: '4850.39', date: '2025-06-25', trace: 'T-0625' }),
     ]);
-    const { disbursements } = await reconcileWithTolerance(paid, 'post');
+    const { trueUps, disbursements, result } = await reconcileWithTolerance(paid, 'post');
+    expect(trueUps.find((t) => t.level === 'billing')).toMatchObject({
+      status: 'posted',
+      targetMinor: 40n,
+      deltaMinor: 40n,
+    });
+    expect((await r2TrueUps()).net).toBe(40n);
+    expect(result.exceptions.filter((e) => e.contractId === ids['R-2'])).toEqual([]);
     expect(disbursements).toEqual([
       expect.objectContaining({ outcome: 'recorded', amountMinor: 485_039n, problem: null }),
     ]);
+    // The same file again: everything is in the ledger, nothing new is recorded.
+    const again = await reconcileWithTolerance(paid, 'post');
+    expect(again.disbursements.filter((d) => d.outcome === 'recorded')).toEqual([]);
+    expect((await r2TrueUps()).net).toBe(40n);
   }, 60_000);
 
   it('reports every billed line as unmatched and records nothing', async () => {
