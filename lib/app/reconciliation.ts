@@ -433,8 +433,11 @@ async function actOnTrueUps(
         functionalCurrency: deps.revenue.functionalCurrency,
         rate: deps.revenue.rate,
       });
-      await deps.journal.postEntries([entry], 'run');
-      records.push(trueUpRecordOf(planned, period, 'posted', null));
+      // An id already in the journal (a concurrent run posted the same change) writes nothing.
+      const written = await deps.journal.postEntries([entry], 'run');
+      records.push(
+        trueUpRecordOf(planned, period, written.length > 0 ? 'posted' : 'unchanged', null),
+      );
     } catch (error) {
       // A closed period or a missing rate: reported on the true-up; the next run retries it.
       if (!(error instanceof AgoraError)) throw error;
