@@ -1,9 +1,10 @@
 /**
  * The auditor's commission model, written apart from lib/domain/commission: one flat plan
- * (10 % of recognized revenue, payable at once), one sourced partner per touched contract, so a
- * partner earns rate × the contract's cumulative recognized revenue (4000 + 4100) through the last
- * month the run closed — to within the half-unit of each line's rounding — and nothing on a
- * contract nobody touched. The ledger side: commission entries use only the commission accounts
+ * (10 % of recognized revenue, payable at once), one sourced partner per touched contract (a
+ * partner's touch, or its approved deal registration for a contract that closed inside the
+ * registration's expiry: see registrations.ts), so a partner earns rate × the contract's
+ * cumulative recognized revenue (4000 + 4100) through the last month the run closed — to within
+ * the half-unit of each line's rounding — and nothing on a contract nobody touched. The ledger side: commission entries use only the commission accounts
  * and expense (6100) + capitalized (1400) = payable (2100) + held (2110) + paid (1000).
  */
 

@@ -4,13 +4,23 @@
  * system under test, so a seed always yields the same history whatever the system does.
  */
 import { addDays, addMonths } from './dates';
-import type { Prng } from './prng';
+import { Prng } from './prng';
+import { registrationExpiry } from './registrations';
 
 export const SELLER_ACCOUNT = '111122223333';
 export const AWS_PRODUCT_ID = 'prod-agorademo01';
 /** Buyers share FIFO groups (marketplace, buyer), so some syncs queue behind others. */
 export const BUYERS = ['400000000001', '400000000002', '400000000003', '400000000004'];
 export const SIM_START = '2026-01-05';
+/**
+ * Buyers a partner registers before the seller knows them: one fresh account per registration
+ * (so the seller never works them directly), 410000000001 on.
+ */
+export const REGISTERED_BUYER_BASE = 410_000_000_000;
+/** Chance a step (not forced by a term's end) is a deal registration, drawn from its own stream. */
+export const REGISTRATION_RATE = 0.03;
+/** Days after a registration's expiry its customer may still close the deal (then unsourced). */
+export const REGISTERED_DEAL_LAPSE_DAYS = 20;
 
 export interface Installment {
   readonly date: string;
@@ -217,6 +227,22 @@ export type Action =
       }[];
       readonly resend: boolean;
     }
+  /**
+   * A partner registers a deal (customer account, AWS product) before it exists
+   * (POST /v1/deal-registrations with the partner's token). `approved`: a fresh buyer, the rules
+   * approve it; `registration_conflict`: the other partner registers a buyer still inside its
+   * registration's window (before the deal), and is refused. `expiresOn`: the expiry the partner
+   * asks for (null: the window's end). `resend`: the partner submits it again (same registration).
+   */
+  | {
+      readonly kind: 'registration';
+      readonly buyer: string;
+      readonly partnerId: string;
+      readonly expect: 'approved' | 'registration_conflict';
+      readonly expiresOn: string | null;
+      readonly expectedValueMinor: bigint;
+      readonly resend: boolean;
+    }
   /** A partner's sourced touch on an AWS deal, recorded by the seller (POST /v1/touches). */
   | {
       readonly kind: 'touch';
@@ -278,12 +304,34 @@ interface AgreementState {
 
 export const PARTNERS = ['sim-partner-1', 'sim-partner-2'] as const;
 
+/** A registration the rules approved, as the world knows it (one per registered buyer). */
+export interface RegistrationState {
+  readonly buyer: string;
+  readonly partnerId: string;
+  /** Submission day. */
+  readonly on: string;
+  /** Last protected day. */
+  readonly expiresOn: string;
+  /** Its buyer's deal was created (no more conflicting registrations then). */
+  dealt: boolean;
+  /** The other partner tried to register it too. */
+  contested: boolean;
+}
+
 /** The world as the marketplaces see it, and the history so far. */
 export class Generator {
   readonly agreements = new Map<string, AgreementState>();
   readonly azure = new Map<string, AzureSub>();
   readonly azureOperations: AzureOperation[] = [];
   readonly gcp = new Map<string, GcpEnt>();
+  /** Approved registrations by buyer account. */
+  readonly registrations = new Map<string, RegistrationState>();
+  /**
+   * Registrations draw from their own stream, so a history is the same as without them up to
+   * its first registration.
+   */
+  private readonly registrationPrng: Prng;
+  private registeredBuyers = 0;
   /** (change kind, resulting state) pairs each subject went through. */
   private readonly late: Notification[] = [];
   private today = SIM_START;
@@ -293,7 +341,9 @@ export class Generator {
   constructor(
     private readonly prng: Prng,
     private readonly options: GeneratorOptions,
-  ) {}
+  ) {
+    this.registrationPrng = new Prng((options.seed ^ 0x5eed4e60) >>> 0);
+  }
 
   get date(): string {
     return this.today;
@@ -427,6 +477,8 @@ export class Generator {
       (e) => e.status === 'ACTIVE' && e.offerEnd <= this.today,
     );
     if (gcpDue) return { kind: 'gcp.expire', entitlementId: gcpDue.id };
+    const registration = this.chooseRegistration();
+    if (registration) return registration;
 
     const live = this.live();
     const created = live.filter((a) => a.created);
@@ -461,12 +513,24 @@ export class Generator {
     // A touch recorded after a month of the deal closed is paid differently from README's
     // catch-up on the cumulative basis (and, seen here, sometimes a unit or two more than the
     // months left): only with the known bugs exposed; otherwise touches come in the deal's month.
+    // A registered buyer's deals are sourced by the registration alone (one sourced partner).
     const touchable = [...this.agreements.values()].filter(
       (a) =>
         !a.touched &&
+        !this.registrations.has(a.spec.buyer) &&
         (this.options.exposeKnownBugs || a.spec.start.slice(0, 7) === this.today.slice(0, 7)),
     );
     if (touchable.length > 0) choices.push([5, 'touch']);
+    // A registered customer closes its deal: mostly inside the registration's expiry, now and
+    // then after it lapsed. On the registration's own day (after the 09:00 acceptance, so the
+    // registration does not count) only with --expose-known-bugs, to keep default histories.
+    const awaiting = [...this.registrations.values()].filter(
+      (r) =>
+        !r.dealt &&
+        (this.options.exposeKnownBugs ? r.on <= this.today : r.on < this.today) &&
+        this.today <= addDays(r.expiresOn, REGISTERED_DEAL_LAPSE_DAYS),
+    );
+    if (awaiting.length > 0) choices.push([10, 'registered-create']);
     if (this.enabled('azure')) {
       choices.push([liveSubs.length < 3 ? 10 : 3, 'azure.purchase']);
       if (pendingSubs.length > 0) choices.push([8, 'azure.activate']);
@@ -481,6 +545,11 @@ export class Generator {
     switch (kind) {
       case 'create':
         return { kind: 'aws.create', agreement: this.newAgreement() };
+      case 'registered-create':
+        return {
+          kind: 'aws.create',
+          agreement: this.newAgreement(null, this.prng.pick(awaiting).buyer),
+        };
       case 'azure.purchase': {
         const plan = this.prng.pick(Object.keys(AZURE_PLANS) as AzurePlan[]);
         return {
@@ -620,6 +689,41 @@ export class Generator {
   }
 
   /**
+   * Now and then (its own stream) a partner registers a deal: a fresh buyer, or — while a
+   * registration's window is open and its deal not yet made — the other partner the same buyer.
+   */
+  private chooseRegistration(): Action | null {
+    const prng = this.registrationPrng;
+    if (!this.enabled('aws') || !prng.chance(REGISTRATION_RATE)) return null;
+    const contestable = [...this.registrations.values()].filter(
+      (r) => !r.dealt && !r.contested && this.today <= r.expiresOn,
+    );
+    if (contestable.length > 0 && prng.chance(0.4)) {
+      const r = prng.pick(contestable);
+      return {
+        kind: 'registration',
+        buyer: r.buyer,
+        partnerId: PARTNERS.find((p) => p !== r.partnerId) ?? PARTNERS[0],
+        expect: 'registration_conflict',
+        expiresOn: null,
+        expectedValueMinor: BigInt(prng.int(100_000, 5_000_000)),
+        resend: false,
+      };
+    }
+    this.registeredBuyers += 1;
+    return {
+      kind: 'registration',
+      buyer: String(REGISTERED_BUYER_BASE + this.registeredBuyers),
+      partnerId: prng.pick(PARTNERS),
+      expect: 'approved',
+      // Some partners ask for a short protection (so some deals close after it lapsed).
+      expiresOn: prng.chance(0.3) ? addDays(this.today, prng.int(0, 10)) : null,
+      expectedValueMinor: BigInt(prng.int(100_000, 5_000_000)),
+      resend: prng.chance(0.25),
+    };
+  }
+
+  /**
    * Agreements a replacement may upgrade: running (started before today, at least a week left),
    * their creation delivered (installments left to bill are dropped by the replacement).
    */
@@ -641,6 +745,7 @@ export class Generator {
       previousAgreementId: string;
       intent?: 'RENEW' | 'REPLACE';
     } | null = null,
+    buyer: string | null = null,
   ): AgreementSpec {
     const agreementId = this.nextId('agmt-sim');
     const licenseId = this.nextId('l-sim');
@@ -657,7 +762,7 @@ export class Generator {
     return {
       agreementId,
       licenseId,
-      buyer: renewal?.buyer ?? this.prng.pick(BUYERS),
+      buyer: renewal?.buyer ?? buyer ?? this.prng.pick(BUYERS),
       offerId: this.nextId('offer-sim'),
       start,
       end,
@@ -773,8 +878,26 @@ export class Generator {
   /** Changes the world and returns the notifications the marketplace sends. */
   private apply(action: Action): Notification[] {
     switch (action.kind) {
-      case 'aws.create':
+      case 'aws.create': {
+        const registration = this.registrations.get(action.agreement.buyer);
+        if (registration) registration.dealt = true;
         return this.createAgreement(action.agreement);
+      }
+      case 'registration':
+        if (action.expect === 'approved')
+          this.registrations.set(action.buyer, {
+            buyer: action.buyer,
+            partnerId: action.partnerId,
+            on: this.today,
+            expiresOn: registrationExpiry(this.today, action.expiresOn),
+            dealt: false,
+            contested: false,
+          });
+        else {
+          const registration = this.registrations.get(action.buyer);
+          if (registration) registration.contested = true;
+        }
+        return [];
       case 'aws.renew': {
         const old = this.agreements.get(action.previousAgreementId);
         const sent: Notification[] = [];
@@ -1051,6 +1174,7 @@ export class Generator {
           action.kind === 'advance' ||
           action.kind === 'disburse' ||
           action.kind === 'touch' ||
+          action.kind === 'registration' ||
           action.kind === 'redeliver-late'
         )
           return { kind: 'none' };
@@ -1097,7 +1221,11 @@ export class Generator {
     let now: Notification[] = [];
     for (const n of sent) {
       // A refund or ending is never parked past the agreement's creation: those are days apart.
-      const parkable = action.kind === 'aws.create' || action.kind === 'gcp.create';
+      // A registered deal's creation is not parked either: an ending delivered first would make
+      // its close the ending (README dates attribution at the acceptance).
+      const parkable =
+        (action.kind === 'aws.create' && !this.registrations.has(action.agreement.buyer)) ||
+        action.kind === 'gcp.create';
       if (this.options.faults && parkable && this.prng.chance(0.15)) {
         this.late.push(n);
         parked.push(n.id);

@@ -55,6 +55,7 @@ import {
 } from './generator';
 import { checkContractEvents, checkEntries, stateHash } from './invariants';
 import { Prng } from './prng';
+import { expectedSource, registrationExpiry } from './registrations';
 
 export const INJECTABLE_BUGS = ['drop-rounding-unit', 'lose-refund'] as const;
 export type InjectableBug = (typeof INJECTABLE_BUGS)[number];
@@ -93,6 +94,39 @@ export interface SimulationResult {
 }
 
 class StepFailure extends Error {}
+
+/** What the service answers about a deal registration (the fields the simulation checks). */
+interface RegistrationAnswer {
+  readonly registrationId: string;
+  readonly partnerId: string;
+  readonly productId: string;
+  readonly status: string;
+  readonly effectiveStatus: string;
+  readonly expiresOn: string;
+  readonly conflicts: readonly { code: string; ref: string | null }[];
+}
+
+interface RegistrationTouch {
+  readonly touchId: string;
+  readonly source: string;
+  readonly sourceRef: string | null;
+  readonly role: string;
+  readonly validUntil: string | null;
+}
+
+/** GET /v1/contracts/{id}/attribution (the fields the simulation checks). */
+interface AttributionAnswer {
+  readonly attribution: {
+    readonly dealCredit: string;
+    readonly shares: readonly { partnerId: string }[];
+    readonly credits: readonly { partnerId: string; flags: readonly string[] }[];
+    readonly touches: readonly { source: string; sourceRef: string | null; partnerId: string }[];
+  } | null;
+  readonly split: {
+    readonly totalMinor: string;
+    readonly shares: readonly { partnerId: string; amountMinor: string }[];
+  };
+}
 
 const RETRIES_MAX = 4;
 
@@ -584,6 +618,231 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       'commission plan',
     );
 
+    // Each partner registers deals with its own token (scoped to its partner id).
+    const partnerTokens = new Map<string, string>();
+    for (const partnerId of PARTNERS)
+      partnerTokens.set(
+        partnerId,
+        (
+          await mintDevToken(keys, {
+            roles: ['partner'],
+            partnerId,
+            nowSeconds: Math.floor(Date.now() / 1000),
+            ttlSeconds: 3600,
+          })
+        ).token,
+      );
+    /** Buyer → the id of its approved registration. */
+    const registrationIds = new Map<string, string>();
+    /** Registered buyers' agreements whose attribution was checked. */
+    const attributionChecked = new Set<string>();
+
+    /** POST through the HTTP API with a token, retried like a client (same key): the answer. */
+    const post = async (
+      path: string,
+      body: unknown,
+      bearer: string,
+      key: string,
+      what: string,
+    ): Promise<{ status: number; attempts: number; json: unknown }> => {
+      for (let attempt = 1; ; attempt += 1) {
+        const response = await fetch(`${running.url}${path}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${bearer}`,
+            'idempotency-key': key,
+          },
+          body: JSON.stringify(body),
+        });
+        const text = await response.text();
+        if (response.status < 300)
+          return { status: response.status, attempts: attempt, json: JSON.parse(text) };
+        const locked = response.status === 409 && text.includes('idempotency_request_in_progress');
+        if (locked) now = `${generator.date}T12:${String(5 * attempt).padStart(2, '0')}:00.000Z`;
+        if ((response.status < 500 && !locked) || attempt >= RETRIES_MAX)
+          throw new StepFailure(`${what} refused: ${response.status} ${text}`);
+        count('api-retries');
+      }
+    };
+    const getJson = async (path: string, bearer: string): Promise<unknown> => {
+      const response = await fetch(`${running.url}${path}`, {
+        headers: { authorization: `Bearer ${bearer}` },
+      });
+      const text = await response.text();
+      if (response.status !== 200)
+        throw new StepFailure(`GET ${path} answered ${response.status}: ${text}`);
+      return JSON.parse(text);
+    };
+
+    /**
+     * A partner registers a deal before it exists: the rules answer at once (approved, or
+     * rejected for the other partner's registration still in its window), the same deal
+     * submitted again is the same registration, and an approved one is the partner's sourced
+     * touch valid until its expiry.
+     */
+    const registerDeal = async (
+      action: Extract<Step['action'], { kind: 'registration' }>,
+      date: string,
+    ): Promise<void> => {
+      const bearer = partnerTokens.get(action.partnerId) ?? '';
+      const body = {
+        partnerId: action.partnerId,
+        customer: {
+          name: `Sim buyer ${action.buyer}`,
+          marketplace: 'aws',
+          accountId: action.buyer,
+        },
+        productId: AWS_PRODUCT_ID,
+        expectedValue: { amountMinor: action.expectedValueMinor.toString(), currency: 'USD' },
+        ...(action.expiresOn !== null ? { expiresOn: action.expiresOn } : {}),
+        externalRef: `crm-${action.buyer}`,
+      };
+      const key = `reg-${action.partnerId}-${action.buyer}`;
+      const what = `registration of ${action.buyer} by ${action.partnerId}`;
+      const answer = await post('/v1/deal-registrations', body, bearer, key, what);
+      const view = answer.json as RegistrationAnswer;
+      const problems: string[] = [];
+      // 201 when made; a retry after a crash finds the registration the first attempt made.
+      if (answer.status !== 201 && !(answer.attempts > 1 && answer.status === 200))
+        problems.push(`answered ${answer.status}, expected 201`);
+      if (view.partnerId !== action.partnerId || view.productId !== AWS_PRODUCT_ID)
+        problems.push(`is for ${view.partnerId} / ${view.productId}`);
+      const expiresOn = registrationExpiry(date, action.expiresOn);
+      if (view.expiresOn !== expiresOn)
+        problems.push(`expires on ${view.expiresOn}, expected ${expiresOn}`);
+      if (action.expect === 'approved') {
+        if (view.status !== 'approved' || view.effectiveStatus !== 'approved')
+          problems.push(`is ${view.status}/${view.effectiveStatus}, expected approved`);
+        if (view.conflicts.length > 0)
+          problems.push(`has conflicts ${JSON.stringify(view.conflicts)}, expected none`);
+        registrationIds.set(action.buyer, view.registrationId);
+      } else {
+        const holder = registrationIds.get(action.buyer);
+        const codes = view.conflicts.map((c) => `${c.code}:${c.ref ?? ''}`);
+        if (view.status !== 'rejected')
+          problems.push(`is ${view.status}, expected rejected (registration_conflict)`);
+        if (codes.length !== 1 || codes[0] !== `registration_conflict:${holder ?? '?'}`)
+          problems.push(`conflicts ${codes.join(', ')}, expected registration_conflict:${holder}`);
+      }
+      if (action.resend) {
+        // The partner submits the same deal again (another request): the same registration.
+        const again = await post('/v1/deal-registrations', body, bearer, `${key}-again`, what);
+        const second = again.json as RegistrationAnswer;
+        if (again.status !== 200 || second.registrationId !== view.registrationId)
+          problems.push(
+            `submitted again: ${again.status} ${second.registrationId}, expected 200 ${view.registrationId}`,
+          );
+        count('registration-resends');
+      }
+      // Its touch (only an approved registration has one), as the partner sees its touches.
+      let touch: RegistrationTouch | undefined;
+      let cursor: string | null = null;
+      do {
+        const page = (await getJson(
+          `/v1/partners/${action.partnerId}/touches?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          bearer,
+        )) as { items: RegistrationTouch[]; cursor: string | null };
+        touch ??= page.items.find((t) => t.sourceRef === view.registrationId);
+        cursor = page.cursor;
+      } while (cursor && !touch);
+      if (action.expect === 'approved') {
+        if (
+          touch?.source !== 'deal-registration' ||
+          touch.role !== 'sourced' ||
+          touch.validUntil !== expiresOn
+        )
+          problems.push(
+            `touch ${JSON.stringify(touch ?? null)}, expected a sourced deal-registration touch valid until ${expiresOn}`,
+          );
+      } else if (touch) problems.push(`a rejected registration recorded touch ${touch.touchId}`);
+      if (problems.length > 0)
+        throw new StepFailure(`${what} (${view.registrationId}): ${problems.join('; ')}`);
+      count(action.expect === 'approved' ? 'registrations-approved' : 'registrations-conflicted');
+    };
+
+    /**
+     * A registered buyer's contract, once stored: attributed when created, to the registering
+     * partner alone when it closed inside the registration's expiry (then the commission model
+     * expects that partner's commission on it), to nobody otherwise.
+     */
+    const checkRegisteredAttribution = async (step: Step): Promise<void> => {
+      for (const a of generator.agreements.values()) {
+        const registration = generator.registrations.get(a.spec.buyer);
+        if (!registration || attributionChecked.has(a.spec.agreementId)) continue;
+        const contractId = auditor.contractIdFor(a.spec.agreementId);
+        if (!contractId || !(await container.contracts.get(contractId))) continue;
+        attributionChecked.add(a.spec.agreementId);
+        const partnerId = expectedSource(
+          registration,
+          a.spec.start,
+          // README: a registration counts only when submitted before the acceptance.
+          false,
+        );
+        const registrationId = registrationIds.get(a.spec.buyer) ?? '?';
+        const what = `contract ${contractId} (agreement ${a.spec.agreementId} of registered buyer ${a.spec.buyer}, ${registration.partnerId} ${registration.on}..${registration.expiresOn}, start ${a.spec.start})`;
+        // Computed when the contract was created (best effort: a fault may defer it to the
+        // next trigger, which the GET below is).
+        const stored = await container.attribution.latest(contractId);
+        if (partnerId !== null && stored === null) {
+          if (step.fault.kind === 'none')
+            throw new StepFailure(`${what}: no attribution after its creation`);
+          count('registration-attributions-deferred');
+        }
+        const explained = (await getJson(
+          `/v1/contracts/${contractId}/attribution`,
+          adminToken,
+        )) as AttributionAnswer;
+        const version = explained.attribution;
+        if (partnerId === null) {
+          if (
+            version !== null &&
+            (version.shares.length > 0 || version.dealCredit !== 'unattributed')
+          )
+            throw new StepFailure(
+              `${what}: attributed ${JSON.stringify(version.shares)} (${version.dealCredit}), expected nobody`,
+            );
+          count('registered-contracts-unsourced');
+          continue;
+        }
+        const problems: string[] = [];
+        if (version === null) problems.push('no attribution');
+        else {
+          if (version.dealCredit !== 'sourced')
+            problems.push(`deal credit ${version.dealCredit}, expected sourced`);
+          if (version.shares.length !== 1 || version.shares[0]?.partnerId !== partnerId)
+            problems.push(`shares ${JSON.stringify(version.shares)}, expected ${partnerId} alone`);
+          if (
+            !version.credits.some((c) => c.partnerId === partnerId && c.flags.includes('sourced'))
+          )
+            problems.push(
+              `credits ${JSON.stringify(version.credits)}, expected ${partnerId} sourced`,
+            );
+          const touches = version.touches.map((t) => `${t.source}:${t.sourceRef}:${t.partnerId}`);
+          if (
+            touches.length !== 1 ||
+            touches[0] !== `deal-registration:${registrationId}:${partnerId}`
+          )
+            problems.push(
+              `touches ${touches.join(', ')}, expected the registration ${registrationId}`,
+            );
+        }
+        const split = explained.split.shares;
+        if (
+          split.length !== 1 ||
+          split[0]?.partnerId !== partnerId ||
+          split[0].amountMinor !== explained.split.totalMinor
+        )
+          problems.push(
+            `split ${JSON.stringify(split)}, expected all ${explained.split.totalMinor} to ${partnerId}`,
+          );
+        if (problems.length > 0) throw new StepFailure(`${what}: ${problems.join('; ')}`);
+        // Sourced from its creation: every month of its revenue earns the partner commission.
+        commission.touched(contractId, partnerId, 0n);
+        count('registered-contracts-sourced');
+      }
+    };
+
     /** Every commission entry so far, checked against the flat plan and the ledger identity. */
     const checkCommission = async (): Promise<void> => {
       const started = Date.now();
@@ -904,6 +1163,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
             commission.touched(contractId, action.partnerId, closedBefore);
           }
         }
+        if (action.kind === 'registration') {
+          await registerDeal(action, step.date);
+          await running.settle();
+        }
         if (action.kind === 'usage') {
           await meterUsage(action);
           touched.add(action.agreementId);
@@ -954,6 +1217,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         running.gcpSimulator.clearFaults();
       }
       await running.settle();
+      await checkRegisteredAttribution(step);
 
       // Invariant 6: every delivered payload is stored; poison is dead-lettered with its raw.
       for (const n of step.deliveries) {
