@@ -7,7 +7,7 @@
 
 import type { z } from 'zod';
 import { commissionApplyHook } from '../app/commission-accrual-hook';
-import { releaseHoldsOnDisbursement } from '../app/commission-run';
+import { releaseAfterDisbursement } from '../app/commission-run';
 import type { MarketplaceAdapter } from '../app/ports';
 import { LiveRevenueSettings } from '../app/revenue/live-settings';
 import { revenueApplyHook } from '../app/revenue/revenue-hook';
@@ -155,9 +155,6 @@ export async function withPipeline<T>(
         const revenue = new LiveRevenueSettings(revenueSettingsFrom(process.env), fxRates, periods);
         const attribution = new DynamoAttributionStore(store);
         const commissions = new DynamoCommissionStore(store);
-        const planId = ConfigSchema.shape.AGORA_COMMISSION_PLAN_ID.parse(
-          process.env.AGORA_COMMISSION_PLAN_ID,
-        );
         const pipeline: CliPipeline = {
           store,
           ledger,
@@ -190,7 +187,14 @@ export async function withPipeline<T>(
               attribution,
               partners: new DynamoPartnerStore(store),
               commissionPlans: new DynamoCommissionPlanStore(store),
-              commissionSettings: { planId },
+              // Read when an invoice needs it: a bad value must not break unrelated commands.
+              commissionSettings: {
+                get planId() {
+                  return ConfigSchema.shape.AGORA_COMMISSION_PLAN_ID.parse(
+                    process.env.AGORA_COMMISSION_PLAN_ID,
+                  );
+                },
+              },
               revenue,
             }),
           ],
@@ -198,14 +202,15 @@ export async function withPipeline<T>(
           // once, as the Lambda does; the month-end run stays the backstop.
           afterApply: async (outcome) => {
             if (!outcome.events.includes('DisbursementReceived')) return;
-            const released = await releaseHoldsOnDisbursement(
+            await releaseAfterDisbursement(
               { ledger, attribution, commissions, revenue, clock: systemClock },
               outcome.contractId,
+              {
+                info: (message, { contractId }) => log(`${message}: ${String(contractId)}`),
+                warn: (message, { contractId, error }) =>
+                  log(`${message}: ${String(contractId)}: ${(error as Error).message}`),
+              },
             );
-            if (released.entriesPosted > 0)
-              log(
-                `released held commission on ${outcome.contractId} (${released.releases.length})`,
-              );
           },
           clock: systemClock,
           source,

@@ -9,7 +9,7 @@ import { GoogleAuth } from 'google-auth-library';
 import { attributeContract, attributeTouchedContracts } from '../app/attribution';
 import type { CoSellOpportunitySource } from '../app/co-sell-ports';
 import { commissionApplyHook } from '../app/commission-accrual-hook';
-import { releaseHoldsOnDisbursement } from '../app/commission-run';
+import { releaseAfterDisbursement } from '../app/commission-run';
 import { PermanentSyncError } from '../app/errors';
 import { finalFlush } from '../app/metering';
 import type { MeteringGateway } from '../app/metering-ports';
@@ -121,26 +121,6 @@ async function attributeAfterApply(container: Container, contractId: string): Pr
       contractId,
       error: error as Error,
     });
-  }
-}
-
-/** Held commission released when a payout is recorded; the month-end run is the backstop. */
-async function releaseAfterDisbursement(container: Container, contractId: string): Promise<void> {
-  try {
-    const outcome = await releaseHoldsOnDisbursement(container, contractId);
-    if (outcome.entriesPosted > 0)
-      container.logger.info('held commission released on disbursement', {
-        contractId,
-        releases: outcome.releases.length,
-      });
-  } catch (error) {
-    container.logger.warn(
-      'commission release on disbursement failed; the month-end run retries it',
-      {
-        contractId,
-        error: error as Error,
-      },
-    );
   }
 }
 
@@ -406,7 +386,7 @@ export function buildContainer(
     if (outcome.events.some((e) => ATTRIBUTION_TRIGGERS.has(e)))
       await attributeAfterApply(self, outcome.contractId);
     if (outcome.events.includes('DisbursementReceived'))
-      await releaseAfterDisbursement(self, outcome.contractId);
+      await releaseAfterDisbursement(self, outcome.contractId, self.logger);
     if (!outcome.events.some((e) => e === 'ContractCancelled' || e === 'ContractExpired')) return;
     await finalFlush(self, outcome.contractId, clock.now());
   };

@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommission } from '../../../lib/app/commission-run';
 import { type RevenueRunDeps, runBilling, runRecognition } from '../../../lib/app/revenue/runs';
 import { importScenario } from '../../../lib/app/revenue/scenario-import';
-import { type JournalEntry, JournalEntrySchema } from '../../../lib/domain/ledger';
 import { ScenarioSchema } from '../../../lib/domain/revenue/preview';
 import type { Role } from '../../../lib/http/auth';
 import { getContainer } from '../../../lib/runtime/container';
 import { EVENTS_DIR, startTestStack, type TestStack } from '../pipeline/helpers';
+import { journalOf, netOf } from './journal-helpers';
 
 const json = (path: string) => JSON.parse(readFileSync(join(EVENTS_DIR, path), 'utf8'));
 
@@ -32,19 +32,8 @@ describe('commission held until disbursed, released by the payout (WE-1, P-100)'
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
-  async function commissionEntries(): Promise<JournalEntry[]> {
-    const page = await test.get(`/v1/journal?contractId=${contractId}&limit=200`, ['finance']);
-    expect(page.status).toBe(200);
-    return (page.body.items as unknown[])
-      .map((item) => JournalEntrySchema.parse(item))
-      .filter((e) => e.rule.startsWith('commission-'));
-  }
-
-  const net = (entries: readonly JournalEntry[], account: string) =>
-    entries
-      .flatMap((e) => e.legs)
-      .filter((l) => l.account === account)
-      .reduce((sum, l) => sum + l.debitMinor - l.creditMinor, 0n);
+  const commissionEntries = () => journalOf(test, contractId, 'commission-');
+  const net = netOf;
 
   beforeAll(async () => {
     test = await startTestStack();

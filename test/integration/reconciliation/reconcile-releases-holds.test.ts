@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommission } from '../../../lib/app/commission-run';
 import { type RevenueRunDeps, runBilling, runRecognition } from '../../../lib/app/revenue/runs';
 import { importScenario } from '../../../lib/app/revenue/scenario-import';
-import { type JournalEntry, JournalEntrySchema } from '../../../lib/domain/ledger';
 import { ScenarioSchema } from '../../../lib/domain/revenue/preview';
 import { getContainer } from '../../../lib/runtime/container';
 import { agora } from '../../e2e/agora-cli';
@@ -15,6 +14,7 @@ import {
   invoiceRows,
   payoutRow,
 } from '../../unit/domain/reconciliation/helpers';
+import { journalOf, netOf } from '../partners/journal-helpers';
 import { EVENTS_DIR, startTestStack, type TestStack } from '../pipeline/helpers';
 
 const json = (path: string) => JSON.parse(readFileSync(join(EVENTS_DIR, path), 'utf8'));
@@ -50,18 +50,8 @@ describe('agora reconcile releases commission held until the payout', () => {
   let feedPath: string;
   const deps = (now: string): RevenueRunDeps => ({ ...getContainer(), clock: { now: () => now } });
 
-  async function commissionEntries(): Promise<JournalEntry[]> {
-    const page = await test.get(`/v1/journal?contractId=${contractId}&limit=200`, ['finance']);
-    expect(page.status).toBe(200);
-    return (page.body.items as unknown[])
-      .map((item) => JournalEntrySchema.parse(item))
-      .filter((e) => e.rule.startsWith('commission-'));
-  }
-  const net = (entries: readonly JournalEntry[], account: string) =>
-    entries
-      .flatMap((e) => e.legs)
-      .filter((l) => l.account === account)
-      .reduce((sum, l) => sum + l.debitMinor - l.creditMinor, 0n);
+  const commissionEntries = () => journalOf(test, contractId, 'commission-');
+  const net = netOf;
 
   beforeAll(async () => {
     test = await startTestStack();
