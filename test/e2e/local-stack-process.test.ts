@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { findFreePort } from '../../lib/local/dynamodb-local';
 import { createDynamoClient, LOCAL_REGION } from '../../lib/store/dynamo-client';
 import { DynamoStore } from '../../lib/store/dynamo-store';
+import { agora } from './agora-cli';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const READY_TIMEOUT_MS = 60_000;
@@ -41,26 +42,7 @@ function startStack(env: Record<string, string>): Started {
   return { child, port: Number(env.AGORA_PORT), output: () => output, exited };
 }
 
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['bin/agora.mjs', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('exit', (code) => done({ code, stdout, stderr }));
-  });
-}
+const cli = agora;
 
 async function waitForHealth(
   port: number,
