@@ -395,16 +395,23 @@ export async function* readCsvBatches(
   if (out.length > 0) yield out;
 }
 
-/** A record's fields as offsets: field i is `text.slice(starts[i], ends[i])`, and the same
- * offsets index `bytes` (the text is ASCII, one byte per character). The object is reused. */
+/** A record's fields as offsets: field i is the ASCII bytes `bytes[starts[i]…ends[i])`
+ * (`csvViewField` gives it as a string). The object is reused. */
 export interface CsvRecordView {
   line: number;
   count: number;
   readonly starts: Int32Array;
   readonly ends: Int32Array;
-  text: string;
-  bytes: Uint8Array;
+  bytes: Buffer;
 }
+
+/** Field `index` of a record view as a string. */
+export function csvViewField(view: CsvRecordView, index: number): string {
+  return view.bytes.toString('latin1', view.starts[index] ?? 0, view.ends[index] ?? 0);
+}
+
+/** Whether an Int32Array reads bytes lowest address first (the word scan needs to know). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export interface CsvScanHandlers {
   /** A plain record (no quote, ASCII): fields as offsets, no strings made. */
@@ -436,7 +443,6 @@ export async function scanCsv(
     count: 0,
     starts: new Int32Array(CSV_FIELD_COUNT_MAX + 1),
     ends: new Int32Array(CSV_FIELD_COUNT_MAX + 1),
-    text: '',
     bytes: EMPTY_BYTES,
   };
   let pending: Buffer = EMPTY_BYTES;
@@ -460,6 +466,49 @@ export async function scanCsv(
     if (records > CSV_RECORDS_MAX)
       throw new CsvLimitError(`A CSV stream holds at most ${CSV_RECORDS_MAX} records`);
   };
+  const delimiterCode = delimiter.charCodeAt(0);
+  const starts = view.starts;
+  const ends = view.ends;
+  // State of the record being cut: where it starts in the piece and its separators so far.
+  let recordStart = 0;
+  let separators = 0;
+  /** A record's line break at `at`: the record (or its error) goes out. */
+  const lineBreak = (bytes: Buffer, at: number) => {
+    let end = at;
+    if (end > recordStart && bytes[end - 1] === CR) end -= 1;
+    if (end > recordStart) {
+      count();
+      if (end - recordStart > CSV_ROW_LENGTH_MAX) handlers.error({ line, reason: TOO_LONG });
+      else if (separators >= CSV_FIELD_COUNT_MAX) {
+        handlers.error({ line, reason: TOO_MANY_FIELDS });
+      } else {
+        ends[separators] = end;
+        view.line = line;
+        view.count = separators + 1;
+        handlers.record(view);
+      }
+    }
+    line += 1;
+    recordStart = at + 1;
+    separators = 0;
+    starts[0] = recordStart;
+  };
+  /**
+   * One byte the word scan flagged: a separator, a line break, a quote (false when the fast
+   * path must stop at this record) or nothing (the flag test has rare false positives).
+   */
+  const flagged = (bytes: Buffer, at: number): boolean => {
+    const c = bytes[at];
+    if (c === delimiterCode) {
+      if (separators < CSV_FIELD_COUNT_MAX) {
+        ends[separators] = at;
+        starts[separators + 1] = at + 1;
+      }
+      separators += 1;
+    } else if (c === LF) lineBreak(bytes, at);
+    else if (c === QUOTE) return false;
+    return true;
+  };
   /** Plain records of ASCII bytes as views; the unfinished rest is kept (or handed over). */
   const plain = (bytes: Buffer) => {
     if (!isAscii(bytes)) {
@@ -467,53 +516,54 @@ export async function scanCsv(
       pending = EMPTY_BYTES;
       return;
     }
-    const text = bytes.toString('latin1');
-    const length = text.length;
-    let pos = 0;
-    const quoteAt = text.indexOf('"');
-    const quote = quoteAt === -1 ? length : quoteAt;
-    view.text = text;
     view.bytes = bytes;
-    const starts = view.starts;
-    const ends = view.ends;
-    for (let guard = 0; guard <= length && pos < length; guard += 1) {
-      const nl = text.indexOf('\n', pos);
-      if (nl === -1 || quote < nl) break;
-      let end = nl;
-      if (end > pos && text.charCodeAt(end - 1) === CR) end -= 1;
-      if (end > pos) {
-        count();
-        if (end - pos > CSV_ROW_LENGTH_MAX) handlers.error({ line, reason: TOO_LONG });
-        else {
-          let fields = 0;
-          let from = pos;
-          for (; fields <= CSV_FIELD_COUNT_MAX; fields += 1) {
-            const comma = text.indexOf(delimiter, from);
-            starts[fields] = from;
-            if (comma === -1 || comma >= end) {
-              ends[fields] = end;
-              fields += 1;
-              break;
-            }
-            ends[fields] = comma;
-            from = comma + 1;
-          }
-          if (fields > CSV_FIELD_COUNT_MAX) handlers.error({ line, reason: TOO_MANY_FIELDS });
-          else {
-            view.line = line;
-            view.count = fields;
-            handlers.record(view);
-          }
+    const length = bytes.length;
+    recordStart = 0;
+    separators = 0;
+    starts[0] = 0;
+    let stopped = false;
+    // Separators, line breaks and quotes are found four bytes at a time: a byte equal to the
+    // one looked for becomes zero after an XOR, and the classic "has a zero byte" test flags it
+    // (every real one, and rarely a false one, which `flagged` ignores). The bytes before the
+    // first aligned word and after the last are looked at one by one.
+    const offset = bytes.byteOffset;
+    const head = LITTLE_ENDIAN ? Math.min(length, (4 - (offset & 3)) & 3) : length;
+    const wordCount = LITTLE_ENDIAN ? (length - head) >> 2 : 0;
+    let at = 0;
+    for (; at < head && !stopped; at += 1) {
+      const c = bytes[at] ?? 0;
+      if (c === delimiterCode || c === LF || c === QUOTE) stopped = !flagged(bytes, at);
+    }
+    if (wordCount > 0 && !stopped) {
+      const words = new Int32Array(bytes.buffer, offset + head, wordCount);
+      const d = Math.imul(delimiterCode, 0x01010101);
+      for (let w = 0; w < wordCount && !stopped; w += 1) {
+        const x = words[w] ?? 0;
+        const a = x ^ d;
+        const b = x ^ 0x0a0a0a0a;
+        const q = x ^ 0x22222222;
+        let hits =
+          (((a - 0x01010101) & ~a) | ((b - 0x01010101) & ~b) | ((q - 0x01010101) & ~q)) &
+          0x80808080;
+        // At most four flags a word, lowest byte first (little-endian).
+        while (hits !== 0 && !stopped) {
+          const bit = 31 - Math.clz32(hits & -hits);
+          hits &= hits - 1;
+          stopped = !flagged(bytes, head + (w << 2) + (bit >> 3));
         }
       }
-      line += 1;
-      pos = nl + 1;
+      at = head + (wordCount << 2);
     }
+    for (; at < length && !stopped; at += 1) {
+      const c = bytes[at] ?? 0;
+      if (c === delimiterCode || c === LF || c === QUOTE) stopped = !flagged(bytes, at);
+    }
+    const pos = recordStart;
     if (pos >= length) {
       pending = EMPTY_BYTES;
-    } else if (quote < length || length - pos > CSV_ROW_LENGTH_MAX) {
+    } else if (stopped || length - pos > CSV_ROW_LENGTH_MAX) {
       // A quote (or an endless line): the full parser takes over from this record.
-      toSlow(text.slice(pos));
+      toSlow(bytes.toString('latin1', pos));
       pending = EMPTY_BYTES;
     } else {
       pending = Buffer.from(bytes.subarray(pos));

@@ -52,6 +52,7 @@ import {
 import {
   type CsvOptions,
   type CsvRecordView,
+  csvViewField,
   readCsvBatches,
   scanCsv,
 } from '../../tools/csv-stream';
@@ -406,11 +407,7 @@ export async function feedAwsBillingEvents(
     {
       record(view) {
         if (parse === null) {
-          header(
-            Array.from({ length: view.count }, (_, i) =>
-              view.text.slice(view.starts[i], view.ends[i]),
-            ),
-          );
+          header(Array.from({ length: view.count }, (_, i) => csvViewField(view, i)));
           return;
         }
         rows += 1;
@@ -425,7 +422,7 @@ export async function feedAwsBillingEvents(
         }
         const fields: string[] = [];
         for (let i = 0; i < view.count; i += 1) {
-          fields.push(view.text.slice(view.starts[i], view.ends[i]));
+          fields.push(csvViewField(view, i));
         }
         slowRow(fields, view.line);
       },
@@ -654,7 +651,7 @@ class FastRowReader {
     const cs = S[this.currency] ?? 0;
     const ce = E[this.currency] ?? 0;
     if (!this.currencies.matches(this.words, cs, ce)) {
-      const code = view.text.slice(cs, ce);
+      const code = latin1(B, cs, ce);
       if (!isKnownCurrency(code)) return false;
       this.currencies.remember(B, cs, ce, code);
       this.exponent = minorUnitsOf(code);
