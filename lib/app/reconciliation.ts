@@ -33,6 +33,7 @@ import {
   trueUpIdFor,
   trueUpKey,
   trueUpReversal,
+  trueUpSlotOf,
 } from '../domain/reconciliation/true-up';
 import { postingPeriodOf } from '../domain/revenue/periods';
 import type { Marketplace } from '../domain/schemas/primitives';
@@ -206,9 +207,18 @@ export interface ReconciliationStore {
   approve(reconciliationId: string, approval: TrueUpApproval): Promise<boolean>;
 }
 
+const TRUE_UP_SLOT_TAKEN =
+  'Another reconciliation or approval moved this line at the same moment; nothing was posted here. Run the reconciliation again.';
+
 /** Posts journal entries outside a contract's book (idempotent by entry id, period-locked). */
 export interface JournalPoster {
   postEntries(entries: readonly JournalEntry[], poster: 'pipeline' | 'run'): Promise<string[]>;
+  /** One entry that claims `slot` (at most one entry holds a slot); see DynamoCommissionStore. */
+  postClaimed(
+    entry: JournalEntry,
+    slot: string,
+    poster: 'pipeline' | 'run',
+  ): Promise<'posted' | 'present' | 'taken'>;
 }
 
 export interface ReconciliationSettings {
@@ -433,10 +443,13 @@ async function actOnTrueUps(
         functionalCurrency: deps.revenue.functionalCurrency,
         rate: deps.revenue.rate,
       });
-      // An id already in the journal (a concurrent run posted the same change) writes nothing.
-      const written = await deps.journal.postEntries([entry], 'run');
+      // An id already in the journal (a concurrent run posted the same change) writes nothing;
+      // another entry in the key's slot (a concurrent run found another target) fails this one.
+      const outcome = await deps.journal.postClaimed(entry, trueUpSlotOf(entry.entryId), 'run');
       records.push(
-        trueUpRecordOf(planned, period, written.length > 0 ? 'posted' : 'unchanged', null),
+        outcome === 'taken'
+          ? trueUpRecordOf(planned, period, 'failed', TRUE_UP_SLOT_TAKEN)
+          : trueUpRecordOf(planned, period, outcome === 'posted' ? 'posted' : 'unchanged', null),
       );
     } catch (error) {
       // A closed period or a missing rate: reported on the true-up; the next run retries it.
@@ -617,7 +630,9 @@ export async function getReconciliation(
  * Finance approves a proposed true-up: the ledger's true-ups of its line are read again (another
  * run may have moved them), the difference to its target is posted in the first period open to
  * the run, and the approval is recorded once. A retry after a failure between the two writes
- * posts nothing new: the entry's id is the line's key and target.
+ * posts nothing new: the entry's id is the line's key, sequence and target. A concurrent run
+ * that posted another target in the same slot makes this a 409 (`true_up_conflict`) with
+ * nothing written: approving again reads the line anew.
  */
 export async function approveTrueUp(
   deps: Pick<
@@ -671,7 +686,9 @@ export async function approveTrueUp(
       functionalCurrency: deps.revenue.functionalCurrency,
       rate: deps.revenue.rate,
     });
-    await deps.journal.postEntries([entry], 'run');
+    if ((await deps.journal.postClaimed(entry, trueUpSlotOf(entry.entryId), 'run')) === 'taken') {
+      throw new ConflictError('true_up_conflict', TRUE_UP_SLOT_TAKEN);
+    }
   }
   const at = deps.clock.now();
   const approval = { trueUpId: input.trueUpId, by: input.by, at };

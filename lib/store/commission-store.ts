@@ -39,10 +39,14 @@ export const COMMISSION_POST_ATTEMPTS_MAX = 3;
 
 const LABEL = {
   entry: 'journal-entry',
+  slot: 'entry-slot',
   line: 'commission-line',
   state: 'commission-state',
   lock: 'period-lock',
 } as const;
+
+/** A claimed journal slot (`postClaimed`): at most one entry holds it. */
+export const entrySlotKey = (slot: string) => ({ pk: `JESLOT#${slot}`, sk: 'JESLOT' });
 
 export const commissionLineKey = (partnerId: string, period: Period, lineId: string) => ({
   pk: `COMMLINE#${partnerId}#${period}`,
@@ -223,6 +227,42 @@ export class DynamoCommissionStore implements CommissionStore {
       postedEntryIds: fresh.map((e) => e.entryId),
       alreadyPostedEntryIds: allIds.filter((id) => present.has(id)),
     };
+  }
+
+  /**
+   * Posts one entry that claims a slot no other entry may hold (a true-up's key and sequence),
+   * in the same transaction: two writers that computed the same next sequence for different
+   * targets cannot both post. 'present': the entry is already in the journal (a retry, or the
+   * same change by someone else); 'taken': another entry holds the slot.
+   */
+  async postClaimed(
+    entry: JournalEntry,
+    slot: string,
+    poster: 'pipeline' | 'run',
+  ): Promise<'posted' | 'present' | 'taken'> {
+    if ((await this.presentEntryIds([entry.entryId])).size > 0) return 'present';
+    const tx = new WriteTransaction();
+    tx.put(LABEL.entry, journalEntryItem(entry), ITEM_ABSENT);
+    tx.put(
+      LABEL.slot,
+      { ...entrySlotKey(slot), entity: 'EntrySlot', entryId: entry.entryId },
+      ITEM_ABSENT,
+    );
+    tx.check(LABEL.lock, PERIOD_LOCKS_KEY, periodOpenCondition(entry.postingPeriod, poster));
+    try {
+      await this.store.commit(tx);
+      return 'posted';
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+      if (error.failedOn(LABEL.lock)) {
+        throw new CommissionPeriodLockedError(
+          `${entry.postingPeriod} is closed; ${entry.entryId} was not posted`,
+          { cause: error },
+        );
+      }
+      // The slot's holder may be this very entry (an earlier attempt whose answer was lost).
+      return (await this.presentEntryIds([entry.entryId])).size > 0 ? 'present' : 'taken';
+    }
   }
 
   private async presentEntryIds(ids: readonly string[]): Promise<Set<string>> {

@@ -10,7 +10,9 @@
  * date's rate (half-even, finance.md §0), in the functional currency. Their id is the key, how
  * many entries the key had before, and the cumulative target: a retry, or the same target found
  * again, never posts twice, and a line that returns to an earlier target (40 → 70 → 0 → 40)
- * posts a new entry instead of colliding with the first.
+ * posts a new entry instead of colliding with the first. Each entry also claims the slot
+ * key + sequence (`trueUpSlotOf`), written with it: two runs that read the same entries and
+ * found different targets cannot both post.
  */
 import { createHash } from 'node:crypto';
 import type { CalendarDate, Period } from '../calendar';
@@ -49,6 +51,15 @@ function sequenceOf(entryId: string): number {
 
 export function trueUpEntryId(key: string, sequence: number, targetMinor: bigint): string {
   return `${ENTRY_PREFIX}${key}-${sequence}-${targetMinor < 0n ? `m${-targetMinor}` : targetMinor}`;
+}
+
+/**
+ * The slot an entry claims: its key and sequence. Two runs that both read N entries for a key
+ * and found different targets make different ids but the same slot, and only one may post.
+ */
+export function trueUpSlotOf(entryId: string): string {
+  const parts = entryId.slice(ENTRY_PREFIX.length).split('-');
+  return `${ENTRY_PREFIX}${parts[0] ?? ''}-${parts.length === 3 ? parts[1] : 'legacy'}`;
 }
 
 /** What the ledger holds for one key: the amount on `account`, in the direction it runs. */

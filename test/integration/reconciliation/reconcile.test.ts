@@ -1,4 +1,4 @@
-// Proves reconciliation end to end on DynamoDB Local: `agora reconcile` against a seeded ledger matches the billed installment, flags what the ledger lacks with its file line, records the payout once as a DisbursementReceived event (with its bank trace) however often the file is run, prints JSON/CSV/HTML, refuses a wrong file at its header writing nothing, runs against an empty ledger; finance reads the stored result over HTTP and approves a proposed true-up, which posts exactly once and survives a re-run; true-ups are cumulative per line (a moved difference posts only the change, a line that matches again is reversed).
+// Proves reconciliation end to end on DynamoDB Local: `agora reconcile` against a seeded ledger matches the billed installment, flags what the ledger lacks with its file line, records the payout once as a DisbursementReceived event (with its bank trace) however often the file is run, prints JSON/CSV/HTML, refuses a wrong file at its header writing nothing, runs against an empty ledger; finance reads the stored result over HTTP and approves a proposed true-up, which posts exactly once and survives a re-run; true-ups are cumulative per line (a moved difference posts only the change, a line that matches again is reversed), and two runs at once never both post one line.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -364,6 +364,35 @@ describe('reconciliation of an AWS billing event feed', () => {
     // The same file again: everything is in the ledger, nothing new is recorded.
     const again = await reconcileWithTolerance(paid, 'post');
     expect(again.disbursements.filter((d) => d.outcome === 'recorded')).toEqual([]);
+    expect((await r2TrueUps()).net).toBe(40n);
+  }, 60_000);
+
+  it('two runs at once that find different differences for one line post only one of them', async () => {
+    // Both read the line at 0.40 and plan its next entry; one targets 0.55, the other 0.85.
+    // Without a claim on the line's next slot both would post (0.40 + 0.15 + 0.45).
+    const to55 = FEED_OFF_BY_CENTS.replace('5000.40', '5000.55');
+    const to85 = FEED_OFF_BY_CENTS.replace('5000.40', '5000.85');
+    const runs = await Promise.all([
+      reconcileWithTolerance(to55, 'post'),
+      reconcileWithTolerance(to85, 'post'),
+    ]);
+    const billing = runs.map((run) => run.trueUps.find((t) => t.level === 'billing'));
+    // The line holds one of the two differences, never their sum.
+    const net = (await r2TrueUps()).net;
+    expect([55n, 85n]).toContain(net);
+    // Each run posted its change or was told why not (a run that read after the other posted
+    // moved the line on from there).
+    for (const t of billing) {
+      expect(t?.status === 'posted' || (t?.status === 'failed' && t.problem !== null)).toBe(true);
+    }
+    // Run again, the later file's difference is posted on top of what is there.
+    const again = await reconcileWithTolerance(to85, 'post');
+    expect(again.trueUps.find((t) => t.level === 'billing')?.status).toBe(
+      net === 85n ? 'unchanged' : 'posted',
+    );
+    expect((await r2TrueUps()).net).toBe(85n);
+    // Back to 0.40 for the tests after this one.
+    await reconcileWithTolerance(FEED_OFF_BY_CENTS, 'post');
     expect((await r2TrueUps()).net).toBe(40n);
   }, 60_000);
 

@@ -1,4 +1,4 @@
-// Proves DynamoCommissionStore on DynamoDB Local: a partner's month (entries, lines, state) is written together and reads back exactly, a rerun is a no-op, an entry posted before is skipped, a closed period refuses the posting with nothing written, and a month above 100 actions is split with the state last.
+// Proves DynamoCommissionStore on DynamoDB Local: a partner's month (entries, lines, state) is written together and reads back exactly, a rerun is a no-op, an entry posted before is skipped, a closed period refuses the posting with nothing written, a month above 100 actions is split with the state last, and a claimed journal slot holds one entry however writers race.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CommissionPeriodLockedError,
@@ -209,6 +209,27 @@ describe('DynamoCommissionStore.postEntries (holds released by a disbursement ev
       CommissionPeriodLockedError,
     );
     expect(await storedEntries(store, [late])).toBe(0);
+  });
+
+  it('lets one entry hold a claimed slot: a retry is present, another entry is refused, also when racing', async () => {
+    const store = await freshStore();
+    const commissions = new DynamoCommissionStore(store);
+    const [accrual] = september('P-7', 2).entries;
+    if (!accrual) throw new Error('september posts an accrual');
+    const first = { ...accrual, entryId: 'trueup-a-0-40' };
+    const second = { ...accrual, entryId: 'trueup-a-0-70' };
+    expect(await commissions.postClaimed(first, 'trueup-a-0', 'run')).toBe('posted');
+    expect(await commissions.postClaimed(first, 'trueup-a-0', 'run')).toBe('present');
+    expect(await commissions.postClaimed(second, 'trueup-a-0', 'run')).toBe('taken');
+    expect(await storedEntries(store, [first, second])).toBe(1);
+    // Two writers at once for the next slot: exactly one posts.
+    const racing = [40, 70, 90].map((t) => ({ ...accrual, entryId: `trueup-a-1-${t}` }));
+    const outcomes = await Promise.all(
+      racing.map((entry) => commissions.postClaimed(entry, 'trueup-a-1', 'run')),
+    );
+    expect(outcomes.filter((o) => o === 'posted')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'taken')).toHaveLength(2);
+    expect(await storedEntries(store, racing)).toBe(1);
   });
 
   it("reads a partner's months in a range, ascending", async () => {
