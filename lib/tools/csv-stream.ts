@@ -493,11 +493,8 @@ export async function scanCsv(
     separators = 0;
     starts[0] = recordStart;
   };
-  /**
-   * One byte the word scan flagged: a separator, a line break, a quote (false when the fast
-   * path must stop at this record) or nothing (the flag test has rare false positives).
-   */
-  const flagged = (bytes: Buffer, at: number): boolean => {
+  /** One byte the word scan flagged: a separator, a line break or (rarely) neither. */
+  const flagged = (bytes: Buffer, at: number) => {
     const c = bytes[at];
     if (c === delimiterCode) {
       if (separators < CSV_FIELD_COUNT_MAX) {
@@ -506,8 +503,6 @@ export async function scanCsv(
       }
       separators += 1;
     } else if (c === LF) lineBreak(bytes, at);
-    else if (c === QUOTE) return false;
-    return true;
   };
   /** Plain records of ASCII bytes as views; the unfinished rest is kept (or handed over). */
   const plain = (bytes: Buffer) => {
@@ -521,47 +516,47 @@ export async function scanCsv(
     recordStart = 0;
     separators = 0;
     starts[0] = 0;
-    let stopped = false;
-    // Separators, line breaks and quotes are found four bytes at a time: a byte equal to the
-    // one looked for becomes zero after an XOR, and the classic "has a zero byte" test flags it
-    // (every real one, and rarely a false one, which `flagged` ignores). The bytes before the
-    // first aligned word and after the last are looked at one by one.
+    // Records are cut up to the first quote (nearly always none, found natively); the record
+    // holding it goes to the full parser.
+    const quoteAt = bytes.indexOf(QUOTE);
+    const limit = quoteAt === -1 ? length : quoteAt;
+    // Separators and line breaks are found four bytes at a time: a byte equal to the one looked
+    // for becomes zero after an XOR, and the classic "has a zero byte" test flags it (every
+    // real one, and rarely a false one, which `flagged` ignores). The bytes before the first
+    // aligned word and after the last are looked at one by one.
     const offset = bytes.byteOffset;
-    const head = LITTLE_ENDIAN ? Math.min(length, (4 - (offset & 3)) & 3) : length;
-    const wordCount = LITTLE_ENDIAN ? (length - head) >> 2 : 0;
+    const head = LITTLE_ENDIAN ? Math.min(limit, (4 - (offset & 3)) & 3) : limit;
+    const wordCount = LITTLE_ENDIAN ? (limit - head) >> 2 : 0;
     let at = 0;
-    for (; at < head && !stopped; at += 1) {
+    for (; at < head; at += 1) {
       const c = bytes[at] ?? 0;
-      if (c === delimiterCode || c === LF || c === QUOTE) stopped = !flagged(bytes, at);
+      if (c === delimiterCode || c === LF) flagged(bytes, at);
     }
-    if (wordCount > 0 && !stopped) {
+    if (wordCount > 0) {
       const words = new Int32Array(bytes.buffer, offset + head, wordCount);
       const d = Math.imul(delimiterCode, 0x01010101);
-      for (let w = 0; w < wordCount && !stopped; w += 1) {
+      for (let w = 0; w < wordCount; w += 1) {
         const x = words[w] ?? 0;
         const a = x ^ d;
         const b = x ^ 0x0a0a0a0a;
-        const q = x ^ 0x22222222;
-        let hits =
-          (((a - 0x01010101) & ~a) | ((b - 0x01010101) & ~b) | ((q - 0x01010101) & ~q)) &
-          0x80808080;
+        let hits = (((a - 0x01010101) & ~a) | ((b - 0x01010101) & ~b)) & 0x80808080;
         // At most four flags a word, lowest byte first (little-endian).
-        while (hits !== 0 && !stopped) {
+        while (hits !== 0) {
           const bit = 31 - Math.clz32(hits & -hits);
           hits &= hits - 1;
-          stopped = !flagged(bytes, head + (w << 2) + (bit >> 3));
+          flagged(bytes, head + (w << 2) + (bit >> 3));
         }
       }
       at = head + (wordCount << 2);
     }
-    for (; at < length && !stopped; at += 1) {
+    for (; at < limit; at += 1) {
       const c = bytes[at] ?? 0;
-      if (c === delimiterCode || c === LF || c === QUOTE) stopped = !flagged(bytes, at);
+      if (c === delimiterCode || c === LF) flagged(bytes, at);
     }
     const pos = recordStart;
     if (pos >= length) {
       pending = EMPTY_BYTES;
-    } else if (stopped || length - pos > CSV_ROW_LENGTH_MAX) {
+    } else if (quoteAt !== -1 || length - pos > CSV_ROW_LENGTH_MAX) {
       // A quote (or an endless line): the full parser takes over from this record.
       toSlow(bytes.toString('latin1', pos));
       pending = EMPTY_BYTES;
