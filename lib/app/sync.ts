@@ -199,18 +199,22 @@ export async function applySource(
   deps: SyncDeps,
   marketplace: Marketplace,
   raw: StoredRawEnvelope | null,
-  source: SourceContract,
+  given: SourceContract,
 ): Promise<ContractOutcome> {
-  const contractId = contractIdFor(marketplace, source.externalId);
-  const replacesContractId = source.replacesExternalId
-    ? contractIdFor(marketplace, source.replacesExternalId)
+  const contractId = contractIdFor(marketplace, given.externalId);
+  const replacesContractId = given.replacesExternalId
+    ? contractIdFor(marketplace, given.replacesExternalId)
     : null;
   const rawRef = raw
     ? { rawId: raw.rawId, marketplace: raw.marketplace, providerMessageId: raw.providerMessageId }
     : null;
   const rawLink = raw ? { rawId: raw.rawId, receivedAt: raw.receivedAt } : null;
+  let source = given;
   for (let round = 0; round <= APPLY_CONFLICT_RETRIES_MAX; round += 1) {
     const previous = await deps.contracts.get(contractId);
+    // A source made of the stored contract is made again of what is stored now (after a lost
+    // race, the snapshot it was built from is gone).
+    source = round > 0 && previous && given.rebase ? given.rebase(previous) : given;
     const now = deps.clock.now();
     const factIds = source.facts.map((fact) =>
       contractEventId(contractId, fact.type, fact.sourceVersion),

@@ -87,6 +87,13 @@ export interface SourceContract {
   readonly dropRefs?: readonly string[];
   /** Money facts the marketplace reported (e.g. an AWS billing adjustment → RefundIssued). */
   readonly facts: readonly SourceFact[];
+  /**
+   * For a source built from the stored contract rather than read from the marketplace (a
+   * refund on an agreement, an unsubscribe, a deleted entitlement): the same source built from
+   * another snapshot. A sync that lost a race re-reads the snapshot and rebuilds the source
+   * with this, so it never writes back the terms or status the winner replaced.
+   */
+  readonly rebase?: (snapshot: ContractSnapshot) => SourceContract;
 }
 
 export interface SourceFact {

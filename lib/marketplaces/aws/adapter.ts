@@ -221,7 +221,7 @@ export class AwsMarketplaceAdapter implements MarketplaceAdapter<AwsTrigger> {
       const base = source ?? sourceFromSnapshot(existing as ContractSnapshot, []);
       return {
         kind: 'contracts',
-        contracts: [ended(base, 'license deprovisioned', trigger.observedAt)],
+        contracts: [endedSource(base, 'license deprovisioned', trigger.observedAt)],
       };
     }
     return {
@@ -291,7 +291,9 @@ export class AwsMarketplaceAdapter implements MarketplaceAdapter<AwsTrigger> {
       if (existing && trigger.action === 'unsubscribe-success') {
         return {
           kind: 'contracts',
-          contracts: [ended(sourceFromSnapshot(existing, []), 'unsubscribed', trigger.observedAt)],
+          contracts: [
+            endedSource(sourceFromSnapshot(existing, []), 'unsubscribed', trigger.observedAt),
+          ],
         };
       }
       if (trigger.action === 'subscribe-fail')
@@ -417,12 +419,17 @@ export class AwsMarketplaceAdapter implements MarketplaceAdapter<AwsTrigger> {
   }
 }
 
-function ended(source: SourceContract, reason: string, at: string): SourceContract {
+/** A source ended at `at` (an unsubscribe, a deprovisioned license), rebuilt the same way. */
+export function endedSource(source: SourceContract, reason: string, at: string): SourceContract {
+  const rebase = source.rebase;
   return {
     ...source,
     status: 'cancelled',
     statusReason: reason,
     endedOn: dateOfInstant(at),
     observedAt: at,
+    ...(rebase
+      ? { rebase: (current: ContractSnapshot) => endedSource(rebase(current), reason, at) }
+      : {}),
   };
 }

@@ -346,5 +346,6 @@ export function sourceFromSnapshot(
     endedOn: null,
     replacesExternalId: null,
     facts,
+    rebase: (current) => sourceFromSnapshot(current, facts),
   };
 }

@@ -12,6 +12,7 @@ import type {
   SourceRead,
   StoredRawEnvelope,
 } from '../../app/ports';
+import type { ContractSnapshot } from '../../domain/contract';
 import type { SourceContract } from '../../domain/contract-lifecycle';
 import { type GcpMarketplaceSettings, type GcpProviderConfig, providerById } from './config';
 import { type GcpTrigger, parseGcpNotification } from './notifications';
@@ -132,25 +133,26 @@ export class GcpMarketplaceAdapter implements MarketplaceAdapter<GcpTrigger> {
     const snapshot = contractId ? await lookups.get(contractId) : null;
     if (!snapshot)
       return { kind: 'nothing', reason: `entitlement ${entitlementId} deleted before we knew it` };
-    return {
-      kind: 'contracts',
-      contracts: [
-        {
-          externalId: gcpExternalId(entitlementId),
-          status:
-            snapshot.status === 'expired' || snapshot.status === 'cancelled'
-              ? snapshot.status
-              : 'cancelled',
-          statusReason: 'entitlement deleted',
-          terms: snapshot.terms,
-          refs: snapshot.refs,
-          observedAt: snapshot.updatedAt,
-          activatedOn: null,
-          endedOn: null,
-          replacesExternalId: null,
-          facts: [],
-        },
-      ],
-    };
+    return { kind: 'contracts', contracts: [deletedSource(entitlementId, snapshot)] };
   }
+}
+
+/** A deleted entitlement: the stored contract, ended unless it already is. */
+function deletedSource(entitlementId: string, snapshot: ContractSnapshot): SourceContract {
+  return {
+    externalId: gcpExternalId(entitlementId),
+    status:
+      snapshot.status === 'expired' || snapshot.status === 'cancelled'
+        ? snapshot.status
+        : 'cancelled',
+    statusReason: 'entitlement deleted',
+    terms: snapshot.terms,
+    refs: snapshot.refs,
+    observedAt: snapshot.updatedAt,
+    activatedOn: null,
+    endedOn: null,
+    replacesExternalId: null,
+    facts: [],
+    rebase: (current) => deletedSource(entitlementId, current),
+  };
 }

@@ -1,0 +1,77 @@
+// Proves that a sync which loses a race rebuilds a source made of the stored contract from the winner's snapshot: a refund (AWS billing adjustment) or an unsubscribe applied after a concurrent amendment keeps the amendment instead of writing the old terms back.
+import { describe, expect, it } from 'vitest';
+import type { ContractChange } from '../../../lib/app/ports';
+import { applySource, type SyncDeps } from '../../../lib/app/sync';
+import { type ContractSnapshot, contractIdFor } from '../../../lib/domain/contract';
+import { endedSource } from '../../../lib/marketplaces/aws/adapter';
+import { sourceFromSnapshot } from '../../../lib/marketplaces/aws/source';
+import { contract, InMemoryContractStore } from './metering-fakes';
+
+const AMENDED_RATES = [{ dimension: 'api', unitPrice: '0.02' }];
+
+/** A store where another writer amends the contract just before our first commit lands. */
+class RacingContractStore extends InMemoryContractStore {
+  private raced = false;
+
+  override async commit(change: ContractChange): Promise<void> {
+    if (!this.raced) {
+      this.raced = true;
+      const current = this.snapshots.get(change.contractId) as ContractSnapshot;
+      this.snapshots.set(change.contractId, {
+        ...current,
+        version: current.version + 1,
+        sourceVersion: 'amended-by-the-winner',
+        terms: { ...current.terms, usageRates: AMENDED_RATES },
+      });
+    }
+    return super.commit(change);
+  }
+}
+
+function setUp() {
+  const base = contract('race', 'aws');
+  const stored: ContractSnapshot = { ...base, contractId: contractIdFor('aws', base.externalId) };
+  const contracts = new RacingContractStore([stored]);
+  const deps = {
+    contracts,
+    hooks: [],
+    adapters: {},
+    clock: { now: () => '2026-02-01T00:00:00.000Z' },
+  } as unknown as SyncDeps;
+  return { stored, contracts, deps };
+}
+
+describe('applySource after a lost race', () => {
+  it('a refund built from the stored contract keeps the concurrent amendment', async () => {
+    const { stored, contracts, deps } = setUp();
+    const refund = sourceFromSnapshot(stored, [
+      {
+        type: 'RefundIssued',
+        sourceVersion: 'adj-1',
+        occurredAt: '2026-02-01T00:00:00Z',
+        effectiveAt: '2026-02-01',
+        payload: { refundId: 'adj-1', currency: 'USD', amountMinor: 500n, reason: 'credit' },
+      },
+    ]);
+    const outcome = await applySource(deps, 'aws', null, refund);
+    expect(outcome.events).toEqual(['RefundIssued']);
+    const after = contracts.snapshots.get(stored.contractId);
+    expect(after?.terms.usageRates).toEqual(AMENDED_RATES);
+    expect(after?.version).toBe(stored.version + 2);
+  });
+
+  it('an unsubscribe made of the stored contract ends the amended contract, terms kept', async () => {
+    const { stored, contracts, deps } = setUp();
+    const unsubscribed = endedSource(
+      sourceFromSnapshot(stored, []),
+      'unsubscribed',
+      '2026-02-01T00:00:00Z',
+    );
+    const outcome = await applySource(deps, 'aws', null, unsubscribed);
+    expect(outcome.events).toContain('ContractCancelled');
+    expect(outcome.events).not.toContain('ContractAmended');
+    const after = contracts.snapshots.get(stored.contractId);
+    expect(after?.status).toBe('cancelled');
+    expect(after?.terms.usageRates).toEqual(AMENDED_RATES);
+  });
+});
