@@ -504,6 +504,13 @@ export async function scanCsv(
       separators += 1;
     } else if (c === LF) lineBreak(bytes, at);
   };
+  /** The bytes `from…to` one by one (the few around the aligned words). */
+  const byteByByte = (bytes: Buffer, from: number, to: number) => {
+    for (let at = from; at < to; at += 1) {
+      const c = bytes[at];
+      if (c === delimiterCode || c === LF) flagged(bytes, at);
+    }
+  };
   /** Plain records of ASCII bytes as views; the unfinished rest is kept (or handed over). */
   const plain = (bytes: Buffer) => {
     if (!isAscii(bytes)) {
@@ -527,11 +534,7 @@ export async function scanCsv(
     const offset = bytes.byteOffset;
     const head = LITTLE_ENDIAN ? Math.min(limit, (4 - (offset & 3)) & 3) : limit;
     const wordCount = LITTLE_ENDIAN ? (limit - head) >> 2 : 0;
-    let at = 0;
-    for (; at < head; at += 1) {
-      const c = bytes[at] ?? 0;
-      if (c === delimiterCode || c === LF) flagged(bytes, at);
-    }
+    byteByByte(bytes, 0, head);
     if (wordCount > 0) {
       const words = new Int32Array(bytes.buffer, offset + head, wordCount);
       const d = Math.imul(delimiterCode, 0x01010101);
@@ -547,12 +550,8 @@ export async function scanCsv(
           flagged(bytes, head + (w << 2) + (bit >> 3));
         }
       }
-      at = head + (wordCount << 2);
     }
-    for (; at < limit; at += 1) {
-      const c = bytes[at] ?? 0;
-      if (c === delimiterCode || c === LF) flagged(bytes, at);
-    }
+    byteByByte(bytes, head + (wordCount << 2), limit);
     const pos = recordStart;
     if (pos >= length) {
       pending = EMPTY_BYTES;
