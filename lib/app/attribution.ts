@@ -62,14 +62,18 @@ interface Gathered {
 const ATTRIBUTE_ATTEMPTS_MAX = 3;
 
 /**
- * When the deal closed: the first event the marketplace reported for the contract. Null while
- * the event index has not caught up (it is eventually consistent): guessing would write a
- * version that the next run replaces for no reason.
+ * When the deal closed: its acceptance when the marketplace says (an AWS agreement's
+ * acceptanceTime; an agreement first read after it ended has every event at its end time), else
+ * the first event the marketplace reported for the contract. Null while the event index has not
+ * caught up (it is eventually consistent): guessing would write a version that the next run
+ * replaces for no reason.
  */
 async function closeAtOf(
   deps: AttributionDeps,
   contract: ContractSnapshot,
 ): Promise<string | null> {
+  const acceptedAt = contract.refs?.acceptedAt;
+  if (acceptedAt) return acceptedAt;
   const first = await deps.contracts.events(contract.contractId, { limit: 1 });
   return first.items[0]?.event.occurredAt ?? null;
 }

@@ -236,6 +236,9 @@ export function sourceFromAgreement(
     license: licenseIdOf(input.licenseArn),
   };
   if (input.productCode) refs.productCode = input.productCode;
+  // When the buyer accepted: the deal's close for attribution, even when the agreement was first
+  // read after it ended (its events then all carry the end time).
+  refs.acceptedAt = acceptance;
   // Only how the agreement began is a lasting fact; AMEND describes a later change.
   if (isCreationIntent(input.intent)) refs.intent = input.intent;
   if (input.previousAgreementId) refs.previousAgreementId = input.previousAgreementId;
