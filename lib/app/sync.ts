@@ -212,9 +212,10 @@ export async function applySource(
   let source = given;
   for (let round = 0; round <= APPLY_CONFLICT_RETRIES_MAX; round += 1) {
     const previous = await deps.contracts.get(contractId);
-    // A source made of the stored contract is made again of what is stored now (after a lost
-    // race, the snapshot it was built from is gone).
-    source = round > 0 && previous && given.rebase ? given.rebase(previous) : given;
+    // A source made of the stored contract is made again of what is stored now: the snapshot
+    // the adapter built it from may already be gone (another writer between that read and this
+    // one, or a lost race). Rebuilt from the same snapshot it is the same source.
+    source = previous && given.rebase ? given.rebase(previous) : given;
     const now = deps.clock.now();
     const factIds = source.facts.map((fact) =>
       contractEventId(contractId, fact.type, fact.sourceVersion),

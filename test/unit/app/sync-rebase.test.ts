@@ -1,4 +1,4 @@
-// Proves that a sync which loses a race rebuilds a source made of the stored contract from the winner's snapshot: a refund (AWS billing adjustment) or an unsubscribe applied after a concurrent amendment keeps the amendment instead of writing the old terms back.
+// Proves that a sync rebuilds a source made of the stored contract from the snapshot it reads (before the first diff and after a lost race): a refund (AWS billing adjustment) or an unsubscribe applied after a concurrent amendment keeps the amendment instead of writing the old terms back.
 import { describe, expect, it } from 'vitest';
 import type { ContractChange } from '../../../lib/app/ports';
 import { applySource, type SyncDeps } from '../../../lib/app/sync';
@@ -40,6 +40,39 @@ function setUp() {
   } as unknown as SyncDeps;
   return { stored, contracts, deps };
 }
+
+describe('applySource of a source built from an older snapshot', () => {
+  it('rebuilds it from the stored contract before the first diff', async () => {
+    const base = contract('gap', 'aws');
+    const stored: ContractSnapshot = { ...base, contractId: contractIdFor('aws', base.externalId) };
+    // The adapter read the contract, then another writer amended it before applySource ran.
+    const refund = sourceFromSnapshot(stored, [
+      {
+        type: 'RefundIssued',
+        sourceVersion: 'adj-2',
+        occurredAt: '2026-02-01T00:00:00Z',
+        effectiveAt: '2026-02-01',
+        payload: { refundId: 'adj-2', currency: 'USD', amountMinor: 300n, reason: 'credit' },
+      },
+    ]);
+    const amended = {
+      ...stored,
+      version: stored.version + 1,
+      sourceVersion: 'amended-meanwhile',
+      terms: { ...stored.terms, usageRates: AMENDED_RATES },
+    };
+    const contracts = new InMemoryContractStore([amended]);
+    const deps = {
+      contracts,
+      hooks: [],
+      adapters: {},
+      clock: { now: () => '2026-02-01T00:00:00.000Z' },
+    } as unknown as SyncDeps;
+    const outcome = await applySource(deps, 'aws', null, refund);
+    expect(outcome.events).toEqual(['RefundIssued']);
+    expect(contracts.snapshots.get(stored.contractId)?.terms.usageRates).toEqual(AMENDED_RATES);
+  });
+});
 
 describe('applySource after a lost race', () => {
   it('a refund built from the stored contract keeps the concurrent amendment', async () => {
