@@ -33,6 +33,7 @@ import {
   trueUpIdFor,
   trueUpKey,
   trueUpReversal,
+  trueUpSlotAfter,
   trueUpSlotOf,
 } from '../domain/reconciliation/true-up';
 import { postingPeriodOf } from '../domain/revenue/periods';
@@ -207,6 +208,15 @@ export interface ReconciliationStore {
   approve(reconciliationId: string, approval: TrueUpApproval): Promise<boolean>;
 }
 
+const TRUE_UP_READ_STALE =
+  'The ledger holds a later true-up of this line than the one just read; nothing was decided here. Run the reconciliation again.';
+
+/** Whether the key has an entry after `entryId` (the journal read was stale). */
+async function laterEntryExists(journal: JournalPoster, entryId: string): Promise<boolean> {
+  const next = trueUpSlotAfter(entryId);
+  return next !== null && (await journal.slotTaken(next));
+}
+
 const TRUE_UP_SLOT_TAKEN =
   'Another reconciliation or approval moved this line at the same moment; nothing was posted here. Run the reconciliation again.';
 
@@ -219,6 +229,8 @@ export interface JournalPoster {
     slot: string,
     poster: 'pipeline' | 'run',
   ): Promise<'posted' | 'present' | 'taken'>;
+  /** Whether an entry holds `slot` (a consistent read). */
+  slotTaken(slot: string): Promise<boolean>;
 }
 
 export interface ReconciliationSettings {
@@ -428,7 +440,12 @@ async function actOnTrueUps(
   const records: TrueUpRecord[] = [];
   for (const planned of plannedChanges(result, posted)) {
     if (planned.change.deltaMinor === 0n) {
-      records.push(trueUpRecordOf(planned, period, 'unchanged', null));
+      // Nothing to post, as far as the (eventually consistent) journal read says.
+      records.push(
+        (await laterEntryExists(deps.journal, planned.change.trueUpId))
+          ? trueUpRecordOf(planned, period, 'failed', TRUE_UP_READ_STALE)
+          : trueUpRecordOf(planned, period, 'unchanged', null),
+      );
       continue;
     }
     if (mode === 'propose') {
@@ -446,9 +463,15 @@ async function actOnTrueUps(
       // An id already in the journal (a concurrent run posted the same change) writes nothing;
       // another entry in the key's slot (a concurrent run found another target) fails this one.
       const outcome = await deps.journal.postClaimed(entry, trueUpSlotOf(entry.entryId), 'run');
+      const stale = outcome === 'present' && (await laterEntryExists(deps.journal, entry.entryId));
       records.push(
-        outcome === 'taken'
-          ? trueUpRecordOf(planned, period, 'failed', TRUE_UP_SLOT_TAKEN)
+        outcome === 'taken' || stale
+          ? trueUpRecordOf(
+              planned,
+              period,
+              'failed',
+              stale ? TRUE_UP_READ_STALE : TRUE_UP_SLOT_TAKEN,
+            )
           : trueUpRecordOf(planned, period, outcome === 'posted' ? 'posted' : 'unchanged', null),
       );
     } catch (error) {
@@ -686,9 +709,14 @@ export async function approveTrueUp(
       functionalCurrency: deps.revenue.functionalCurrency,
       rate: deps.revenue.rate,
     });
-    if ((await deps.journal.postClaimed(entry, trueUpSlotOf(entry.entryId), 'run')) === 'taken') {
-      throw new ConflictError('true_up_conflict', TRUE_UP_SLOT_TAKEN);
+    const outcome = await deps.journal.postClaimed(entry, trueUpSlotOf(entry.entryId), 'run');
+    if (outcome === 'taken') throw new ConflictError('true_up_conflict', TRUE_UP_SLOT_TAKEN);
+    if (outcome === 'present' && (await laterEntryExists(deps.journal, entry.entryId))) {
+      throw new ConflictError('true_up_conflict', TRUE_UP_READ_STALE);
     }
+  } else if (await laterEntryExists(deps.journal, change.trueUpId)) {
+    // "Already there" from a stale read: the line has moved on; approving again reads anew.
+    throw new ConflictError('true_up_conflict', TRUE_UP_READ_STALE);
   }
   const at = deps.clock.now();
   const approval = { trueUpId: input.trueUpId, by: input.by, at };

@@ -265,6 +265,11 @@ export class DynamoCommissionStore implements CommissionStore {
     }
   }
 
+  /** Whether an entry holds `slot` (a consistent read). */
+  async slotTaken(slot: string): Promise<boolean> {
+    return (await this.store.get(entrySlotKey(slot), { consistent: true })) !== null;
+  }
+
   private async presentEntryIds(ids: readonly string[]): Promise<Set<string>> {
     const present = new Set<string>();
     for (const id of ids) {

@@ -62,6 +62,16 @@ export function trueUpSlotOf(entryId: string): string {
   return `${ENTRY_PREFIX}${parts[0] ?? ''}-${parts.length === 3 ? parts[1] : 'legacy'}`;
 }
 
+/**
+ * The slot after an entry's: taken means the key has a later entry than the one the ledger read
+ * ended with (the read was stale). Null for ids from before sequences (they claimed no slot).
+ */
+export function trueUpSlotAfter(entryId: string): string | null {
+  const parts = entryId.slice(ENTRY_PREFIX.length).split('-');
+  if (parts.length !== 3) return null;
+  return `${ENTRY_PREFIX}${parts[0] ?? ''}-${Number(parts[1]) + 1}`;
+}
+
 /** What the ledger holds for one key: the amount on `account`, in the direction it runs. */
 export interface PostedTrueUp {
   readonly key: string;

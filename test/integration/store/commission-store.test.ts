@@ -230,6 +230,8 @@ describe('DynamoCommissionStore.postEntries (holds released by a disbursement ev
     expect(outcomes.filter((o) => o === 'posted')).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'taken')).toHaveLength(2);
     expect(await storedEntries(store, racing)).toBe(1);
+    expect(await commissions.slotTaken('trueup-a-1')).toBe(true);
+    expect(await commissions.slotTaken('trueup-a-2')).toBe(false);
   });
 
   it("reads a partner's months in a range, ascending", async () => {
