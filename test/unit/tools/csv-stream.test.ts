@@ -161,6 +161,32 @@ describe('csv-stream: round trip', () => {
       { numRuns: 700 },
     );
   });
+
+  it('cuts records across pieces with the word scan: long quote-free ASCII, then a late quote', async () => {
+    // Rows long enough that a file spans several 32 KB pieces, so records are carried over.
+    const row = fc.array(
+      fc.string({ unit: fc.constantFrom('a', '-', '<', '+', '0', '\v', '\r'), maxLength: 40 }),
+      { minLength: 1, maxLength: 30 },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(row, { minLength: 50, maxLength: 120 }),
+        fc.boolean(),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        fc.nat({ max: 3 }),
+        async (rows, lateQuote, cuts, shift) => {
+          let text = rows.map((r) => r.join(',')).join('\n');
+          while (text.length < 70_000) text += `\n${text}`;
+          if (lateQuote) text = `${text}\n"x,y"\nz,"w""v"\n`;
+          const want = parseCsvText(text);
+          const bytes = Buffer.alloc(text.length + shift).subarray(shift);
+          bytes.write(text, 'latin1');
+          expect(await scanAll(chunksOf(bytes, cuts))).toEqual(want);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
 });
 
 describe('csv-stream: RFC 4180 details', () => {
