@@ -60,6 +60,11 @@ export const MARKETPLACE_OF_SOURCE: Readonly<Record<ReconciliationSource, Market
 /** Pages read from the stores, and the bounds of one run. */
 export const RECONCILIATION_CONTRACTS_PAGE_SIZE = 100;
 export const RECONCILIATION_ENTRIES_PAGE_SIZE = 500;
+/**
+ * Contracts whose journals are read at once (each one's pages in order). The ledger side is one
+ * query per contract: one at a time, 50,000 contracts would wait minutes on DynamoDB round trips.
+ */
+export const RECONCILIATION_LEDGER_READS_IN_FLIGHT = 16;
 /** Payouts and true-ups one run acts on; beyond them the result says what was left. */
 export const RECONCILIATION_DISBURSEMENTS_MAX = 10_000;
 export const RECONCILIATION_TRUE_UPS_MAX = 10_000;
@@ -299,6 +304,21 @@ async function* measured(
     onBytes(chunk.byteLength);
     yield chunk;
   }
+}
+
+/** A contract's journal, page by page in order. */
+async function journalOf(deps: ReconciliationDeps, contractId: string): Promise<JournalEntry[]> {
+  const entries: JournalEntry[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.ledger.entries(contractId, {
+      limit: RECONCILIATION_ENTRIES_PAGE_SIZE,
+      cursor,
+    });
+    entries.push(...page.items);
+    cursor = page.cursor ?? undefined;
+  } while (cursor);
+  return entries;
 }
 
 async function contractRefs(deps: ReconciliationDeps, marketplace: Marketplace) {
@@ -562,18 +582,20 @@ export async function reconcileReport(
       : {}),
   });
   const trueUpEntries: JournalEntry[] = [];
-  for (const [index, ref] of refs.entries()) {
-    let cursor: string | undefined;
-    do {
-      const page = await deps.ledger.entries(ref.contractId, {
-        limit: RECONCILIATION_ENTRIES_PAGE_SIZE,
-        cursor,
-      });
-      builder.add(page.items);
-      for (const entry of page.items) if (entry.rule === TRUE_UP_RULE) trueUpEntries.push(entry);
-      cursor = page.cursor ?? undefined;
-    } while (cursor);
-    if ((index + 1) % RECONCILIATION_CONTRACTS_PAGE_SIZE === 0) report('ledger', index + 1);
+  for (let from = 0; from < refs.length; from += RECONCILIATION_LEDGER_READS_IN_FLIGHT) {
+    const window = refs.slice(from, from + RECONCILIATION_LEDGER_READS_IN_FLIGHT);
+    const journals = await Promise.all(window.map((ref) => journalOf(deps, ref.contractId)));
+    // Taken in the contracts' order, so the result never depends on which read finished first.
+    for (const entries of journals) {
+      builder.add(entries);
+      for (const entry of entries) if (entry.rule === TRUE_UP_RULE) trueUpEntries.push(entry);
+    }
+    const done = from + window.length;
+    if (
+      Math.floor(done / RECONCILIATION_CONTRACTS_PAGE_SIZE) >
+      Math.floor(from / RECONCILIATION_CONTRACTS_PAGE_SIZE)
+    )
+      report('ledger', done);
   }
   const expected = builder.finish();
   report('ledger', refs.length);

@@ -1,4 +1,4 @@
-// Proves reconciliation end to end on DynamoDB Local: `agora reconcile` against a seeded ledger matches the billed installment, flags what the ledger lacks with its file line, records the payout once as a DisbursementReceived event (with its bank trace) however often the file is run, prints JSON/CSV/HTML, refuses a wrong file at its header writing nothing, runs against an empty ledger; finance reads the stored result over HTTP and approves a proposed true-up, which posts exactly once and survives a re-run; true-ups are cumulative per line (a moved difference posts only the change, a line that matches again is reversed), and two runs at once never both post one line.
+// Proves reconciliation end to end on DynamoDB Local: `agora reconcile` against a seeded ledger matches the billed installment, flags what the ledger lacks with its file line, records the payout once as a DisbursementReceived event (with its bank trace) however often the file is run, prints JSON/CSV/HTML, refuses a wrong file at its header writing nothing, runs against an empty ledger; finance reads the stored result over HTTP and approves a proposed true-up, which posts exactly once and survives a re-run; true-ups are cumulative per line (a moved difference posts only the change, a line that matches again is reversed), two runs at once never both post one line, and the ledger is read several contracts at once with an order-independent result.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -394,6 +394,47 @@ describe('reconciliation of an AWS billing event feed', () => {
     // Back to 0.40 for the tests after this one.
     await reconcileWithTolerance(FEED_OFF_BY_CENTS, 'post');
     expect((await r2TrueUps()).net).toBe(40n);
+  }, 60_000);
+
+  it('reads the ledger several contracts at once, with a result that does not depend on which read ends first', async () => {
+    const container = getContainer();
+    let inFlight = 0;
+    let mostInFlight = 0;
+    // The first contract listed answers last: its pages reach the builder after the others'.
+    const slowFirst = {
+      ...container.ledger,
+      entries: async (contractId: string, page: Parameters<typeof container.ledger.entries>[1]) => {
+        inFlight += 1;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        try {
+          if (contractId === ids['R-1']) await new Promise((done) => setTimeout(done, 80));
+          return await container.ledger.entries(contractId, page);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    };
+    const run = (ledger: typeof container.ledger) =>
+      reconcileReport(
+        { ...container, ledger },
+        {
+          source: 'aws-billing-events',
+          asOf: '2025-06-30',
+          by: 'test',
+          act: false,
+          file: {
+            name: 'feed.csv',
+            sizeBytes: null,
+            open: async function* () {
+              yield Buffer.from(FEED);
+            },
+          },
+        },
+      );
+    const plain = await run(container.ledger);
+    const slow = await run(slowFirst as typeof container.ledger);
+    expect(mostInFlight).toBeGreaterThan(1);
+    expect(slow.result).toEqual(plain.result);
   }, 60_000);
 
   it('reports every billed line as unmatched and records nothing', async () => {
