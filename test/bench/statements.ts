@@ -85,7 +85,7 @@ export async function benchStatements(count: number): Promise<BenchResult> {
         note:
           total <= STATEMENTS_SECONDS_MAX
             ? undefined
-            : 'Gap: the PDF is ~99 % of the time, about 70 ms a statement here. Measured beside it (20 statements, tsx): ~105 ms of CPU per PDF against ~79 ms of wall time, so part of the work runs off the main thread (fontkit subsetting and zlib, likely; the pool threads were not profiled); `compress: false` changed nothing; rendering 20 at once instead of one after another gave 69 ms instead of 79 ms a statement on 2 vCPUs. Plan: reuse each font's subset across the statements of one run (every document embeds and subsets two DejaVu fonts today), then profile the pool threads.',
+            : 'Gap: the PDF is ~99 % of the time, about 70 ms a statement here. Measured beside it (20 statements, tsx): ~105 ms of CPU per PDF against ~79 ms of wall time, so part of the work runs off the main thread (fontkit subsetting and zlib, likely; the pool threads were not profiled); `compress: false` changed nothing; rendering 20 at once instead of one after another gave 69 ms instead of 79 ms a statement on 2 vCPUs. Plan: reuse the subset of each font across the statements of one run (every document embeds and subsets two DejaVu fonts today), then profile the pool threads.',
       },
     ],
     numbers: { seconds: total, pdfMs: pdfMs / count, csvMs: csvMs / count },
