@@ -430,6 +430,10 @@ describe('GcpMarketplaceAdapter', () => {
         terms: known.terms,
         refs: known.refs,
       });
+      // Built from the stored contract: rebuilt from a newer one, it carries the newer terms.
+      const source = read.kind === 'contracts' ? read.contracts[0] : undefined;
+      const newer = { ...known, version: 4, terms: { ...known.terms, plan: 'premium' } };
+      expect(source?.rebase?.(newer)).toMatchObject({ status: expected, terms: newer.terms });
     }
     // Any other event for an unreadable entitlement waits for it.
     expect(
