@@ -91,9 +91,23 @@ export interface SourceContract {
    * For a source built from the stored contract rather than read from the marketplace (a
    * refund on an agreement, an unsubscribe, a deleted entitlement): the same source built from
    * another snapshot. A sync that lost a race re-reads the snapshot and rebuilds the source
-   * with this, so it never writes back the terms or status the winner replaced.
+   * with this, so it never writes back the terms or status the winner replaced. A changed copy
+   * of a source must change its rebuilds the same way (`withRefs`), or they lose the change.
    */
   readonly rebase?: (snapshot: ContractSnapshot) => SourceContract;
+}
+
+/** The source with more refs; its rebuilds (rebase) get them too. */
+export function withRefs(
+  source: SourceContract,
+  refs: Readonly<Record<string, string>>,
+): SourceContract {
+  const rebase = source.rebase;
+  return {
+    ...source,
+    refs: { ...source.refs, ...refs },
+    ...(rebase ? { rebase: (snapshot: ContractSnapshot) => withRefs(rebase(snapshot), refs) } : {}),
+  };
 }
 
 export interface SourceFact {

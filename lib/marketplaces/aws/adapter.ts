@@ -20,7 +20,7 @@ import type {
 } from '../../app/ports';
 import { dateOfInstant } from '../../domain/calendar';
 import type { ContractSnapshot } from '../../domain/contract';
-import type { SourceContract } from '../../domain/contract-lifecycle';
+import { type SourceContract, withRefs } from '../../domain/contract-lifecycle';
 import { absBigint, parseMajorAmount } from '../../domain/money';
 import { type AwsMarketplaceSettings, accountById, productByCode } from './config';
 import {
@@ -139,24 +139,26 @@ export class AwsMarketplaceAdapter implements MarketplaceAdapter<AwsTrigger> {
         reason: `agreement ${trigger.agreementId} has no provisioned license yet`,
       };
     // An AMEND keeps how the agreement began (a renewal stays a renewal for its fee).
-    const intent = isCreationIntent(trigger.intent)
-      ? trigger.intent
-      : ((await this.snapshotByLicense(licenseArn, lookups))?.refs.intent ?? null);
-    const source = sourceFromAgreement(read, {
-      licenseArn,
-      productCode: this.productCodeOf(productId),
-      productId,
-      intent,
-      previousAgreementId: trigger.previousAgreementId,
-      replacesExternalId: await this.externalIdOfAgreement(
-        trigger.previousAgreementId,
-        lookups,
-        gateway,
-      ),
-      resaleAuthorizationId: trigger.resaleAuthorizationId,
-      now: this.now(),
-    });
-    return { kind: 'contracts', contracts: [source] };
+    const creation = isCreationIntent(trigger.intent);
+    const stored = creation ? null : await this.snapshotByLicense(licenseArn, lookups);
+    const replacesExternalId = await this.externalIdOfAgreement(
+      trigger.previousAgreementId,
+      lookups,
+      gateway,
+    );
+    const now = this.now();
+    const build = (snapshot: ContractSnapshot | null) =>
+      sourceFromAgreement(read, {
+        licenseArn,
+        productCode: this.productCodeOf(productId),
+        productId,
+        intent: creation ? trigger.intent : (snapshot?.refs.intent ?? null),
+        previousAgreementId: trigger.previousAgreementId,
+        replacesExternalId,
+        resaleAuthorizationId: trigger.resaleAuthorizationId,
+        now,
+      });
+    return { kind: 'contracts', contracts: [withCopiedFacts(build, stored)] };
   }
 
   private async readLicense(
@@ -169,25 +171,24 @@ export class AwsMarketplaceAdapter implements MarketplaceAdapter<AwsTrigger> {
       if (!read)
         return { kind: 'not-ready', reason: `agreement ${trigger.agreementId} not found yet` };
       const existing = await this.snapshotByLicense(trigger.licenseArn, lookups);
-      return {
-        kind: 'contracts',
-        contracts: [
-          sourceFromAgreement(read, {
-            licenseArn: trigger.licenseArn,
-            productCode: trigger.productCode,
-            productId: trigger.productId,
-            intent: existing?.refs.intent ?? null,
-            previousAgreementId: existing?.refs.previousAgreementId ?? null,
-            replacesExternalId: await this.externalIdOfAgreement(
-              existing?.refs.previousAgreementId ?? null,
-              lookups,
-              gateway,
-            ),
-            resaleAuthorizationId: existing?.terms.reseller?.resaleAuthorizationId ?? null,
-            now: this.now(),
-          }),
-        ],
-      };
+      const replacesExternalId = await this.externalIdOfAgreement(
+        existing?.refs.previousAgreementId ?? null,
+        lookups,
+        gateway,
+      );
+      const now = this.now();
+      const build = (snapshot: ContractSnapshot | null) =>
+        sourceFromAgreement(read, {
+          licenseArn: trigger.licenseArn,
+          productCode: trigger.productCode,
+          productId: trigger.productId,
+          intent: snapshot?.refs.intent ?? null,
+          previousAgreementId: snapshot?.refs.previousAgreementId ?? null,
+          replacesExternalId,
+          resaleAuthorizationId: snapshot?.terms.reseller?.resaleAuthorizationId ?? null,
+          now,
+        });
+      return { kind: 'contracts', contracts: [withCopiedFacts(build, existing)] };
     } catch (error) {
       if (!(error instanceof AwsAccessDeniedError)) throw error;
     }
@@ -361,12 +362,7 @@ export class AwsMarketplaceAdapter implements MarketplaceAdapter<AwsTrigger> {
       return { kind: 'not-ready', reason: `contract ${snapshot.contractId} could not be re-read` };
     return {
       kind: 'contracts',
-      contracts: [
-        {
-          ...source,
-          refs: { ...source.refs, ...customerRefs, productCode: registration.productCode },
-        },
-      ],
+      contracts: [withRefs(source, { ...customerRefs, productCode: registration.productCode })],
     };
   }
 
@@ -381,16 +377,19 @@ export class AwsMarketplaceAdapter implements MarketplaceAdapter<AwsTrigger> {
     try {
       const read = await gateway.readAgreement(agreementId);
       if (!read) return null;
-      return sourceFromAgreement(read, {
-        licenseArn,
-        productCode: productCode ?? snapshot.refs.productCode ?? null,
-        productId: snapshot.terms.productId,
-        intent: snapshot.refs.intent ?? null,
-        previousAgreementId: snapshot.refs.previousAgreementId ?? null,
-        replacesExternalId: null,
-        resaleAuthorizationId: snapshot.terms.reseller?.resaleAuthorizationId ?? null,
-        now: this.now(),
-      });
+      const now = this.now();
+      const build = (stored: ContractSnapshot | null) =>
+        sourceFromAgreement(read, {
+          licenseArn,
+          productCode: productCode ?? stored?.refs.productCode ?? null,
+          productId: stored?.terms.productId ?? snapshot.terms.productId,
+          intent: stored?.refs.intent ?? null,
+          previousAgreementId: stored?.refs.previousAgreementId ?? null,
+          replacesExternalId: null,
+          resaleAuthorizationId: stored?.terms.reseller?.resaleAuthorizationId ?? null,
+          now,
+        });
+      return withCopiedFacts(build, snapshot);
     } catch (error) {
       if (!(error instanceof AwsAccessDeniedError)) throw error;
     }
@@ -417,6 +416,19 @@ export class AwsMarketplaceAdapter implements MarketplaceAdapter<AwsTrigger> {
     const [contractId] = await lookups.findByRef('aws', 'license', licenseIdOf(licenseArn));
     return contractId ? lookups.get(contractId) : null;
   }
+}
+
+/**
+ * A source read from the marketplace plus lasting facts copied from the stored contract (how
+ * the agreement began, what it replaces, its resale authorization): rebuilt with the facts of
+ * whichever snapshot the sync reads (SourceContract.rebase), so a concurrent writer that learned
+ * them is never undone.
+ */
+function withCopiedFacts(
+  build: (stored: ContractSnapshot | null) => SourceContract,
+  stored: ContractSnapshot | null,
+): SourceContract {
+  return { ...build(stored), rebase: (current) => build(current) };
 }
 
 /** A source ended at `at` (an unsubscribe, a deprovisioned license), rebuilt the same way. */
