@@ -156,24 +156,45 @@ export class DynamoCommissionStore implements CommissionStore {
     // again (same client request token), so the condition alone cannot say "already posted".
     const present = await this.presentEntryIds(entries.map((e) => e.entryId));
     for (const entry of entries.filter((e) => !present.has(e.entryId))) {
-      const tx = new WriteTransaction();
-      tx.put(LABEL.entry, journalEntryItem(entry), ITEM_ABSENT);
-      tx.check(LABEL.lock, PERIOD_LOCKS_KEY, periodOpenCondition(entry.postingPeriod, poster));
-      try {
-        await this.store.commit(tx);
-        written.push(entry.entryId);
-      } catch (error) {
-        if (!(error instanceof ConditionFailedError)) throw error;
-        if (error.failedOn(LABEL.lock)) {
-          throw new CommissionPeriodLockedError(
-            `${entry.postingPeriod} is closed; ${entry.entryId} was not posted`,
-            { cause: error },
-          );
-        }
-        // Already posted (by the month-end run or an earlier delivery of the event).
-      }
+      // Not written: already posted (by the month-end run or an earlier delivery of the event).
+      if (await this.commitEntry(entry, poster, null)) written.push(entry.entryId);
     }
     return written;
+  }
+
+  /**
+   * One entry (and the slot it claims, if any) in one transaction with the period lock check:
+   * true when written, false when the entry or the slot was already there; a closed period is
+   * CommissionPeriodLockedError.
+   */
+  private async commitEntry(
+    entry: JournalEntry,
+    poster: 'pipeline' | 'run',
+    slot: string | null,
+  ): Promise<boolean> {
+    const tx = new WriteTransaction();
+    tx.put(LABEL.entry, journalEntryItem(entry), ITEM_ABSENT);
+    if (slot !== null) {
+      tx.put(
+        LABEL.slot,
+        { ...entrySlotKey(slot), entity: 'EntrySlot', entryId: entry.entryId },
+        ITEM_ABSENT,
+      );
+    }
+    tx.check(LABEL.lock, PERIOD_LOCKS_KEY, periodOpenCondition(entry.postingPeriod, poster));
+    try {
+      await this.store.commit(tx);
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+      if (error.failedOn(LABEL.lock)) {
+        throw new CommissionPeriodLockedError(
+          `${entry.postingPeriod} is closed; ${entry.entryId} was not posted`,
+          { cause: error },
+        );
+      }
+      return false;
+    }
   }
 
   async postPartnerPeriod(posting: PartnerPeriodPosting): Promise<PartnerPeriodPostOutcome> {
@@ -241,28 +262,9 @@ export class DynamoCommissionStore implements CommissionStore {
     poster: 'pipeline' | 'run',
   ): Promise<'posted' | 'present' | 'taken'> {
     if ((await this.presentEntryIds([entry.entryId])).size > 0) return 'present';
-    const tx = new WriteTransaction();
-    tx.put(LABEL.entry, journalEntryItem(entry), ITEM_ABSENT);
-    tx.put(
-      LABEL.slot,
-      { ...entrySlotKey(slot), entity: 'EntrySlot', entryId: entry.entryId },
-      ITEM_ABSENT,
-    );
-    tx.check(LABEL.lock, PERIOD_LOCKS_KEY, periodOpenCondition(entry.postingPeriod, poster));
-    try {
-      await this.store.commit(tx);
-      return 'posted';
-    } catch (error) {
-      if (!(error instanceof ConditionFailedError)) throw error;
-      if (error.failedOn(LABEL.lock)) {
-        throw new CommissionPeriodLockedError(
-          `${entry.postingPeriod} is closed; ${entry.entryId} was not posted`,
-          { cause: error },
-        );
-      }
-      // The slot's holder may be this very entry (an earlier attempt whose answer was lost).
-      return (await this.presentEntryIds([entry.entryId])).size > 0 ? 'present' : 'taken';
-    }
+    if (await this.commitEntry(entry, poster, slot)) return 'posted';
+    // The slot's holder may be this very entry (an earlier attempt whose answer was lost).
+    return (await this.presentEntryIds([entry.entryId])).size > 0 ? 'present' : 'taken';
   }
 
   /** Whether an entry holds `slot` (a consistent read). */

@@ -9,6 +9,19 @@ import { contract, InMemoryContractStore } from './metering-fakes';
 
 const AMENDED_RATES = [{ dimension: 'api', unitPrice: '0.02' }];
 
+/** An AWS billing adjustment's refund: a source made of the stored contract plus the fact. */
+function refundOf(stored: ContractSnapshot, refundId: string, amountMinor: bigint) {
+  return sourceFromSnapshot(stored, [
+    {
+      type: 'RefundIssued',
+      sourceVersion: refundId,
+      occurredAt: '2026-02-01T00:00:00Z',
+      effectiveAt: '2026-02-01',
+      payload: { refundId, currency: 'USD', amountMinor, reason: 'credit' },
+    },
+  ]);
+}
+
 /** A store where another writer amends the contract just before our first commit lands. */
 class RacingContractStore extends InMemoryContractStore {
   private raced = false;
@@ -46,15 +59,7 @@ describe('applySource of a source built from an older snapshot', () => {
     const base = contract('gap', 'aws');
     const stored: ContractSnapshot = { ...base, contractId: contractIdFor('aws', base.externalId) };
     // The adapter read the contract, then another writer amended it before applySource ran.
-    const refund = sourceFromSnapshot(stored, [
-      {
-        type: 'RefundIssued',
-        sourceVersion: 'adj-2',
-        occurredAt: '2026-02-01T00:00:00Z',
-        effectiveAt: '2026-02-01',
-        payload: { refundId: 'adj-2', currency: 'USD', amountMinor: 300n, reason: 'credit' },
-      },
-    ]);
+    const refund = refundOf(stored, 'adj-2', 300n);
     const amended = {
       ...stored,
       version: stored.version + 1,
@@ -77,15 +82,7 @@ describe('applySource of a source built from an older snapshot', () => {
 describe('applySource after a lost race', () => {
   it('a refund built from the stored contract keeps the concurrent amendment', async () => {
     const { stored, contracts, deps } = setUp();
-    const refund = sourceFromSnapshot(stored, [
-      {
-        type: 'RefundIssued',
-        sourceVersion: 'adj-1',
-        occurredAt: '2026-02-01T00:00:00Z',
-        effectiveAt: '2026-02-01',
-        payload: { refundId: 'adj-1', currency: 'USD', amountMinor: 500n, reason: 'credit' },
-      },
-    ]);
+    const refund = refundOf(stored, 'adj-1', 500n);
     const outcome = await applySource(deps, 'aws', null, refund);
     expect(outcome.events).toEqual(['RefundIssued']);
     const after = contracts.snapshots.get(stored.contractId);
