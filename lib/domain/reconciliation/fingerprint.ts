@@ -48,7 +48,7 @@ export function fingerprintInto(text: string, out: Fingerprint): void {
   let b = SEED_B;
   let i = 0;
   // Latin-1 text (every id a marketplace writes): four code units a step, one byte each — the
-  // same words `fingerprintBytesInto` makes of the bytes.
+  // same words `fingerprintWordsInto` reads from the bytes.
   for (; i + 3 < n; i += 4) {
     const c0 = text.charCodeAt(i);
     const c1 = text.charCodeAt(i + 1);
@@ -210,40 +210,9 @@ export class FingerprintTable {
 }
 
 /**
- * The fingerprint of an ASCII (or Latin-1) id given as bytes (`bytes[start…end)`): equal to
- * `fingerprintInto` of the same text, without making the string.
- */
-export function fingerprintBytesInto(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  out: Fingerprint,
-): void {
-  let a = SEED_A;
-  let b = SEED_B;
-  let i = start;
-  for (; i + 3 < end; i += 4) {
-    const w =
-      (bytes[i] ?? 0) |
-      ((bytes[i + 1] ?? 0) << 8) |
-      ((bytes[i + 2] ?? 0) << 16) |
-      ((bytes[i + 3] ?? 0) << 24);
-    a = mix(a, w);
-    b = mix(b, w ^ LANE_B);
-  }
-  if (i < end) {
-    let w = 0;
-    for (let shift = 0; i < end; i += 1, shift += 8) w |= (bytes[i] ?? 0) << shift;
-    a = mix(a, w);
-    b = mix(b, w ^ LANE_B);
-  }
-  out.hi = finish(a, end - start);
-  out.lo = finish(b ^ 0x68e31da4, end - start);
-}
-
-/**
- * The same as `fingerprintBytesInto` for bytes seen through a DataView: four bytes a read (a
- * little-endian word is exactly the four bytes the byte loop packs).
+ * The fingerprint of an ASCII (or Latin-1) id given as bytes (`bytes[start…end)`, seen through a
+ * DataView): equal to `fingerprintInto` of the same text, without making the string. Four bytes
+ * a read: a little-endian word is exactly the four code units the string loop packs.
  */
 export function fingerprintWordsInto(
   words: DataView,

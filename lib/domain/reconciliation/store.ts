@@ -677,7 +677,7 @@ export class StatementStore {
 
   /**
    * Appends one record given with its fingerprints already computed (a parser reading bytes
-   * computes them without making strings: `fingerprintBytesInto`). The object may be reused.
+   * computes them without making strings: `fingerprintWordsInto`). The object may be reused.
    * `recordId` and `invoiceId` are only read when `recordNamesLine` says the record names a
    * line; strings are copied, never kept as given.
    */

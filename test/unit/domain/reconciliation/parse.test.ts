@@ -5,7 +5,6 @@ import { dateOfInstant, dayNumber } from '../../../../lib/domain/calendar';
 import { minorUnitsOf, parseMajorAmount } from '../../../../lib/domain/money';
 import {
   FingerprintTable,
-  fingerprintBytesInto,
   fingerprintOf,
   fingerprintWordsInto,
 } from '../../../../lib/domain/reconciliation/fingerprint';
@@ -134,25 +133,7 @@ describe('dates', () => {
 });
 
 describe('fingerprints', () => {
-  it('a string and its ASCII bytes have the same fingerprint; different ids differ', () => {
-    fc.assert(
-      fc.property(
-        fc.string({
-          unit: fc.integer({ min: 32, max: 126 }).map((c) => String.fromCharCode(c)),
-          maxLength: 60,
-        }),
-        (id) => {
-          const bytes = Buffer.from(`,${id},`, 'latin1');
-          const out = { hi: 0, lo: 0 };
-          fingerprintBytesInto(bytes, 1, 1 + id.length, out);
-          expect(out).toEqual(fingerprintOf(id));
-          expect(fingerprintOf(`${id}x`)).not.toEqual(fingerprintOf(id));
-        },
-      ),
-    );
-  });
-
-  it('reading the bytes four at a time gives the same fingerprint; wide ids are told apart', () => {
+  it('a string and its ASCII bytes (read four at a time, any offset) have the same fingerprint; different ids differ', () => {
     fc.assert(
       fc.property(
         fc.string({
@@ -166,6 +147,7 @@ describe('fingerprints', () => {
           const viaWords = { hi: 0, lo: 0 };
           fingerprintWordsInto(words, offset, offset + id.length, viaWords);
           expect(viaWords).toEqual(fingerprintOf(id));
+          expect(fingerprintOf(`${id}x`)).not.toEqual(fingerprintOf(id));
           // An id with a unit above 0xff (two units a step) differs from its Latin-1 neighbour.
           expect(fingerprintOf(`${id}\u0100`)).not.toEqual(fingerprintOf(`${id}\u0000`));
           expect(fingerprintOf(`${id}\u0100`)).toEqual(fingerprintOf(`${id}\u0100`));
