@@ -27,6 +27,17 @@ interface Seen {
   readonly payoutId: string | null;
 }
 
+function seenOf(r: StatementRecord): Seen {
+  return {
+    line: r.line,
+    amountMinor: r.amountMinor,
+    recordId: r.recordId,
+    invoiceId: r.invoiceId,
+    contractKey: r.contractKey,
+    payoutId: r.payoutId,
+  };
+}
+
 /** What the fast path hands a sink, per row (the amount and ids as the store would read them). */
 async function fastRows(
   csv: string,
@@ -49,16 +60,7 @@ async function fastRows(
     chunks,
     {
       add(records) {
-        for (const r of records) {
-          rows.push({
-            line: r.line,
-            amountMinor: r.amountMinor,
-            recordId: r.recordId,
-            invoiceId: r.invoiceId,
-            contractKey: r.contractKey,
-            payoutId: r.payoutId,
-          });
-        }
+        for (const r of records) rows.push(seenOf(r));
       },
       addRaw(raw) {
         const safe = raw.amountSafeMinor;
@@ -89,14 +91,7 @@ async function regularRows(csv: string): Promise<{ rows: Seen[]; errors: RowErro
   const errors: RowError[] = [];
   for await (const batch of readAwsBillingEventFeed([Buffer.from(csv)])) {
     for (const r of batch.records as StatementRecord[]) {
-      rows.push({
-        line: r.line,
-        amountMinor: r.amountMinor,
-        recordId: r.recordId,
-        invoiceId: r.invoiceId,
-        contractKey: r.contractKey,
-        payoutId: r.payoutId,
-      });
+      rows.push(seenOf(r));
     }
     errors.push(...batch.rowErrors);
   }

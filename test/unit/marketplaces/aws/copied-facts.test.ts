@@ -1,11 +1,5 @@
 // Proves that AWS sources which copy lasting facts from the stored contract (how the agreement began, its resale authorization) rebuild them from the snapshot the sync reads: a License event read before the agreement's RENEW intent was stored does not undo the renewal once another delivery stored it.
-import {
-  type AcceptedTerm,
-  DescribeAgreementCommand,
-  GetAgreementEntitlementsCommand,
-  GetAgreementTermsCommand,
-  MarketplaceAgreementClient,
-} from '@aws-sdk/client-marketplace-agreement';
+import { MarketplaceAgreementClient } from '@aws-sdk/client-marketplace-agreement';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ContractSnapshot } from '../../../../lib/domain/contract';
@@ -16,27 +10,13 @@ import {
   SdkAwsMarketplaceGateway,
 } from '../../../../lib/marketplaces/aws/gateway';
 import type { AwsTrigger } from '../../../../lib/marketplaces/aws/notifications';
+import { ANNUAL_TERMS, mockAgreementReads } from './agreement-fixtures';
 
 const agreements = mockClient(MarketplaceAgreementClient);
 const settings = { accounts: [], region: 'us-east-1', endpoint: undefined };
 const gateway = new SdkAwsMarketplaceGateway(settings, null);
 const LICENSE = 'arn:aws:license-manager::111122223333:license:l-renew01';
 const NOW = '2026-03-02T00:00:00.000Z';
-
-const TERMS: AcceptedTerm[] = [
-  {
-    paymentScheduleTerm: {
-      currencyCode: 'USD',
-      schedule: [{ chargeDate: new Date('2026-03-01T00:00:00Z'), chargeAmount: '1200.00' }],
-    },
-  },
-  {
-    validityTerm: {
-      agreementStartDate: new Date('2026-03-01T00:00:00Z'),
-      agreementEndDate: new Date('2027-02-28T23:59:59Z'),
-    },
-  },
-];
 
 const licenseEvent: AwsTrigger = {
   kind: 'aws-license',
@@ -58,22 +38,21 @@ afterEach(() => {
 
 describe('AWS sources with facts copied from the stored contract', () => {
   it('a License event read before the RENEW intent was stored takes it from a newer snapshot', async () => {
-    agreements.on(DescribeAgreementCommand).resolves({
-      $metadata: {},
-      agreementId: 'agmt-renew01',
-      status: 'ACTIVE',
-      acceptanceTime: new Date('2026-03-01T09:00:00Z'),
-      startTime: new Date('2026-03-01T00:00:00Z'),
-      endTime: new Date('2027-02-28T23:59:59Z'),
-      acceptor: { accountId: '444455556666' },
-      proposalSummary: { offerId: 'offer-1', resources: [{ id: 'prod-1', type: 'SaaSProduct' }] },
-    });
-    agreements.on(GetAgreementTermsCommand).resolves({ acceptedTerms: TERMS });
-    agreements.on(GetAgreementEntitlementsCommand).resolves({
-      agreementEntitlements: [
-        { licenseArn: LICENSE, status: 'PROVISIONED', resource: { id: 'prod-1' } },
-      ],
-    });
+    mockAgreementReads(
+      agreements,
+      {
+        $metadata: {},
+        agreementId: 'agmt-renew01',
+        status: 'ACTIVE',
+        acceptanceTime: new Date('2026-03-01T09:00:00Z'),
+        startTime: new Date('2026-03-01T00:00:00Z'),
+        endTime: new Date('2027-02-28T23:59:59Z'),
+        acceptor: { accountId: '444455556666' },
+        proposalSummary: { offerId: 'offer-1', resources: [{ id: 'prod-1', type: 'SaaSProduct' }] },
+      },
+      ANNUAL_TERMS,
+      LICENSE,
+    );
     const adapter = new AwsMarketplaceAdapter(
       new AwsGatewayRegistry(settings, () => gateway),
       settings,

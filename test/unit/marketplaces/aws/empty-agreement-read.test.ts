@@ -1,10 +1,7 @@
 // Proves an empty or incomplete AWS agreement read (DescribeAgreement `{}`, no accepted terms, no status or start) is "not ready" and retried, never applied as the source of truth (found by the simulation).
 import {
   type AcceptedTerm,
-  DescribeAgreementCommand,
   type DescribeAgreementCommandOutput,
-  GetAgreementEntitlementsCommand,
-  GetAgreementTermsCommand,
   MarketplaceAgreementClient,
 } from '@aws-sdk/client-marketplace-agreement';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -21,26 +18,13 @@ import {
 } from '../../../../lib/marketplaces/aws/gateway';
 import type { AwsTrigger } from '../../../../lib/marketplaces/aws/notifications';
 import { sourceFromAgreement } from '../../../../lib/marketplaces/aws/source';
+import { ANNUAL_TERMS, mockAgreementReads } from './agreement-fixtures';
 
 const agreements = mockClient(MarketplaceAgreementClient);
 const settings = { accounts: [], region: 'us-east-1', endpoint: undefined };
 const gateway = new SdkAwsMarketplaceGateway(settings, null);
 
 const LICENSE = 'arn:aws:license-manager::111122223333:license:l-empty01';
-const TERMS: AcceptedTerm[] = [
-  {
-    paymentScheduleTerm: {
-      currencyCode: 'USD',
-      schedule: [{ chargeDate: new Date('2026-03-01T00:00:00Z'), chargeAmount: '1200.00' }],
-    },
-  },
-  {
-    validityTerm: {
-      agreementStartDate: new Date('2026-03-01T00:00:00Z'),
-      agreementEndDate: new Date('2027-02-28T23:59:59Z'),
-    },
-  },
-];
 const FULL: DescribeAgreementCommandOutput = {
   $metadata: {},
   agreementId: 'agmt-empty01',
@@ -53,13 +37,7 @@ const FULL: DescribeAgreementCommandOutput = {
 };
 
 function mockAgreement(describe: Partial<DescribeAgreementCommandOutput>, terms: AcceptedTerm[]) {
-  agreements.on(DescribeAgreementCommand).resolves(describe);
-  agreements.on(GetAgreementTermsCommand).resolves({ acceptedTerms: terms });
-  agreements.on(GetAgreementEntitlementsCommand).resolves({
-    agreementEntitlements: [
-      { licenseArn: LICENSE, status: 'PROVISIONED', resource: { id: 'prod-1' } },
-    ],
-  });
+  mockAgreementReads(agreements, describe, terms, LICENSE);
 }
 
 const sourceInput = {
@@ -93,7 +71,7 @@ afterEach(() => {
 
 describe('gateway: an incomplete agreement read is not ready', () => {
   it('DescribeAgreement answering {} (the simulator’s empty fault) is retried, not read as an agreement', async () => {
-    mockAgreement({}, TERMS);
+    mockAgreement({}, ANNUAL_TERMS);
     const error = await gateway.readAgreement('agmt-empty01').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SourceNotReadyError);
     expect(isRetryable(error)).toBe(true);
@@ -108,7 +86,7 @@ describe('gateway: an incomplete agreement read is not ready', () => {
   });
 
   it('a complete answer is still returned as is', async () => {
-    mockAgreement(FULL, TERMS);
+    mockAgreement(FULL, ANNUAL_TERMS);
     const read = await gateway.readAgreement('agmt-empty01');
     expect(read?.agreement.agreementId).toBe('agmt-empty01');
     expect(read?.terms).toHaveLength(2);
@@ -119,7 +97,7 @@ describe('gateway: an incomplete agreement read is not ready', () => {
 describe('source: an agreement without status or start is not a 1970 pending contract', () => {
   const read = (agreement: Partial<DescribeAgreementCommandOutput>): AgreementRead => ({
     agreement: { $metadata: {}, ...agreement },
-    terms: TERMS,
+    terms: ANNUAL_TERMS,
     entitlements: [],
   });
 
@@ -166,7 +144,7 @@ describe('adapter: an empty read never reaches apply', () => {
     );
 
   it('an agreement event over an empty DescribeAgreement fails retryably instead of yielding a contract', async () => {
-    mockAgreement({}, TERMS);
+    mockAgreement({}, ANNUAL_TERMS);
     const error = await adapterWith(gateway)
       .read(trigger, noLookups)
       .catch((e: unknown) => e);
@@ -175,7 +153,7 @@ describe('adapter: an empty read never reaches apply', () => {
   });
 
   it('the same event over a complete read yields the active contract', async () => {
-    mockAgreement(FULL, TERMS);
+    mockAgreement(FULL, ANNUAL_TERMS);
     const read = await adapterWith(gateway).read(trigger, noLookups);
     expect(read.kind).toBe('contracts');
     if (read.kind !== 'contracts') return;
