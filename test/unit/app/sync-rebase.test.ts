@@ -30,50 +30,49 @@ class RacingContractStore extends InMemoryContractStore {
     if (!this.raced) {
       this.raced = true;
       const current = this.snapshots.get(change.contractId) as ContractSnapshot;
-      this.snapshots.set(change.contractId, {
-        ...current,
-        version: current.version + 1,
-        sourceVersion: 'amended-by-the-winner',
-        terms: { ...current.terms, usageRates: AMENDED_RATES },
-      });
+      this.snapshots.set(change.contractId, amendedOf(current));
     }
     return super.commit(change);
   }
 }
 
-function setUp() {
-  const base = contract('race', 'aws');
-  const stored: ContractSnapshot = { ...base, contractId: contractIdFor('aws', base.externalId) };
-  const contracts = new RacingContractStore([stored]);
-  const deps = {
+/** What another writer made of the contract: new usage rates, the next version. */
+function amendedOf(snapshot: ContractSnapshot): ContractSnapshot {
+  return {
+    ...snapshot,
+    version: snapshot.version + 1,
+    sourceVersion: 'amended-by-another-writer',
+    terms: { ...snapshot.terms, usageRates: AMENDED_RATES },
+  };
+}
+
+function storedContract(id: string): ContractSnapshot {
+  const base = contract(id, 'aws');
+  return { ...base, contractId: contractIdFor('aws', base.externalId) };
+}
+
+function depsOf(contracts: InMemoryContractStore): SyncDeps {
+  return {
     contracts,
     hooks: [],
     adapters: {},
     clock: { now: () => '2026-02-01T00:00:00.000Z' },
   } as unknown as SyncDeps;
-  return { stored, contracts, deps };
+}
+
+function setUp() {
+  const stored = storedContract('race');
+  const contracts = new RacingContractStore([stored]);
+  return { stored, contracts, deps: depsOf(contracts) };
 }
 
 describe('applySource of a source built from an older snapshot', () => {
   it('rebuilds it from the stored contract before the first diff', async () => {
-    const base = contract('gap', 'aws');
-    const stored: ContractSnapshot = { ...base, contractId: contractIdFor('aws', base.externalId) };
+    const stored = storedContract('gap');
     // The adapter read the contract, then another writer amended it before applySource ran.
     const refund = refundOf(stored, 'adj-2', 300n);
-    const amended = {
-      ...stored,
-      version: stored.version + 1,
-      sourceVersion: 'amended-meanwhile',
-      terms: { ...stored.terms, usageRates: AMENDED_RATES },
-    };
-    const contracts = new InMemoryContractStore([amended]);
-    const deps = {
-      contracts,
-      hooks: [],
-      adapters: {},
-      clock: { now: () => '2026-02-01T00:00:00.000Z' },
-    } as unknown as SyncDeps;
-    const outcome = await applySource(deps, 'aws', null, refund);
+    const contracts = new InMemoryContractStore([amendedOf(stored)]);
+    const outcome = await applySource(depsOf(contracts), 'aws', null, refund);
     expect(outcome.events).toEqual(['RefundIssued']);
     expect(contracts.snapshots.get(stored.contractId)?.terms.usageRates).toEqual(AMENDED_RATES);
   });
