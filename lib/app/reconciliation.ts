@@ -225,6 +225,29 @@ async function laterEntryExists(journal: JournalPoster, entryId: string): Promis
 const TRUE_UP_SLOT_TAKEN =
   'Another reconciliation or approval moved this line at the same moment; nothing was posted here. Run the reconciliation again.';
 
+/**
+ * Brings a true-up's line to its target, for a run and an approval alike: posts the change
+ * claiming the line's next slot, or confirms there is nothing to post. 'taken': a concurrent
+ * writer posted another target in that slot; 'stale': the journal read this change was computed
+ * from is behind (the line has a later entry). Either way nothing was written.
+ */
+async function settleTrueUp(
+  journal: JournalPoster,
+  change: TrueUpChange,
+  entryOf: (change: TrueUpChange) => JournalEntry,
+): Promise<'posted' | 'unchanged' | 'taken' | 'stale'> {
+  if (change.deltaMinor === 0n) {
+    return (await laterEntryExists(journal, change.trueUpId)) ? 'stale' : 'unchanged';
+  }
+  const entry = entryOf(change);
+  // An id already in the journal (a concurrent run posted the same change) writes nothing.
+  const outcome = await journal.postClaimed(entry, trueUpSlotOf(entry.entryId), 'run');
+  if (outcome !== 'present') return outcome;
+  return (await laterEntryExists(journal, entry.entryId)) ? 'stale' : 'unchanged';
+}
+
+const SETTLE_PROBLEM = { taken: TRUE_UP_SLOT_TAKEN, stale: TRUE_UP_READ_STALE } as const;
+
 /** Posts journal entries outside a contract's book (idempotent by entry id, period-locked). */
 export interface JournalPoster {
   postEntries(entries: readonly JournalEntry[], poster: 'pipeline' | 'run'): Promise<string[]>;
@@ -307,7 +330,10 @@ async function* measured(
 }
 
 /** A contract's journal, page by page in order. */
-async function journalOf(deps: ReconciliationDeps, contractId: string): Promise<JournalEntry[]> {
+async function journalOf(
+  deps: Pick<ReconciliationDeps, 'ledger'>,
+  contractId: string,
+): Promise<JournalEntry[]> {
   const entries: JournalEntry[] = [];
   let cursor: string | undefined;
   do {
@@ -459,40 +485,24 @@ async function actOnTrueUps(
   const period = result.firstOpenPeriod;
   const records: TrueUpRecord[] = [];
   for (const planned of plannedChanges(result, posted)) {
-    if (planned.change.deltaMinor === 0n) {
-      // Nothing to post, as far as the (eventually consistent) journal read says.
-      records.push(
-        (await laterEntryExists(deps.journal, planned.change.trueUpId))
-          ? trueUpRecordOf(planned, period, 'failed', TRUE_UP_READ_STALE)
-          : trueUpRecordOf(planned, period, 'unchanged', null),
-      );
-      continue;
-    }
-    if (mode === 'propose') {
+    if (mode === 'propose' && planned.change.deltaMinor !== 0n) {
       records.push(trueUpRecordOf(planned, period, 'proposed', null));
       continue;
     }
     try {
-      const entry = trueUpEntry(planned.change, {
-        reconciliationId,
-        date: result.asOf,
-        period,
-        functionalCurrency: deps.revenue.functionalCurrency,
-        rate: deps.revenue.rate,
-      });
-      // An id already in the journal (a concurrent run posted the same change) writes nothing;
-      // another entry in the key's slot (a concurrent run found another target) fails this one.
-      const outcome = await deps.journal.postClaimed(entry, trueUpSlotOf(entry.entryId), 'run');
-      const stale = outcome === 'present' && (await laterEntryExists(deps.journal, entry.entryId));
+      const outcome = await settleTrueUp(deps.journal, planned.change, (change) =>
+        trueUpEntry(change, {
+          reconciliationId,
+          date: result.asOf,
+          period,
+          functionalCurrency: deps.revenue.functionalCurrency,
+          rate: deps.revenue.rate,
+        }),
+      );
       records.push(
-        outcome === 'taken' || stale
-          ? trueUpRecordOf(
-              planned,
-              period,
-              'failed',
-              stale ? TRUE_UP_READ_STALE : TRUE_UP_SLOT_TAKEN,
-            )
-          : trueUpRecordOf(planned, period, outcome === 'posted' ? 'posted' : 'unchanged', null),
+        outcome === 'taken' || outcome === 'stale'
+          ? trueUpRecordOf(planned, period, 'failed', SETTLE_PROBLEM[outcome])
+          : trueUpRecordOf(planned, period, outcome, null),
       );
     } catch (error) {
       // A closed period or a missing rate: reported on the true-up; the next run retries it.
@@ -695,18 +705,7 @@ export async function approveTrueUp(
       `True-up ${input.trueUpId} is ${trueUp.status}, not proposed`,
     );
   }
-  const entries: JournalEntry[] = [];
-  let cursor: string | undefined;
-  if (trueUp.contractId) {
-    do {
-      const page = await deps.ledger.entries(trueUp.contractId, {
-        limit: RECONCILIATION_ENTRIES_PAGE_SIZE,
-        cursor,
-      });
-      for (const entry of page.items) if (entry.rule === TRUE_UP_RULE) entries.push(entry);
-      cursor = page.cursor ?? undefined;
-    } while (cursor);
-  }
+  const entries = trueUp.contractId ? await journalOf(deps, trueUp.contractId) : [];
   const posted = postedTrueUps(entries).get(trueUp.key);
   const postedMinor = posted?.amountMinor ?? 0n;
   await deps.revenue.prepare?.();
@@ -723,22 +722,17 @@ export async function approveTrueUp(
     deltaMinor: trueUp.targetMinor - postedMinor,
     description: `Reconciliation true-up approved by ${input.by} (${trueUp.level}${trueUp.internalId ? ` ${trueUp.internalId}` : ''})`,
   };
-  if (change.deltaMinor !== 0n) {
-    const entry = trueUpEntry(change, {
+  const outcome = await settleTrueUp(deps.journal, change, (c) =>
+    trueUpEntry(c, {
       reconciliationId: input.reconciliationId,
       date: result.asOf,
       period,
       functionalCurrency: deps.revenue.functionalCurrency,
       rate: deps.revenue.rate,
-    });
-    const outcome = await deps.journal.postClaimed(entry, trueUpSlotOf(entry.entryId), 'run');
-    if (outcome === 'taken') throw new ConflictError('true_up_conflict', TRUE_UP_SLOT_TAKEN);
-    if (outcome === 'present' && (await laterEntryExists(deps.journal, entry.entryId))) {
-      throw new ConflictError('true_up_conflict', TRUE_UP_READ_STALE);
-    }
-  } else if (await laterEntryExists(deps.journal, change.trueUpId)) {
-    // "Already there" from a stale read: the line has moved on; approving again reads anew.
-    throw new ConflictError('true_up_conflict', TRUE_UP_READ_STALE);
+    }),
+  );
+  if (outcome === 'taken' || outcome === 'stale') {
+    throw new ConflictError('true_up_conflict', SETTLE_PROBLEM[outcome]);
   }
   const at = deps.clock.now();
   const approval = { trueUpId: input.trueUpId, by: input.by, at };
