@@ -92,22 +92,35 @@ export interface SourceContract {
    * refund on an agreement, an unsubscribe, a deleted entitlement): the same source built from
    * another snapshot. A sync that lost a race re-reads the snapshot and rebuilds the source
    * with this, so it never writes back the terms or status the winner replaced. A changed copy
-   * of a source must change its rebuilds the same way (`withRefs`), or they lose the change.
+   * of a source must change its rebuilds the same way (`changedSource`), or they lose the change.
    */
   readonly rebase?: (snapshot: ContractSnapshot) => SourceContract;
 }
 
-/** The source with more refs; its rebuilds (rebase) get them too. */
-export function withRefs(
+/**
+ * A changed copy of a source (`change` of its fields) whose rebuilds (rebase) get the same
+ * change: a plain spread would keep the original's rebase and lose the change on a retry.
+ */
+export function changedSource(
   source: SourceContract,
-  refs: Readonly<Record<string, string>>,
+  change: (source: SourceContract) => Partial<SourceContract>,
 ): SourceContract {
   const rebase = source.rebase;
   return {
     ...source,
-    refs: { ...source.refs, ...refs },
-    ...(rebase ? { rebase: (snapshot: ContractSnapshot) => withRefs(rebase(snapshot), refs) } : {}),
+    ...change(source),
+    ...(rebase
+      ? { rebase: (snapshot: ContractSnapshot) => changedSource(rebase(snapshot), change) }
+      : {}),
   };
+}
+
+/** The source with more refs; its rebuilds get them too. */
+export function withRefs(
+  source: SourceContract,
+  refs: Readonly<Record<string, string>>,
+): SourceContract {
+  return changedSource(source, (s) => ({ refs: { ...s.refs, ...refs } }));
 }
 
 export interface SourceFact {

@@ -20,7 +20,7 @@ import type {
 } from '../../app/ports';
 import { dateOfInstant } from '../../domain/calendar';
 import type { ContractSnapshot } from '../../domain/contract';
-import { type SourceContract, withRefs } from '../../domain/contract-lifecycle';
+import { changedSource, type SourceContract, withRefs } from '../../domain/contract-lifecycle';
 import { absBigint, parseMajorAmount } from '../../domain/money';
 import { type AwsMarketplaceSettings, accountById, productByCode } from './config';
 import {
@@ -433,15 +433,10 @@ function withCopiedFacts(
 
 /** A source ended at `at` (an unsubscribe, a deprovisioned license), rebuilt the same way. */
 export function endedSource(source: SourceContract, reason: string, at: string): SourceContract {
-  const rebase = source.rebase;
-  return {
-    ...source,
+  return changedSource(source, () => ({
     status: 'cancelled',
     statusReason: reason,
     endedOn: dateOfInstant(at),
     observedAt: at,
-    ...(rebase
-      ? { rebase: (current: ContractSnapshot) => endedSource(rebase(current), reason, at) }
-      : {}),
-  };
+  }));
 }

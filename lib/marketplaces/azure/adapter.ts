@@ -10,6 +10,7 @@ import type {
   SourceRead,
   StoredRawEnvelope,
 } from '../../app/ports';
+import { withRefs } from '../../domain/contract-lifecycle';
 import { type AzureMarketplaceSettings, offerById } from './config';
 import type { AzureFulfillmentClient } from './fulfillment-client';
 import { type AzureTrigger, parseAzureNotification } from './notifications';
@@ -58,9 +59,7 @@ export class AzureMarketplaceAdapter implements MarketplaceAdapter<AzureTrigger>
     );
     return {
       kind: 'contracts',
-      contracts: [
-        decision ? { ...source, refs: { ...source.refs, lastDecision: decision } } : source,
-      ],
+      contracts: [decision ? withRefs(source, { lastDecision: decision }) : source],
     };
   }
 

@@ -13,7 +13,7 @@ import type {
   StoredRawEnvelope,
 } from '../../app/ports';
 import type { ContractSnapshot } from '../../domain/contract';
-import type { SourceContract } from '../../domain/contract-lifecycle';
+import { type SourceContract, withRefs } from '../../domain/contract-lifecycle';
 import { type GcpMarketplaceSettings, type GcpProviderConfig, providerById } from './config';
 import { type GcpTrigger, parseGcpNotification } from './notifications';
 import {
@@ -77,7 +77,7 @@ export class GcpMarketplaceAdapter implements MarketplaceAdapter<GcpTrigger> {
     const contracts: SourceContract[] = [];
     for (const entitlement of entitlements) {
       const source = await this.settle(provider, entitlement, account);
-      contracts.push({ ...source, refs: { ...source.refs, ...identity } });
+      contracts.push(withRefs(source, identity));
     }
     return { kind: 'contracts', contracts };
   }
