@@ -1198,34 +1198,6 @@ export interface HoldReleaseOutcome {
  * month-end run counts them in its month and posts nothing for them again (same entry ids, and
  * it reads what the ledger already released).
  */
-/**
- * After a payout is recorded (Lambda or CLI): release what it makes payable, best effort — the
- * payout is committed already and the month-end run is the backstop, so a failure is logged,
- * never thrown.
- */
-export async function releaseAfterDisbursement(
-  deps: HoldReleaseDeps,
-  contractId: string,
-  logger: {
-    info(message: string, attributes: Record<string, unknown>): void;
-    warn(message: string, attributes: Record<string, unknown>): void;
-  },
-): Promise<void> {
-  try {
-    const outcome = await releaseHoldsOnDisbursement(deps, contractId);
-    if (outcome.entriesPosted > 0)
-      logger.info('held commission released on disbursement', {
-        contractId,
-        releases: outcome.releases.length,
-      });
-  } catch (error) {
-    logger.warn('commission release on disbursement failed; the month-end run retries it', {
-      contractId,
-      error: error as Error,
-    });
-  }
-}
-
 export async function releaseHoldsOnDisbursement(
   deps: HoldReleaseDeps,
   contractId: string,
@@ -1273,4 +1245,32 @@ export async function releaseHoldsOnDisbursement(
     }
   }
   return { contractId, releases: out, entriesPosted };
+}
+
+/**
+ * After a payout is recorded (Lambda or CLI): release what it makes payable, best effort — the
+ * payout is committed already and the month-end run is the backstop, so a failure is logged,
+ * never thrown.
+ */
+export async function releaseAfterDisbursement(
+  deps: HoldReleaseDeps,
+  contractId: string,
+  logger: {
+    info(message: string, attributes: Record<string, unknown>): void;
+    warn(message: string, attributes: Record<string, unknown>): void;
+  },
+): Promise<void> {
+  try {
+    const outcome = await releaseHoldsOnDisbursement(deps, contractId);
+    if (outcome.entriesPosted > 0)
+      logger.info('held commission released on disbursement', {
+        contractId,
+        releases: outcome.releases.length,
+      });
+  } catch (error) {
+    logger.warn('commission release on disbursement failed; the month-end run retries it', {
+      contractId,
+      error: error as Error,
+    });
+  }
 }
