@@ -413,7 +413,22 @@ export function csvViewField(view: CsvRecordView, index: number): string {
 /** Whether an Int32Array reads bytes lowest address first (the word scan needs to know). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** What a block handler took: up to `next` (a record's start), `records` records. */
+export interface CsvBlockResult {
+  next: number;
+  records: number;
+  /** Whether the record at `next` is left to the scanner (else: there is no complete one). */
+  declined: boolean;
+}
+
 export interface CsvScanHandlers {
+  /**
+   * Optional: offered each run of plain ASCII bytes `bytes[start…limit)` (no quote in it; one
+   * record on a line) before the scanner cuts it. It takes any number of complete records from
+   * `start` (the first on physical line `line`) and says so in `result`; a record it declines
+   * the scanner cuts and hands to `record` (or reports), then offers the rest again.
+   */
+  block?(bytes: Buffer, start: number, limit: number, line: number, result: CsvBlockResult): void;
   /** A plain record (no quote, ASCII): fields as offsets, no strings made. */
   record(view: CsvRecordView): void;
   /** Any other record, as strings (the same as readCsvBatches gives). */
@@ -527,6 +542,51 @@ export async function scanCsv(
     // holding it goes to the full parser.
     const quoteAt = bytes.indexOf(QUOTE);
     const limit = quoteAt === -1 ? length : quoteAt;
+    if (handlers.block !== undefined) {
+      byBlocks(handlers.block, bytes, limit);
+    } else {
+      byWords(bytes, limit);
+    }
+    const pos = recordStart;
+    if (pos >= length) {
+      pending = EMPTY_BYTES;
+    } else if (quoteAt !== -1 || length - pos > CSV_ROW_LENGTH_MAX) {
+      // A quote (or an endless line): the full parser takes over from this record.
+      toSlow(bytes.toString('latin1', pos));
+      pending = EMPTY_BYTES;
+    } else {
+      pending = Buffer.from(bytes.subarray(pos));
+    }
+  };
+  const blockResult: CsvBlockResult = { next: 0, records: 0, declined: false };
+  /** Runs of records to the block handler; the records it declines cut here, one at a time. */
+  const byBlocks = (block: NonNullable<CsvScanHandlers['block']>, bytes: Buffer, limit: number) => {
+    let at = 0;
+    while (at < limit) {
+      blockResult.next = at;
+      blockResult.records = 0;
+      blockResult.declined = true;
+      block(bytes, at, limit, line, blockResult);
+      const taken = blockResult.records;
+      if (taken > 0) {
+        records += taken;
+        if (records > CSV_RECORDS_MAX)
+          throw new CsvLimitError(`A CSV stream holds at most ${CSV_RECORDS_MAX} records`);
+        line += taken;
+        at = blockResult.next;
+      }
+      recordStart = at;
+      if (!blockResult.declined) break;
+      const lf = bytes.indexOf(LF, at);
+      if (lf === -1 || lf >= limit) break;
+      separators = 0;
+      starts[0] = at;
+      byteByByte(bytes, at, lf + 1);
+      at = lf + 1;
+    }
+  };
+  /** Records cut by the scanner itself, up to `limit`. */
+  const byWords = (bytes: Buffer, limit: number) => {
     // Separators and line breaks are found four bytes at a time: a byte equal to the one looked
     // for becomes zero after an XOR, and the classic "has a zero byte" test flags it (every
     // real one, and rarely a false one, which `flagged` ignores). The bytes before the first
@@ -552,16 +612,6 @@ export async function scanCsv(
       }
     }
     byteByByte(bytes, head + (wordCount << 2), limit);
-    const pos = recordStart;
-    if (pos >= length) {
-      pending = EMPTY_BYTES;
-    } else if (quoteAt !== -1 || length - pos > CSV_ROW_LENGTH_MAX) {
-      // A quote (or an endless line): the full parser takes over from this record.
-      toSlow(bytes.toString('latin1', pos));
-      pending = EMPTY_BYTES;
-    } else {
-      pending = Buffer.from(bytes.subarray(pos));
-    }
   };
   for await (const chunk of source) {
     for (let at = 0; at < chunk.length; at += CSV_PIECE_LENGTH) {

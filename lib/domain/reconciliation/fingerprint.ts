@@ -208,32 +208,3 @@ export class FingerprintTable {
     }
   }
 }
-
-/**
- * The fingerprint of an ASCII (or Latin-1) id given as bytes (`bytes[start…end)`, seen through a
- * DataView): equal to `fingerprintInto` of the same text, without making the string. Four bytes
- * a read: a little-endian word is exactly the four code units the string loop packs.
- */
-export function fingerprintWordsInto(
-  words: DataView,
-  start: number,
-  end: number,
-  out: Fingerprint,
-): void {
-  let a = SEED_A;
-  let b = SEED_B;
-  let i = start;
-  for (; i + 3 < end; i += 4) {
-    const w = words.getInt32(i, true);
-    a = mix(a, w);
-    b = mix(b, w ^ LANE_B);
-  }
-  if (i < end) {
-    let w = 0;
-    for (let shift = 0; i < end; i += 1, shift += 8) w |= words.getUint8(i) << shift;
-    a = mix(a, w);
-    b = mix(b, w ^ LANE_B);
-  }
-  out.hi = finish(a, end - start);
-  out.lo = finish(b ^ 0x68e31da4, end - start);
-}

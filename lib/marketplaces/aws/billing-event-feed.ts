@@ -20,11 +20,10 @@
  * Amounts are exact: decimal strings to bigint minor units, refused (row error) when they have
  * more decimals than the currency — the documented feed has two for USD.
  */
+
+import { DATE_YEAR_MAX, DATE_YEAR_MIN } from '../../domain/calendar';
 import { isKnownCurrency, minorUnitsOf } from '../../domain/money';
-import { type Fingerprint, fingerprintWordsInto } from '../../domain/reconciliation/fingerprint';
 import {
-  dayFromBytes,
-  millisFromBytes,
   parseAmountMinor,
   parseDayCached,
   parseInstantMillisCached,
@@ -50,12 +49,25 @@ import {
   recordNamesLine,
 } from '../../domain/reconciliation/store';
 import {
+  CSV_ROW_LENGTH_MAX,
+  type CsvBlockResult,
   type CsvOptions,
-  type CsvRecordView,
   csvViewField,
   readCsvBatches,
   scanCsv,
 } from '../../tools/csv-stream';
+import {
+  BillingEventKernel,
+  F,
+  K,
+  KERNEL_INPUT_CAPACITY,
+  KERNEL_ROW_WORDS,
+  KERNEL_STOP_CURRENCY,
+  KERNEL_STOP_END,
+  KERNEL_STOP_FULL,
+  kernelTakesDelimiter,
+  W,
+} from './kernel/billing-event-kernel';
 
 export const AWS_BILLING_EVENT_REQUIRED_COLUMNS = [
   'billing_event_id',
@@ -174,7 +186,8 @@ export const AWS_BILLING_EVENT_SCHEMA: FeedSchema<StatementRecord> = {
     const update = UPDATE_COLUMNS.map(at).find((index) => index >= 0) ?? -1;
     const payoutAmount = at('disbursement_amount');
     const payoutCurrency = at('disbursement_currency');
-    let lastCurrency = '';
+    // null, not '': an empty currency is checked (and refused) like any other.
+    let lastCurrency: string | null = null;
     let lastExponent = 0;
     const field = (fields: readonly string[], index: number) =>
       index < 0 ? undefined : fields[index];
@@ -302,63 +315,16 @@ const SIZE_ESTIMATE_SLACK = 1.02;
 
 /** Row errors handed to the sink at a time. */
 const ROW_ERROR_BATCH = 1_000;
-const encoder = new TextEncoder();
-function sameBytes(bytes: Uint8Array, start: number, end: number, known: Uint8Array): boolean {
-  if (end - start !== known.length) return false;
-  for (let i = 0; i < known.length; i += 1) if (bytes[start + i] !== known[i]) return false;
-  return true;
-}
-
-/** ASCII bytes as a flat string that references nothing else. */
-function latin1(bytes: Uint8Array, start: number, end: number): string {
-  return Buffer.isBuffer(bytes)
-    ? bytes.toString('latin1', start, end)
-    : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
-}
-
-/** One column's last value: a row like the previous one costs a byte comparison. */
-class LastValue<T> {
-  private readonly bytes = new Uint8Array(64);
-  private readonly words = new DataView(this.bytes.buffer);
-  private length = -1;
-  value: T;
-
-  constructor(initial: T) {
-    this.value = initial;
-  }
-
-  /** Whether the bytes `source[start…end)` are the last value's. */
-  matches(source: DataView, start: number, end: number): boolean {
-    const length = end - start;
-    if (length !== this.length) return false;
-    // Four bytes a read (unaligned), then the rest.
-    let i = 0;
-    for (; i + 3 < length; i += 4) {
-      if (source.getInt32(start + i) !== this.words.getInt32(i)) return false;
-    }
-    for (; i < length; i += 1) if (source.getUint8(start + i) !== this.bytes[i]) return false;
-    return true;
-  }
-
-  remember(source: Uint8Array, start: number, end: number, value: T): void {
-    this.value = value;
-    if (end - start > this.bytes.length) {
-      this.length = -1;
-      return;
-    }
-    this.length = end - start;
-    for (let i = start; i < end; i += 1) this.bytes[i - start] = source[i] ?? 0;
-  }
-}
 
 /**
  * Reads a billing event feed into a reconciliation: the same records and row errors as
  * `readAwsBillingEventFeed`, but a plain ASCII row (nearly all of them) goes from bytes to the
- * statement's columns without a string per field or an object per row — ids are fingerprinted
- * from the bytes, amounts and dates parsed from them, repeated values recognised by a byte
- * comparison. Any row the fast path does not recognise exactly (a lower-case action, an amount
- * with a plus sign, a converted payout, …) goes through the regular row parser, so both paths
- * agree by construction; a property test checks they do.
+ * statement's columns through the WebAssembly kernel (kernel/billing-event-kernel.as.ts) without
+ * a string per field or an object per row — ids fingerprinted, amounts and dates parsed from the
+ * bytes, repeated agreement and payout ids recognised by a byte comparison. Any row the kernel
+ * does not recognise exactly (a lower-case action, an amount with a plus sign, a converted
+ * payout, …) goes through the regular row parser, so both paths agree by construction; property
+ * tests check they do.
  */
 export async function feedAwsBillingEvents(
   source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
@@ -369,17 +335,16 @@ export async function feedAwsBillingEvents(
   // The average length of the first rows (with their line break), then the estimate.
   let sampleBytes = 0;
   let sampleRows = sizeBytes !== undefined && sizeBytes > 0 && sink.expectRecords ? 0 : -1;
-  const sample = (view: CsvRecordView) => {
-    sampleBytes += (view.ends[view.count - 1] ?? 0) - (view.starts[0] ?? 0) + 1;
-    sampleRows += 1;
+  const sample = (bytes: number, count: number) => {
+    sampleBytes += bytes;
+    sampleRows += count;
     if (sampleRows < SIZE_SAMPLE_ROWS) return;
-    sampleRows = -1;
     sink.expectRecords?.(
-      Math.ceil(((sizeBytes ?? 0) / sampleBytes) * SIZE_SAMPLE_ROWS * SIZE_ESTIMATE_SLACK),
+      Math.ceil(((sizeBytes ?? 0) / sampleBytes) * sampleRows * SIZE_ESTIMATE_SLACK),
     );
+    sampleRows = -1;
   };
   let parse: RowParser<StatementRecord> | null = null;
-  let columns: ReadonlyMap<string, number> = new Map();
   let width = 0;
   let rows = 0;
   const errors: RowError[] = [];
@@ -388,14 +353,16 @@ export async function feedAwsBillingEvents(
     errors.push({ line, reason });
     if (errors.length >= ROW_ERROR_BATCH) sink.addRowErrors(errors.splice(0));
   };
+  let fast: KernelRows | null = null;
+  const delimiterCode = (csvOptions.delimiter ?? ',').charCodeAt(0);
   const header = (fields: readonly string[]) => {
-    columns = checkHeader(AWS_BILLING_EVENT_SCHEMA, fields);
+    const columns = checkHeader(AWS_BILLING_EVENT_SCHEMA, fields);
     parse = AWS_BILLING_EVENT_SCHEMA.rowParser(columns);
     width = fields.length;
-    fast = new FastRowReader(columns);
+    if (kernelTakesDelimiter(delimiterCode)) {
+      fast = new KernelRows(columns, width, delimiterCode, sink);
+    }
   };
-  let fast: FastRowReader | null = null;
-  const raw = newRawRecord();
   const slowRow = (fields: readonly string[], line: number) => {
     if (parse === null) return;
     const problem = parse(fields, line, records);
@@ -405,25 +372,28 @@ export async function feedAwsBillingEvents(
   await scanCsv(
     source,
     {
+      block(bytes, start, limit, line, result) {
+        if (fast === null) return;
+        fast.take(bytes, start, limit, line, result);
+        if (result.records === 0) return;
+        rows += result.records;
+        if (sampleRows >= 0) sample(result.next - start, result.records);
+      },
       record(view) {
         if (parse === null) {
           header(Array.from({ length: view.count }, (_, i) => csvViewField(view, i)));
           return;
         }
         rows += 1;
-        if (sampleRows >= 0) sample(view);
+        if (sampleRows >= 0) {
+          sample((view.ends[view.count - 1] ?? 0) - (view.starts[0] ?? 0) + 1, 1);
+        }
         if (view.count !== width) {
           error(view.line, fieldCountReason(view.count, width));
           return;
         }
-        if (fast?.read(view, raw)) {
-          sink.addRaw(raw);
-          return;
-        }
         const fields: string[] = [];
-        for (let i = 0; i < view.count; i += 1) {
-          fields.push(csvViewField(view, i));
-        }
+        for (let i = 0; i < view.count; i += 1) fields.push(csvViewField(view, i));
         slowRow(fields, view.line);
       },
       fields(row) {
@@ -462,312 +432,169 @@ export async function feedAwsBillingEvents(
   return { rows };
 }
 
-/** Byte patterns of the known values, by (length, first byte, last byte). */
-function byteTable(entries: readonly [string, number][]): Map<number, [Uint8Array, number][]> {
-  const table = new Map<number, [Uint8Array, number][]>();
-  for (const [name, value] of entries) {
-    const bytes = encoder.encode(name);
-    const key = tableKey(bytes.length, bytes[0] ?? 0, bytes[bytes.length - 1] ?? 0);
-    const list = table.get(key) ?? [];
-    list.push([bytes, value]);
-    table.set(key, list);
-  }
-  return table;
-}
-
-function tableKey(length: number, first: number, last: number): number {
-  return (length << 16) | (first << 8) | last;
-}
-
-const ACTION_TABLE = byteTable([
-  ['INVOICED', A.billed],
-  ['DISBURSED', A.disbursed],
-  ['FORGIVEN', A.forgiven],
-]);
-const TYPE_TABLE = byteTable([...TRANSACTION_TYPES].map(([name, c]) => [name, C[c]]));
-
-function lookupBytes(
-  table: Map<number, [Uint8Array, number][]>,
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-): number {
-  if (end <= start) return -1;
-  const candidates = table.get(tableKey(end - start, bytes[start] ?? 0, bytes[end - 1] ?? 0));
-  if (candidates === undefined) return -1;
-  for (const [known, value] of candidates) if (sameBytes(bytes, start, end, known)) return value;
-  return -1;
-}
-
-/** The two values a column last had (an action or type alternates between a few). */
-class RecentBytes {
-  private readonly a = new LastValue<number>(-1);
-  private readonly b = new LastValue<number>(-1);
-  private flip = false;
-
-  lookup(
-    table: Map<number, [Uint8Array, number][]>,
-    bytes: Uint8Array,
-    words: DataView,
-    start: number,
-    end: number,
-  ): number {
-    if (this.a.matches(words, start, end)) return this.a.value;
-    if (this.b.matches(words, start, end)) return this.b.value;
-    const value = lookupBytes(table, bytes, start, end);
-    if (value >= 0) {
-      (this.flip ? this.b : this.a).remember(bytes, start, end, value);
-      this.flip = !this.flip;
-    }
-    return value;
-  }
-}
-
 /**
- * The fast conversion of one plain row (`read`), or false when the row needs the regular parser
- * (which then decides, including every error). No closure is made per row.
+ * The kernel's rows into the sink: one reused record object, the kernel's memory as the ids'
+ * bytes, a repeated agreement or payout id as the same string. The kernel stops at a row it does
+ * not take (declined: the scanner cuts it for the regular parser) or at a currency it has not
+ * been told (told here when it is a known one, then the block goes on).
  */
-class FastRowReader {
-  private readonly id: number;
-  private readonly action: number;
-  private readonly type: number;
-  private readonly parent: number;
-  private readonly payout: number;
-  private readonly amount: number;
-  private readonly currency: number;
-  private readonly balance: number;
-  private readonly invoiceDate: number;
-  private readonly dueDate: number;
-  private readonly usageStart: number;
-  private readonly usageEnd: number;
-  private readonly invoiceId: number;
-  private readonly reference: number;
-  private readonly bankTrace: number;
-  private readonly agreement: number;
-  private readonly update: number;
-  private readonly payoutAmount: number;
-  private readonly payoutCurrency: number;
-  private readonly currencies = new LastValue<string>('');
-  private readonly actions = new RecentBytes();
-  private readonly types = new RecentBytes();
-  private exponent = 0;
-  private readonly agreements = new LastValue<string | null>(null);
-  private readonly payouts = new LastValue<string | null>(null);
-  private readonly fp: Fingerprint = { hi: 0, lo: 0 };
-  private wordsOf: Uint8Array | null = null;
-  private words: DataView = new DataView(new ArrayBuffer(0));
+class KernelRows {
+  private readonly kernel: BillingEventKernel;
+  private readonly raw = newRawRecord();
+  private readonly currencies: string[] = [];
+  private agreement: string | null = null;
+  private payout: string | null = null;
 
-  constructor(columns: ReadonlyMap<string, number>) {
+  constructor(
+    columns: ReadonlyMap<string, number>,
+    width: number,
+    delimiterCode: number,
+    private readonly sink: StatementSink,
+  ) {
     const at = (name: string) => columns.get(name) ?? -1;
-    this.id = at('billing_event_id');
-    this.action = at('action');
-    this.type = at('transaction_type');
-    this.parent = at('parent_billing_event_id');
-    this.payout = at('disbursement_billing_event_id');
-    this.amount = at('amount');
-    this.currency = at('currency');
-    this.balance = at('balance_impacting');
-    this.invoiceDate = at('invoice_date');
-    this.dueDate = at('payment_due_date');
-    this.usageStart = at('usage_period_start_date');
-    this.usageEnd = at('usage_period_end_date');
-    this.invoiceId = at('invoice_id');
-    this.reference = at('transaction_reference_id');
-    this.bankTrace = at('bank_trace_id');
-    this.agreement = at('agreement_id');
-    this.update = UPDATE_COLUMNS.map(at).find((index) => index >= 0) ?? -1;
-    this.payoutAmount = at('disbursement_amount');
-    this.payoutCurrency = at('disbursement_currency');
+    this.kernel = new BillingEventKernel({
+      width,
+      delimiterCode,
+      rowLengthMax: CSV_ROW_LENGTH_MAX,
+      yearMin: DATE_YEAR_MIN,
+      yearMax: DATE_YEAR_MAX,
+      disbursedAction: A.disbursed,
+      actions: [
+        ['INVOICED', A.billed],
+        ['DISBURSED', A.disbursed],
+        ['FORGIVEN', A.forgiven],
+      ],
+      types: [...TRANSACTION_TYPES].map(([name, component]) => [name, C[component]] as const),
+      columns: {
+        id: at('billing_event_id'),
+        action: at('action'),
+        type: at('transaction_type'),
+        parent: at('parent_billing_event_id'),
+        payout: at('disbursement_billing_event_id'),
+        amount: at('amount'),
+        currency: at('currency'),
+        balance: at('balance_impacting'),
+        invoiceDate: at('invoice_date'),
+        dueDate: at('payment_due_date'),
+        usageStart: at('usage_period_start_date'),
+        usageEnd: at('usage_period_end_date'),
+        invoiceId: at('invoice_id'),
+        reference: at('transaction_reference_id'),
+        bankTrace: at('bank_trace_id'),
+        agreement: at('agreement_id'),
+        update: UPDATE_COLUMNS.map(at).find((index) => index >= 0) ?? -1,
+        payoutAmount: at('disbursement_amount'),
+        payoutCurrency: at('disbursement_currency'),
+      },
+    });
   }
 
-  private span(view: CsvRecordView, column: number): number {
-    return column < 0 ? 0 : (view.ends[column] ?? 0) - (view.starts[column] ?? 0);
-  }
-
-  private text(view: CsvRecordView, column: number): string | null {
-    return this.span(view, column) === 0
-      ? null
-      : latin1(view.bytes, view.starts[column] ?? 0, view.ends[column] ?? 0);
-  }
-
-  /** A date column as a day number, -1 when empty, -2 when the regular parser must look. */
-  private day(view: CsvRecordView, column: number): number {
-    const start = view.starts[column] ?? 0;
-    const end = view.ends[column] ?? 0;
-    return start === end ? -1 : dayFromBytes(view.bytes, start, end);
-  }
-
-  /** A repeated id column (agreement, payout): the same string while the bytes repeat. */
-  private repeated(
-    view: CsvRecordView,
-    column: number,
-    cache: LastValue<string | null>,
-  ): string | null {
-    if (this.span(view, column) === 0) return null;
-    const start = view.starts[column] ?? 0;
-    const end = view.ends[column] ?? 0;
-    if (!cache.matches(this.words, start, end)) {
-      // A string of its own (a slice of the chunk's text would keep the whole chunk alive for
-      // as long as the store remembers the key).
-      cache.remember(view.bytes, start, end, latin1(view.bytes, start, end));
-    }
-    return cache.value;
-  }
-
-  private fingerprint(view: CsvRecordView, column: number): void {
-    fingerprintWordsInto(this.words, view.starts[column] ?? 0, view.ends[column] ?? 0, this.fp);
-  }
-
-  read(view: CsvRecordView, raw: RawStatementRecord): boolean {
-    const B = view.bytes;
-    const S = view.starts;
-    const E = view.ends;
-    if (B !== this.wordsOf) {
-      // The piece's bytes four at a time (comparisons, fingerprints).
-      this.wordsOf = B;
-      this.words = new DataView(B.buffer, B.byteOffset, B.byteLength);
-    }
-    if (this.span(view, this.id) === 0) return false;
-    // Optional columns that need the regular parser when present.
-    if (this.span(view, this.payoutAmount) > 0 || this.span(view, this.payoutCurrency) > 0) {
-      return false;
-    }
-    const action = this.actions.lookup(
-      ACTION_TABLE,
-      B,
-      this.words,
-      S[this.action] ?? 0,
-      E[this.action] ?? 0,
-    );
-    if (action < 0) return false;
-    const component = this.types.lookup(
-      TYPE_TABLE,
-      B,
-      this.words,
-      S[this.type] ?? 0,
-      E[this.type] ?? 0,
-    );
-    if (component < 0) return false;
-    const cs = S[this.currency] ?? 0;
-    const ce = E[this.currency] ?? 0;
-    if (!this.currencies.matches(this.words, cs, ce)) {
-      const code = latin1(B, cs, ce);
-      if (!isKnownCurrency(code)) return false;
-      this.currencies.remember(B, cs, ce, code);
-      this.exponent = minorUnitsOf(code);
-    }
-    if (this.span(view, this.balance) !== 1) return false;
-    const flag = B[S[this.balance] ?? 0];
-    if (flag !== 48 && flag !== 49) return false;
-    // The amount: [-]digits[.digits], at most the currency's decimals, at most 15 digits —
-    // accumulated as an integer (exact below 2^53), as parse.ts parseAmountMinor does.
-    let value = 0;
-    let digits = 0;
-    let fraction = -1;
-    let negative = false;
-    const as = S[this.amount] ?? 0;
-    const ae = E[this.amount] ?? 0;
-    for (let i = as; i < ae; i += 1) {
-      const c = B[i] ?? 0;
-      if (c >= 48 && c <= 57) {
-        value = value * 10 + (c - 48);
-        digits += 1;
-        if (fraction >= 0) fraction += 1;
-      } else if (c === 46 && fraction < 0 && digits > 0) {
-        fraction = 0;
-      } else if (c === 45 && i === as) {
-        negative = true;
-      } else {
-        return false;
+  take(bytes: Buffer, start: number, limit: number, line: number, result: CsvBlockResult): void {
+    const kernel = this.kernel;
+    let at = start;
+    let next = line;
+    result.declined = false;
+    while (at < limit) {
+      const end = Math.min(limit, at + KERNEL_INPUT_CAPACITY);
+      const count = kernel.scan(bytes, at, end);
+      for (let row = 0; row < count; row += 1) this.emit(row, next + row);
+      next += count;
+      result.records += count;
+      const reason = kernel.stopReason;
+      at += kernel.stopAt;
+      if (reason === KERNEL_STOP_FULL) continue;
+      if (reason === KERNEL_STOP_END) {
+        // A block longer than the kernel's input goes on from its last complete row.
+        if (end < limit && count > 0) continue;
+        break;
       }
+      if (reason === KERNEL_STOP_CURRENCY && this.tell(kernel.stopCurrency())) continue;
+      result.declined = true;
+      break;
     }
-    const exponent = this.exponent;
-    const decimals = fraction < 0 ? 0 : fraction;
-    if (
-      digits === 0 ||
-      fraction === 0 ||
-      decimals > exponent ||
-      digits + exponent - decimals > 15
-    ) {
-      return false;
-    }
-    const scaled = value * 10 ** (exponent - decimals);
-    const invoiceDay = this.day(view, this.invoiceDate);
-    const dueDay = this.day(view, this.dueDate);
-    const usageStartDay = this.day(view, this.usageStart);
-    const usageEndDay = this.day(view, this.usageEnd);
-    if (invoiceDay === -2 || dueDay === -2 || usageStartDay === -2 || usageEndDay === -2) {
-      return false;
-    }
-    let version = 0;
-    let updateDay = -1;
-    if (this.span(view, this.update) > 0) {
-      const us = S[this.update] ?? 0;
-      const ue = E[this.update] ?? 0;
-      version = millisFromBytes(B, us, ue);
-      if (Number.isNaN(version)) return false;
-      updateDay = Math.floor(version / 86_400_000);
-    }
-    raw.line = view.line;
-    raw.version = version;
+    result.next = at;
+  }
+
+  /** Tells the kernel a currency it stopped at; false when the regular parser must decide. */
+  private tell(code: string): boolean {
+    if (!isKnownCurrency(code) || this.currencies.includes(code)) return false;
+    if (!this.kernel.addCurrency(code, minorUnitsOf(code), this.currencies.length)) return false;
+    this.currencies.push(code);
+    return true;
+  }
+
+  private emit(row: number, line: number): void {
+    const k = this.kernel;
+    const w = k.words;
+    const o = k.outputWord + row * KERNEL_ROW_WORDS;
+    const f = k.outputFloat + row * (KERNEL_ROW_WORDS >> 1);
+    const raw = this.raw;
+    const kind = w[o + W.kind] ?? 0;
+    const action = kind & 0x0f;
+    const component = (kind >> 4) & 0x0f;
+    raw.line = line;
+    raw.version = k.floats[f + F.version] ?? 0;
     raw.action = action;
     raw.component = component;
-    raw.balanceImpacting = flag === 49;
-    this.fingerprint(view, this.id);
-    raw.idHi = this.fp.hi;
-    raw.idLo = this.fp.lo;
-    const hasParent = this.span(view, this.parent) > 0;
-    raw.hasParent = hasParent;
-    if (hasParent) {
-      this.fingerprint(view, this.parent);
-      raw.parentHi = this.fp.hi;
-      raw.parentLo = this.fp.lo;
-    }
-    // A disbursed record's line is its parent's; its group is only the fallback without one.
-    const group =
-      hasParent && action === A.disbursed
-        ? -1
-        : this.span(view, this.reference) > 0
-          ? this.reference
-          : this.span(view, this.invoiceId) > 0
-            ? this.invoiceId
-            : -1;
-    raw.hasGroup = group >= 0;
-    if (group >= 0) {
-      this.fingerprint(view, group);
-      raw.groupHi = this.fp.hi;
-      raw.groupLo = this.fp.lo;
-    }
+    raw.balanceImpacting = (kind & K.balance) !== 0;
+    raw.idHi = w[o + W.idHi] ?? 0;
+    raw.idLo = w[o + W.idLo] ?? 0;
+    raw.hasParent = (kind & K.parent) !== 0;
+    raw.parentHi = w[o + W.parentHi] ?? 0;
+    raw.parentLo = w[o + W.parentLo] ?? 0;
+    raw.hasGroup = (kind & K.group) !== 0;
+    raw.groupHi = w[o + W.groupHi] ?? 0;
+    raw.groupLo = w[o + W.groupLo] ?? 0;
     raw.recordId = null;
     raw.invoiceId = null;
     raw.idBytes = null;
+    const idStart = w[o + W.idStart] ?? 0;
+    const idEnd = w[o + W.idEnd] ?? 0;
+    const invoiceStart = w[o + W.invoiceIdStart] ?? 0;
+    const invoiceEnd = w[o + W.invoiceIdEnd] ?? 0;
     if (recordNamesLine(component, action)) {
       if (component === C.payout || component === C.payout_failure) {
         // The payout's id is its payout key too: as a string (a few hundred rows).
-        raw.recordId = this.text(view, this.id);
-        raw.invoiceId = this.text(view, this.invoiceId);
+        raw.recordId = k.text(idStart, idEnd);
+        raw.invoiceId = invoiceEnd > invoiceStart ? k.text(invoiceStart, invoiceEnd) : null;
       } else {
         // The store copies the ids' bytes: no string per row.
-        raw.idBytes = B;
-        raw.recordIdStart = S[this.id] ?? 0;
-        raw.recordIdEnd = E[this.id] ?? 0;
-        raw.invoiceIdStart = S[this.invoiceId] ?? 0;
-        raw.invoiceIdEnd = E[this.invoiceId] ?? 0;
+        raw.idBytes = k.bytes;
+        raw.recordIdStart = k.input + idStart;
+        raw.recordIdEnd = k.input + idEnd;
+        raw.invoiceIdStart = k.input + invoiceStart;
+        raw.invoiceIdEnd = k.input + invoiceEnd;
       }
     }
-    raw.contractKey = this.repeated(view, this.agreement, this.agreements);
-    raw.payoutId = this.repeated(view, this.payout, this.payouts);
-    raw.bankReference = this.text(view, this.bankTrace);
-    raw.currency = this.currencies.value;
+    const agreementStart = w[o + W.agreementStart] ?? 0;
+    const agreementEnd = w[o + W.agreementEnd] ?? 0;
+    if (agreementEnd === agreementStart) raw.contractKey = null;
+    else {
+      if ((kind & K.sameAgreement) === 0) this.agreement = k.text(agreementStart, agreementEnd);
+      raw.contractKey = this.agreement;
+    }
+    const payoutStart = w[o + W.payoutStart] ?? 0;
+    const payoutEnd = w[o + W.payoutEnd] ?? 0;
+    if (payoutEnd === payoutStart) raw.payoutId = null;
+    else {
+      if ((kind & K.samePayout) === 0) this.payout = k.text(payoutStart, payoutEnd);
+      raw.payoutId = this.payout;
+    }
+    const bankStart = w[o + W.bankStart] ?? 0;
+    const bankEnd = w[o + W.bankEnd] ?? 0;
+    raw.bankReference = bankEnd > bankStart ? k.text(bankStart, bankEnd) : null;
+    raw.currency = this.currencies[(kind >> 8) & 0xff] ?? '';
     // At most 15 digits: an exact integer, handed over as a Number (no BigInt per row).
-    raw.amountSafeMinor = negative ? -scaled : scaled;
+    raw.amountSafeMinor = k.floats[f + F.amount] ?? Number.NaN;
     raw.payoutCurrency = null;
     raw.payoutAmountMinor = null;
+    const invoiceDay = w[o + W.invoiceDay] ?? -1;
+    const updateDay = w[o + W.updateDay] ?? -1;
     raw.invoiceDay = invoiceDay;
-    raw.dueDay = dueDay;
-    raw.usageStartDay = usageStartDay;
-    raw.usageEndDay = usageEndDay;
+    raw.dueDay = w[o + W.dueDay] ?? -1;
+    raw.usageStartDay = w[o + W.usageStart] ?? -1;
+    raw.usageEndDay = w[o + W.usageEnd] ?? -1;
     raw.eventDay = updateDay >= 0 ? updateDay : component === C.payout ? invoiceDay : -1;
-    return true;
+    this.sink.addRaw(raw);
   }
 }
