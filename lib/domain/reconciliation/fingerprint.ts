@@ -132,6 +132,13 @@ export class FingerprintTable {
     return this.count;
   }
 
+  /** Empties the table, keeping its memory (a table reused for many small sets). */
+  clear(): void {
+    if (this.count === 0) return;
+    this.slots.fill(0);
+    this.count = 0;
+  }
+
   /** The value for a fingerprint, or -1. */
   get(hi: number, lo: number): number {
     const slots = this.slots;

@@ -416,6 +416,56 @@ export interface ResolvedStatement extends StatementIndexes {
   readonly unpaidDisbursedRecords: number;
 }
 
+/** Records one partition of the version resolution holds, about (its table fits in cache). */
+const PARTITION_RECORDS = 16_384;
+/** Partitions at most (2^PARTITION_BITS_MAX): beyond, partitions grow instead. */
+const PARTITION_BITS_MAX = 12;
+
+function partitionBits(records: number): number {
+  let bits = 0;
+  while (bits < PARTITION_BITS_MAX && records >> bits > PARTITION_RECORDS) bits += 1;
+  return bits;
+}
+
+/**
+ * Indexes 0…n−1 grouped by the top bits of `hi[i]` (a counting sort: stable, so each partition
+ * keeps the records' order); with `flags`, only records with a parent. Partition p is
+ * items[start[p] … start[p + 1]).
+ */
+function partitionOrder(
+  hi: Int32Array,
+  lo: Int32Array,
+  n: number,
+  shift: number,
+  parts: number,
+  flags: Uint8Array | null,
+): { items: Int32Array; hi: Int32Array; lo: Int32Array; start: Int32Array } {
+  const start = new Int32Array(parts + 1);
+  // A shift of 32 is none in JavaScript: one partition then, by hand.
+  const partOf = (i: number) => (shift >= 32 ? 0 : (hi[i] ?? 0) >>> shift);
+  const counted = (i: number) => flags === null || ((flags[i] ?? 0) & HAS_PARENT) !== 0;
+  for (let i = 0; i < n; i += 1) {
+    if (counted(i)) start[partOf(i) + 1] = (start[partOf(i) + 1] ?? 0) + 1;
+  }
+  for (let p = 0; p < parts; p += 1) start[p + 1] = (start[p + 1] ?? 0) + (start[p] ?? 0);
+  const next = start.slice(0, parts);
+  const size = start[parts] ?? 0;
+  const items = new Int32Array(size);
+  // The keys travel with the indexes: a partition then reads its keys in sequence.
+  const keysHi = new Int32Array(size);
+  const keysLo = new Int32Array(size);
+  for (let i = 0; i < n; i += 1) {
+    if (!counted(i)) continue;
+    const p = partOf(i);
+    const at = next[p] ?? 0;
+    items[at] = i;
+    keysHi[at] = hi[i] ?? 0;
+    keysLo[at] = lo[i] ?? 0;
+    next[p] = at + 1;
+  }
+  return { items, hi: keysHi, lo: keysLo, start };
+}
+
 /**
  * Column store of statement records. `add` is called with batches as the feed streams in;
  * `resolve` once at the end.
@@ -815,38 +865,56 @@ export class StatementStore {
   /** Resolves versions, lines, payouts and disbursed shares (see the module comment). */
   resolve(): ResolvedStatement {
     const n = this.count;
-    // 1. Versions.
-    const records = new FingerprintTable(n);
+    // 1. Versions, and the winning version of each record's parent. By partitions of the
+    //    fingerprints (their top bits): a partition's table fits in a core's cache, where one
+    //    table of a million ids would miss it on nearly every probe. Within a partition the
+    //    records keep their order, so the outcome is the same as one pass over one table.
+    const bits = partitionBits(n);
+    const shift = 32 - bits;
+    const parts = 1 << bits;
+    const order = partitionOrder(this.fpHi, this.fpLo, n, shift, parts, null);
+    const probes = partitionOrder(this.parentHi, this.parentLo, n, shift, parts, this.flags);
+    const parentWinner = new Int32Array(n).fill(NONE);
+    const winners = new Uint8Array(n);
+    const records = new FingerprintTable(PARTITION_RECORDS * 2);
     let superseded = 0;
     let duplicates = 0;
     let conflicts = 0;
-    for (let i = 0; i < n; i += 1) {
-      const hi = this.fpHi[i] ?? 0;
-      const lo = this.fpLo[i] ?? 0;
-      const previous = records.getOrSet(hi, lo, i);
-      if (previous === NONE) continue;
-      const vi = this.version[i] ?? 0;
-      const vp = this.version[previous] ?? 0;
-      let winner = previous;
-      if (vi !== vp) {
-        superseded += 1;
-        if (vi > vp) winner = i;
-      } else {
-        const order = this.compareContent(i, previous);
-        if (order === 0) {
-          duplicates += 1;
-          if ((this.lineNo[i] ?? 0) < (this.lineNo[previous] ?? 0)) winner = i;
+    for (let part = 0; part < parts; part += 1) {
+      records.clear();
+      const end = order.start[part + 1] ?? 0;
+      for (let at = order.start[part] ?? 0; at < end; at += 1) {
+        const i = order.items[at] ?? 0;
+        const hi = order.hi[at] ?? 0;
+        const lo = order.lo[at] ?? 0;
+        const previous = records.getOrSet(hi, lo, i);
+        if (previous === NONE) continue;
+        const vi = this.version[i] ?? 0;
+        const vp = this.version[previous] ?? 0;
+        let winner = previous;
+        if (vi !== vp) {
+          superseded += 1;
+          if (vi > vp) winner = i;
         } else {
-          conflicts += 1;
-          if (order > 0) winner = i;
+          const order = this.compareContent(i, previous);
+          if (order === 0) {
+            duplicates += 1;
+            if ((this.lineNo[i] ?? 0) < (this.lineNo[previous] ?? 0)) winner = i;
+          } else {
+            conflicts += 1;
+            if (order > 0) winner = i;
+          }
         }
+        if (winner !== previous) records.set(hi, lo, winner);
       }
-      if (winner !== previous) records.set(hi, lo, winner);
+      records.forEachValue((slot) => {
+        winners[slot] = 1;
+      });
+      const probesEnd = probes.start[part + 1] ?? 0;
+      for (let at = probes.start[part] ?? 0; at < probesEnd; at += 1) {
+        parentWinner[probes.items[at] ?? 0] = records.get(probes.hi[at] ?? 0, probes.lo[at] ?? 0);
+      }
     }
-    const winners = new Uint8Array(n);
-    records.forEachValue((slot) => {
-      winners[slot] = 1;
-    });
 
     // 2. Lines of billed and forgiven records.
     const lineTable = new FingerprintTable(Math.max(1_024, n >> 2));
@@ -908,7 +976,7 @@ export class StatementStore {
       // The failure names its payout as parent (or as the payout it belongs to).
       let target = this.payout[i] ?? NONE;
       if (((this.flags[i] ?? 0) & HAS_PARENT) !== 0) {
-        const parent = records.get(this.parentHi[i] ?? 0, this.parentLo[i] ?? 0);
+        const parent = parentWinner[i] ?? NONE;
         if (parent !== NONE && componentOf(this.kind[parent] ?? 0) === C.payout) {
           target = this.payout[parent] ?? NONE;
         }
@@ -945,7 +1013,7 @@ export class StatementStore {
       let line = NONE;
       const flags = this.flags[i] ?? 0;
       if ((flags & HAS_PARENT) !== 0) {
-        const parent = records.get(this.parentHi[i] ?? 0, this.parentLo[i] ?? 0);
+        const parent = parentWinner[i] ?? NONE;
         if (parent !== NONE) line = slotLine[parent] ?? NONE;
       }
       const currency = this.currencyOf[i] ?? 0;
