@@ -98,7 +98,7 @@ export function contractRefOf(snapshot: ContractSnapshot): ContractRef {
 }
 
 /** Where the parsed report goes (the matcher's statement side). */
-export type ReportSink = Pick<StatementSide, 'add' | 'addRaw' | 'addRowErrors'> &
+export type ReportSink = Pick<StatementSide, 'add' | 'addPacked' | 'addRowErrors'> &
   Partial<Pick<StatementSide, 'expectRecords'>>;
 
 /** Readers of the report kinds (lib/marketplaces): they throw WrongFileKindError at the header. */
@@ -557,9 +557,9 @@ export async function reconcileReport(
       statement.add(records);
       counted(records.length);
     },
-    addRaw: (record) => {
-      statement.addRaw(record);
-      counted(1);
+    addPacked: (records) => {
+      statement.addPacked(records);
+      counted(records.count);
     },
     addRowErrors: (errors) => statement.addRowErrors(errors),
     expectRecords: (records) => statement.expectRecords(records),

@@ -48,7 +48,7 @@ export function fingerprintInto(text: string, out: Fingerprint): void {
   let b = SEED_B;
   let i = 0;
   // Latin-1 text (every id a marketplace writes): four code units a step, one byte each — the
-  // same words `fingerprintWordsInto` reads from the bytes.
+  // same little-endian words the billing event kernel reads from the bytes.
   for (; i + 3 < n; i += 4) {
     const c0 = text.charCodeAt(i);
     const c1 = text.charCodeAt(i + 1);
@@ -189,12 +189,12 @@ export class FingerprintTable {
     throw new RangeError('fingerprint table full');
   }
 
-  /** Calls `visit` with every value (table order). */
-  forEachValue(visit: (value: number) => void): void {
+  /** Sets `marks[value]` to 1 for every value. */
+  markValues(marks: Uint8Array): void {
     const slots = this.slots;
     for (let at = 2; at < slots.length; at += 3) {
       const stored = slots[at] ?? 0;
-      if (stored !== 0) visit(stored - 1);
+      if (stored !== 0) marks[stored - 1] = 1;
     }
   }
 

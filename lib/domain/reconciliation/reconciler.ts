@@ -95,8 +95,8 @@ import type { RowError, StatementRecord } from './statement';
 import {
   PART_OFF_BALANCE,
   PART_RECEIVABLE,
+  type PackedRecords,
   type Payout,
-  type RawStatementRecord,
   type ResolvedStatement,
   type StatementLines,
   StatementStore,
@@ -113,8 +113,8 @@ const NONE = -1;
 export interface StatementSide {
   /** Statement records, as they stream in (any order; repeats and later versions allowed). */
   add(records: readonly StatementRecord[]): void;
-  /** One record with precomputed fingerprints (a byte-level parser's fast path). */
-  addRaw(record: RawStatementRecord): void;
+  /** Records packed by a byte-level reader (its fast path): store.ts PACKED. */
+  addPacked(records: PackedRecords): void;
   /** Malformed rows the parser reported. */
   addRowErrors(errors: readonly RowError[]): void;
   /** How many records are coming, about (from the file's size): memory is sized once. */
@@ -163,9 +163,9 @@ export function createStatementReconciler(input: ReconciliationConfigInput): Sta
       open();
       store.add(records);
     },
-    addRaw(record) {
+    addPacked(records) {
       open();
-      store.addRaw(record);
+      store.addPacked(records);
     },
     expectRecords(records) {
       open();
@@ -217,7 +217,7 @@ export function createStatementReconciler(input: ReconciliationConfigInput): Sta
 
 export interface Reconciler {
   add(records: readonly StatementRecord[]): void;
-  addRaw(record: RawStatementRecord): void;
+  addPacked(records: PackedRecords): void;
   addRowErrors(errors: readonly RowError[]): void;
   addBankLines(lines: readonly BankLine[]): void;
   /** Once: the result against the whole expected ledger (contracts in its order). */
@@ -232,7 +232,7 @@ export function createReconciler(
   const statement = createStatementReconciler(input);
   return {
     add: (records) => statement.add(records),
-    addRaw: (record) => statement.addRaw(record),
+    addPacked: (records) => statement.addPacked(records),
     addRowErrors: (errors) => statement.addRowErrors(errors),
     addBankLines: (lines) => statement.addBankLines(lines),
     finish() {

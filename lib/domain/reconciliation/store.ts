@@ -85,8 +85,8 @@ export function recordNamesLine(component: number, action: number): boolean {
   );
 }
 
-/** A record with its ids as fingerprints (mutable: a parser reuses one). Days: NONE = -1. */
-export interface RawStatementRecord {
+/** A record with its ids as fingerprints (mutable: `add` reuses one). Days: NONE = -1. */
+interface RawStatementRecord {
   line: number;
   version: number;
   /** Indexes into STATEMENT_ACTIONS and STATEMENT_COMPONENTS. */
@@ -108,22 +108,6 @@ export interface RawStatementRecord {
   bankReference: string | null;
   currency: string;
   amountMinor: bigint;
-  /**
-   * The same amount as an exact integer Number (a byte-level parser accumulates digits with
-   * integer arithmetic while |amount| ≤ 2^53 − 1): when it is not NaN it is the amount and
-   * `amountMinor` is not read, so no BigInt is made per row. NaN: `amountMinor` is the amount.
-   */
-  amountSafeMinor: number;
-  /**
-   * The ids as ASCII bytes instead of strings (a byte-level parser): when set, `recordId` and
-   * `invoiceId` are read from `idBytes[recordIdStart…recordIdEnd)` and
-   * `idBytes[invoiceIdStart…invoiceIdEnd)` (an empty range: no invoice id) and copied.
-   */
-  idBytes: Uint8Array | null;
-  recordIdStart: number;
-  recordIdEnd: number;
-  invoiceIdStart: number;
-  invoiceIdEnd: number;
   payoutCurrency: string | null;
   payoutAmountMinor: bigint | null;
   invoiceDay: number;
@@ -133,7 +117,7 @@ export interface RawStatementRecord {
   eventDay: number;
 }
 
-export function newRawRecord(): RawStatementRecord {
+function newRawRecord(): RawStatementRecord {
   return {
     line: 0,
     version: 0,
@@ -155,12 +139,6 @@ export function newRawRecord(): RawStatementRecord {
     bankReference: null,
     currency: '',
     amountMinor: 0n,
-    amountSafeMinor: Number.NaN,
-    idBytes: null,
-    recordIdStart: 0,
-    recordIdEnd: 0,
-    invoiceIdStart: 0,
-    invoiceIdEnd: 0,
     payoutCurrency: null,
     payoutAmountMinor: null,
     invoiceDay: NONE,
@@ -169,6 +147,80 @@ export function newRawRecord(): RawStatementRecord {
     usageEndDay: NONE,
     eventDay: NONE,
   };
+}
+
+/**
+ * Records packed by a byte-level reader (the AWS feed's WebAssembly kernel): one row of
+ * PACKED_ROW_WORDS 32-bit words per record, at the word offsets of PACKED; its amount and
+ * version are float64 slots of the same row (PACKED_FLOAT, in float64 units from the row's
+ * start). Ids are positions into `bytes` (plus `byteOffset`), an empty range being none.
+ */
+export const PACKED_ROW_WORDS = 28;
+export const PACKED = {
+  /** Action (bits 0–3), component (4–7), currency index (8–15), PACKED_KIND flags. */
+  kind: 0,
+  idHi: 1,
+  idLo: 2,
+  parentHi: 3,
+  parentLo: 4,
+  groupHi: 5,
+  groupLo: 6,
+  invoiceDay: 7,
+  dueDay: 8,
+  usageStartDay: 9,
+  usageEndDay: 10,
+  /** The update time's day (NONE: no update time). */
+  updateDay: 11,
+  idStart: 12,
+  idEnd: 13,
+  invoiceIdStart: 14,
+  invoiceIdEnd: 15,
+  contractKeyStart: 16,
+  contractKeyEnd: 17,
+  payoutStart: 18,
+  payoutEnd: 19,
+  bankStart: 20,
+  bankEnd: 21,
+  /** Where the row ends in `bytes` (its line break included). */
+  rowEnd: 22,
+} as const;
+export const PACKED_FLOAT = {
+  /** The amount in minor units, an integer of at most 15 digits. */
+  amount: 12,
+  /** The update time in milliseconds (0: none). */
+  version: 13,
+} as const;
+export const PACKED_KIND = {
+  balance: 1 << 16,
+  parent: 1 << 17,
+  group: 1 << 18,
+  /** The contract key (payout id) is the bytes of the reader's last one: its index is reused. */
+  sameContractKey: 1 << 19,
+  samePayout: 1 << 20,
+} as const;
+
+export interface PackedRecords {
+  readonly words: Int32Array;
+  readonly floats: Float64Array;
+  readonly bytes: Uint8Array;
+  readonly byteOffset: number;
+  /** Row 0's first word (even: its float slots are aligned). */
+  readonly firstWord: number;
+  readonly count: number;
+  /** Row r is on file line firstLine + r (a packed record is one line). */
+  readonly firstLine: number;
+  /** The currency of each index the kind word names. */
+  readonly currencies: readonly string[];
+  /**
+   * The reader's last contract key and payout (store indexes), kept across its batches and
+   * never shared between readers: rows flagged "same" take them.
+   */
+  readonly last: { contractKey: number; payout: number };
+}
+
+/** ASCII bytes as a flat string of its own. */
+function asciiText(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 
 /**
@@ -436,16 +488,19 @@ function partitionOrder(
   hi: Int32Array,
   lo: Int32Array,
   n: number,
-  shift: number,
-  parts: number,
-  flags: Uint8Array | null,
+  bits: number,
+  flags: Uint8Array,
+  required: number,
 ): { items: Int32Array; hi: Int32Array; lo: Int32Array; start: Int32Array } {
+  const parts = 1 << bits;
   const start = new Int32Array(parts + 1);
-  // A shift of 32 is none in JavaScript: one partition then, by hand.
-  const partOf = (i: number) => (shift >= 32 ? 0 : (hi[i] ?? 0) >>> shift);
-  const counted = (i: number) => flags === null || ((flags[i] ?? 0) & HAS_PARENT) !== 0;
+  // A shift of 32 is none in JavaScript: no bits, one partition, by a zero mask.
+  const shift = bits === 0 ? 0 : 32 - bits;
+  const mask = parts - 1;
   for (let i = 0; i < n; i += 1) {
-    if (counted(i)) start[partOf(i) + 1] = (start[partOf(i) + 1] ?? 0) + 1;
+    if (((flags[i] ?? 0) & required) !== required) continue;
+    const p = ((hi[i] ?? 0) >>> shift) & mask;
+    start[p + 1] = (start[p + 1] ?? 0) + 1;
   }
   for (let p = 0; p < parts; p += 1) start[p + 1] = (start[p + 1] ?? 0) + (start[p] ?? 0);
   const next = start.slice(0, parts);
@@ -455,11 +510,12 @@ function partitionOrder(
   const keysHi = new Int32Array(size);
   const keysLo = new Int32Array(size);
   for (let i = 0; i < n; i += 1) {
-    if (!counted(i)) continue;
-    const p = partOf(i);
+    if (((flags[i] ?? 0) & required) !== required) continue;
+    const h = hi[i] ?? 0;
+    const p = (h >>> shift) & mask;
     const at = next[p] ?? 0;
     items[at] = i;
-    keysHi[at] = hi[i] ?? 0;
+    keysHi[at] = h;
     keysLo[at] = lo[i] ?? 0;
     next[p] = at + 1;
   }
@@ -712,8 +768,6 @@ export class StatementStore {
       raw.bankReference = record.bankReference;
       raw.currency = record.currency;
       raw.amountMinor = record.amountMinor;
-      raw.amountSafeMinor = Number.NaN;
-      raw.idBytes = null;
       raw.payoutCurrency = record.payoutCurrency;
       raw.payoutAmountMinor = record.payoutAmountMinor;
       raw.invoiceDay = record.invoiceDay ?? NONE;
@@ -721,36 +775,23 @@ export class StatementStore {
       raw.usageStartDay = record.usageStartDay ?? NONE;
       raw.usageEndDay = record.usageEndDay ?? NONE;
       raw.eventDay = record.eventDay ?? NONE;
-      this.addRaw(raw);
+      this.append(raw);
     }
   }
 
   /**
-   * Appends one record given with its fingerprints already computed (a parser reading bytes
-   * computes them without making strings: `fingerprintWordsInto`). The object may be reused.
-   * `recordId` and `invoiceId` are only read when `recordNamesLine` says the record names a
-   * line; strings are copied, never kept as given.
+   * Appends one record with its fingerprints computed (`add`'s reused object). `recordId` and
+   * `invoiceId` are only read when `recordNamesLine` says the record names a line; strings are
+   * copied, never kept as given.
    */
-  addRaw(raw: RawStatementRecord): void {
+  private append(raw: RawStatementRecord): void {
     if (this.count >= this.capacity) this.grow();
     const i = this.count;
-    const safe = raw.amountSafeMinor;
-    if (Number.isSafeInteger(safe)) {
-      // An integer below 2^53: the two 32-bit halves of the same 64-bit integer, written with
-      // exact integer arithmetic (int64.ts); no BigInt made.
-      if (safe > AMOUNT_ABS_MAX || safe < -AMOUNT_ABS_MAX) {
-        throw new RangeError(`Line ${raw.line}: amount ${safe} is beyond ${STORE_AMOUNT_ABS_MAX}`);
-      }
-      setInt64(this.amountWords, i, safe);
-    } else {
-      const amount = raw.amountMinor;
-      if (amount > STORE_AMOUNT_ABS_MAX || amount < -STORE_AMOUNT_ABS_MAX) {
-        throw new RangeError(
-          `Line ${raw.line}: amount ${amount} is beyond ${STORE_AMOUNT_ABS_MAX}`,
-        );
-      }
-      this.amount[i] = amount;
+    const amount = raw.amountMinor;
+    if (amount > STORE_AMOUNT_ABS_MAX || amount < -STORE_AMOUNT_ABS_MAX) {
+      throw new RangeError(`Line ${raw.line}: amount ${amount} is beyond ${STORE_AMOUNT_ABS_MAX}`);
     }
+    this.amount[i] = amount;
     const component = raw.component;
     this.fpHi[i] = raw.idHi;
     this.fpLo[i] = raw.idLo;
@@ -765,9 +806,7 @@ export class StatementStore {
     const isPayout = component === C.payout;
     const names = recordNamesLine(component, raw.action);
     const recordId = raw.recordId ?? '';
-    const hasRecordId =
-      raw.idBytes !== null ? raw.recordIdEnd > raw.recordIdStart : recordId !== '';
-    if (names && !hasRecordId) {
+    if (names && recordId === '') {
       throw new RangeError(`Line ${raw.line}: a record naming a line needs its id`);
     }
     this.payout[i] =
@@ -785,16 +824,7 @@ export class StatementStore {
     this.usageEnd[i] = raw.usageEndDay;
     this.eventDay[i] = raw.eventDay;
     if (names) {
-      this.identityOf[i] =
-        raw.idBytes !== null
-          ? this.identities.addBytes(
-              raw.idBytes,
-              raw.recordIdStart,
-              raw.recordIdEnd,
-              raw.invoiceIdStart,
-              raw.invoiceIdEnd,
-            )
-          : this.identities.addText(recordId, raw.invoiceId);
+      this.identityOf[i] = this.identities.addText(recordId, raw.invoiceId);
     } else {
       this.identityOf[i] = NONE;
     }
@@ -806,6 +836,102 @@ export class StatementStore {
       });
     }
     this.count = i + 1;
+  }
+
+  /**
+   * Appends packed records (PACKED): the same as `add` of the records they stand for, column to
+   * column, without an object or a string per row.
+   */
+  addPacked(batch: PackedRecords): void {
+    const { words: w, floats, bytes, byteOffset: at, last } = batch;
+    for (let r = 0; r < batch.count; r += 1) {
+      if (this.count >= this.capacity) this.grow();
+      const i = this.count;
+      const o = batch.firstWord + r * PACKED_ROW_WORDS;
+      const f = (o >> 1) + PACKED_FLOAT.amount;
+      const kind = w[o] ?? 0;
+      const action = kind & 0x0f;
+      const component = (kind >> 4) & 0x0f;
+      const line = batch.firstLine + r;
+      const amount = floats[f] ?? Number.NaN;
+      if (!Number.isSafeInteger(amount) || amount > AMOUNT_ABS_MAX || amount < -AMOUNT_ABS_MAX) {
+        throw new RangeError(`Line ${line}: amount ${amount} is beyond ${STORE_AMOUNT_ABS_MAX}`);
+      }
+      setInt64(this.amountWords, i, amount);
+      this.fpHi[i] = w[o + PACKED.idHi] ?? 0;
+      this.fpLo[i] = w[o + PACKED.idLo] ?? 0;
+      this.version[i] = floats[f + 1] ?? 0;
+      this.lineNo[i] = line;
+      this.kind[i] =
+        component | (action << 4) | ((kind & PACKED_KIND.balance) !== 0 ? BALANCE_FLAG : 0);
+      const hasGroup = (kind & PACKED_KIND.group) !== 0;
+      const hasParent = (kind & PACKED_KIND.parent) !== 0;
+      this.groupHi[i] = hasGroup ? (w[o + PACKED.groupHi] ?? 0) : 0;
+      this.groupLo[i] = hasGroup ? (w[o + PACKED.groupLo] ?? 0) : 0;
+      this.parentHi[i] = hasParent ? (w[o + PACKED.parentHi] ?? 0) : 0;
+      this.parentLo[i] = hasParent ? (w[o + PACKED.parentLo] ?? 0) : 0;
+      this.flags[i] = (hasGroup ? HAS_GROUP : 0) | (hasParent ? HAS_PARENT : 0);
+      const idStart = at + (w[o + PACKED.idStart] ?? 0);
+      const idEnd = at + (w[o + PACKED.idEnd] ?? 0);
+      if (idEnd <= idStart) throw new RangeError(`Line ${line}: a record needs its id`);
+      const invoiceStart = at + (w[o + PACKED.invoiceIdStart] ?? 0);
+      const invoiceEnd = at + (w[o + PACKED.invoiceIdEnd] ?? 0);
+      const isPayout = component === C.payout || component === C.payout_failure;
+      const payoutStart = w[o + PACKED.payoutStart] ?? 0;
+      const payoutEnd = w[o + PACKED.payoutEnd] ?? 0;
+      if (payoutEnd > payoutStart) {
+        if ((kind & PACKED_KIND.samePayout) === 0 || last.payout === NONE) {
+          last.payout = this.payoutIndexOf(asciiText(bytes, at + payoutStart, at + payoutEnd));
+        }
+        this.payout[i] = last.payout;
+      } else {
+        this.payout[i] =
+          component === C.payout ? this.payoutIndexOf(asciiText(bytes, idStart, idEnd)) : NONE;
+      }
+      const keyStart = w[o + PACKED.contractKeyStart] ?? 0;
+      const keyEnd = w[o + PACKED.contractKeyEnd] ?? 0;
+      if (keyEnd > keyStart) {
+        if ((kind & PACKED_KIND.sameContractKey) === 0 || last.contractKey === NONE) {
+          last.contractKey = this.contractKeyIndexOf(asciiText(bytes, at + keyStart, at + keyEnd));
+        }
+        this.contractKeyOf[i] = last.contractKey;
+      } else {
+        this.contractKeyOf[i] = NONE;
+      }
+      this.currencyOf[i] = this.currencyIndexOf(batch.currencies[(kind >> 8) & 0xff] ?? '');
+      const invoiceDay = w[o + PACKED.invoiceDay] ?? NONE;
+      const updateDay = w[o + PACKED.updateDay] ?? NONE;
+      this.invoiceDay[i] = invoiceDay;
+      this.dueDay[i] = w[o + PACKED.dueDay] ?? NONE;
+      this.usageStart[i] = w[o + PACKED.usageStartDay] ?? NONE;
+      this.usageEnd[i] = w[o + PACKED.usageEndDay] ?? NONE;
+      // A payout's day is its update time's, else its invoice date (only the payout row's).
+      this.eventDay[i] =
+        updateDay !== NONE ? updateDay : component === C.payout ? invoiceDay : NONE;
+      if (!recordNamesLine(component, action)) {
+        this.identityOf[i] = NONE;
+      } else if (isPayout) {
+        // The payout's id is its payout key too: kept as text (a few hundred rows).
+        this.identityOf[i] = this.identities.addText(
+          asciiText(bytes, idStart, idEnd),
+          invoiceEnd > invoiceStart ? asciiText(bytes, invoiceStart, invoiceEnd) : null,
+        );
+      } else {
+        this.identityOf[i] = this.identities.addBytes(
+          bytes,
+          idStart,
+          idEnd,
+          invoiceStart,
+          invoiceEnd,
+        );
+      }
+      const bankStart = w[o + PACKED.bankStart] ?? 0;
+      const bankEnd = w[o + PACKED.bankEnd] ?? 0;
+      if (bankEnd > bankStart) {
+        this.bankReferences.set(i, asciiText(bytes, at + bankStart, at + bankEnd));
+      }
+      this.count = i + 1;
+    }
   }
 
   /** The index of a contract key named by the statement, or NONE. */
@@ -870,10 +996,9 @@ export class StatementStore {
     //    table of a million ids would miss it on nearly every probe. Within a partition the
     //    records keep their order, so the outcome is the same as one pass over one table.
     const bits = partitionBits(n);
-    const shift = 32 - bits;
     const parts = 1 << bits;
-    const order = partitionOrder(this.fpHi, this.fpLo, n, shift, parts, null);
-    const probes = partitionOrder(this.parentHi, this.parentLo, n, shift, parts, this.flags);
+    const order = partitionOrder(this.fpHi, this.fpLo, n, bits, this.flags, 0);
+    const probes = partitionOrder(this.parentHi, this.parentLo, n, bits, this.flags, HAS_PARENT);
     const parentWinner = new Int32Array(n).fill(NONE);
     const winners = new Uint8Array(n);
     const records = new FingerprintTable(PARTITION_RECORDS * 2);
@@ -907,9 +1032,7 @@ export class StatementStore {
         }
         if (winner !== previous) records.set(hi, lo, winner);
       }
-      records.forEachValue((slot) => {
-        winners[slot] = 1;
-      });
+      records.markValues(winners);
       const probesEnd = probes.start[part + 1] ?? 0;
       for (let at = probes.start[part] ?? 0; at < probesEnd; at += 1) {
         parentWinner[probes.items[at] ?? 0] = records.get(probes.hi[at] ?? 0, probes.lo[at] ?? 0);

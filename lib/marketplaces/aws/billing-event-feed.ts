@@ -41,13 +41,7 @@ import {
   type StatementRecord,
   WrongFileKindError,
 } from '../../domain/reconciliation/statement';
-import {
-  A,
-  C,
-  newRawRecord,
-  type RawStatementRecord,
-  recordNamesLine,
-} from '../../domain/reconciliation/store';
+import { A, C, type PackedRecords } from '../../domain/reconciliation/store';
 import {
   CSV_ROW_LENGTH_MAX,
   type CsvBlockResult,
@@ -58,15 +52,11 @@ import {
 } from '../../tools/csv-stream';
 import {
   BillingEventKernel,
-  F,
-  K,
   KERNEL_INPUT_CAPACITY,
-  KERNEL_ROW_WORDS,
   KERNEL_STOP_CURRENCY,
   KERNEL_STOP_END,
   KERNEL_STOP_FULL,
   kernelTakesDelimiter,
-  W,
 } from './kernel/billing-event-kernel';
 
 export const AWS_BILLING_EVENT_REQUIRED_COLUMNS = [
@@ -297,7 +287,8 @@ export function readAwsBillingEventFeed(
 /** Where the fast path delivers (a StatementSide of the reconciliation, or a store). */
 export interface StatementSink {
   add(records: readonly StatementRecord[]): void;
-  addRaw(record: RawStatementRecord): void;
+  /** Records packed by the kernel (store.ts PACKED). */
+  addPacked(records: PackedRecords): void;
   addRowErrors(errors: readonly RowError[]): void;
   /** Told once how many records are coming, about, when the file's size is known. */
   expectRecords?(records: number): void;
@@ -433,17 +424,17 @@ export async function feedAwsBillingEvents(
 }
 
 /**
- * The kernel's rows into the sink: one reused record object, the kernel's memory as the ids'
- * bytes, a repeated agreement or payout id as the same string. The kernel stops at a row it does
- * not take (declined: the scanner cuts it for the regular parser) or at a currency it has not
- * been told (told here when it is a known one, then the block goes on).
+ * The kernel's rows into the sink, a batch per scan (the kernel's output, packed as the store
+ * reads it: store.ts PACKED). The kernel stops at a row it does not take (declined: the scanner
+ * cuts it for the regular parser) or at a currency it has not been told (told here when it is a
+ * known one, then the block goes on).
  */
 class KernelRows {
   private readonly kernel: BillingEventKernel;
-  private readonly raw = newRawRecord();
   private readonly currencies: string[] = [];
-  private agreement: string | null = null;
-  private payout: string | null = null;
+  private readonly batch: {
+    -readonly [K in keyof PackedRecords]: PackedRecords[K];
+  };
 
   constructor(
     columns: ReadonlyMap<string, number>,
@@ -487,17 +478,34 @@ class KernelRows {
         payoutCurrency: at('disbursement_currency'),
       },
     });
+    const k = this.kernel;
+    this.batch = {
+      words: k.words,
+      floats: k.floats,
+      bytes: k.bytes,
+      byteOffset: k.input,
+      firstWord: k.outputWord,
+      count: 0,
+      firstLine: 0,
+      currencies: this.currencies,
+      last: { contractKey: -1, payout: -1 },
+    };
   }
 
   take(bytes: Buffer, start: number, limit: number, line: number, result: CsvBlockResult): void {
     const kernel = this.kernel;
+    const batch = this.batch;
     let at = start;
     let next = line;
     result.declined = false;
     while (at < limit) {
       const end = Math.min(limit, at + KERNEL_INPUT_CAPACITY);
       const count = kernel.scan(bytes, at, end);
-      for (let row = 0; row < count; row += 1) this.emit(row, next + row);
+      if (count > 0) {
+        batch.count = count;
+        batch.firstLine = next;
+        this.sink.addPacked(batch);
+      }
       next += count;
       result.records += count;
       const reason = kernel.stopReason;
@@ -521,80 +529,5 @@ class KernelRows {
     if (!this.kernel.addCurrency(code, minorUnitsOf(code), this.currencies.length)) return false;
     this.currencies.push(code);
     return true;
-  }
-
-  private emit(row: number, line: number): void {
-    const k = this.kernel;
-    const w = k.words;
-    const o = k.outputWord + row * KERNEL_ROW_WORDS;
-    const f = k.outputFloat + row * (KERNEL_ROW_WORDS >> 1);
-    const raw = this.raw;
-    const kind = w[o + W.kind] ?? 0;
-    const action = kind & 0x0f;
-    const component = (kind >> 4) & 0x0f;
-    raw.line = line;
-    raw.version = k.floats[f + F.version] ?? 0;
-    raw.action = action;
-    raw.component = component;
-    raw.balanceImpacting = (kind & K.balance) !== 0;
-    raw.idHi = w[o + W.idHi] ?? 0;
-    raw.idLo = w[o + W.idLo] ?? 0;
-    raw.hasParent = (kind & K.parent) !== 0;
-    raw.parentHi = w[o + W.parentHi] ?? 0;
-    raw.parentLo = w[o + W.parentLo] ?? 0;
-    raw.hasGroup = (kind & K.group) !== 0;
-    raw.groupHi = w[o + W.groupHi] ?? 0;
-    raw.groupLo = w[o + W.groupLo] ?? 0;
-    raw.recordId = null;
-    raw.invoiceId = null;
-    raw.idBytes = null;
-    const idStart = w[o + W.idStart] ?? 0;
-    const idEnd = w[o + W.idEnd] ?? 0;
-    const invoiceStart = w[o + W.invoiceIdStart] ?? 0;
-    const invoiceEnd = w[o + W.invoiceIdEnd] ?? 0;
-    if (recordNamesLine(component, action)) {
-      if (component === C.payout || component === C.payout_failure) {
-        // The payout's id is its payout key too: as a string (a few hundred rows).
-        raw.recordId = k.text(idStart, idEnd);
-        raw.invoiceId = invoiceEnd > invoiceStart ? k.text(invoiceStart, invoiceEnd) : null;
-      } else {
-        // The store copies the ids' bytes: no string per row.
-        raw.idBytes = k.bytes;
-        raw.recordIdStart = k.input + idStart;
-        raw.recordIdEnd = k.input + idEnd;
-        raw.invoiceIdStart = k.input + invoiceStart;
-        raw.invoiceIdEnd = k.input + invoiceEnd;
-      }
-    }
-    const agreementStart = w[o + W.agreementStart] ?? 0;
-    const agreementEnd = w[o + W.agreementEnd] ?? 0;
-    if (agreementEnd === agreementStart) raw.contractKey = null;
-    else {
-      if ((kind & K.sameAgreement) === 0) this.agreement = k.text(agreementStart, agreementEnd);
-      raw.contractKey = this.agreement;
-    }
-    const payoutStart = w[o + W.payoutStart] ?? 0;
-    const payoutEnd = w[o + W.payoutEnd] ?? 0;
-    if (payoutEnd === payoutStart) raw.payoutId = null;
-    else {
-      if ((kind & K.samePayout) === 0) this.payout = k.text(payoutStart, payoutEnd);
-      raw.payoutId = this.payout;
-    }
-    const bankStart = w[o + W.bankStart] ?? 0;
-    const bankEnd = w[o + W.bankEnd] ?? 0;
-    raw.bankReference = bankEnd > bankStart ? k.text(bankStart, bankEnd) : null;
-    raw.currency = this.currencies[(kind >> 8) & 0xff] ?? '';
-    // At most 15 digits: an exact integer, handed over as a Number (no BigInt per row).
-    raw.amountSafeMinor = k.floats[f + F.amount] ?? Number.NaN;
-    raw.payoutCurrency = null;
-    raw.payoutAmountMinor = null;
-    const invoiceDay = w[o + W.invoiceDay] ?? -1;
-    const updateDay = w[o + W.updateDay] ?? -1;
-    raw.invoiceDay = invoiceDay;
-    raw.dueDay = w[o + W.dueDay] ?? -1;
-    raw.usageStartDay = w[o + W.usageStart] ?? -1;
-    raw.usageEndDay = w[o + W.usageEnd] ?? -1;
-    raw.eventDay = updateDay >= 0 ? updateDay : component === C.payout ? invoiceDay : -1;
-    this.sink.addRaw(raw);
   }
 }

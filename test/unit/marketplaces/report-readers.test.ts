@@ -18,8 +18,8 @@ function collecting() {
   let raw = 0;
   const sink: ReportSink = {
     add: (batch) => records.push(...batch),
-    addRaw: () => {
-      raw += 1;
+    addPacked: (batch) => {
+      raw += batch.count;
     },
     addRowErrors: (batch) => errors.push(...batch),
   };

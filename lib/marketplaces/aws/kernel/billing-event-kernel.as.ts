@@ -283,7 +283,7 @@ function keep(start: i32, end: i32, kept: usize): i32 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fingerprints (fingerprint.ts `fingerprintWordsInto`, the same arithmetic)
+// Fingerprints (fingerprint.ts `fingerprintInto` of the same Latin-1 text, four bytes a step)
 // ---------------------------------------------------------------------------------------------
 
 const SEED_A: i32 = 0x9747b28c;

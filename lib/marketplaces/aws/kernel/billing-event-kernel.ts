@@ -1,14 +1,19 @@
 /**
  * The billing event feed's WebAssembly kernel (billing-event-kernel.as.ts), loaded: one instance
  * per feed (its configuration and the last ids it saw are state of that feed), its memory seen
- * through typed arrays. `scan` converts the plain rows of a block of bytes into fixed-size output
- * rows; billing-event-feed.ts turns those into statement records.
+ * through typed arrays. `scan` converts the plain rows of a block of bytes into packed records
+ * (store.ts PACKED), which billing-event-feed.ts hands to the statement as they are.
  */
+import {
+  PACKED,
+  PACKED_FLOAT,
+  PACKED_KIND,
+  PACKED_ROW_WORDS,
+} from '../../../domain/reconciliation/store';
 import { BILLING_EVENT_KERNEL_WASM_BASE64 } from './billing-event-kernel.wasm';
 
 /** The kernel's layout and codes (billing-event-kernel.as.ts); checked against it at load. */
 export const KERNEL_ROWS_MAX = 4096;
-export const KERNEL_ROW_WORDS = 28;
 export const KERNEL_INPUT_CAPACITY = 2 << 20;
 export const KERNEL_STOP_END = 0;
 export const KERNEL_STOP_FULL = 1;
@@ -17,39 +22,49 @@ export const KERNEL_STOP_CURRENCY = 3;
 /** Currencies one feed's kernel tells apart (more: the rest go through the regular parser). */
 export const KERNEL_CURRENCIES_MAX = 64;
 
-export const W = {
-  kind: 0,
-  idHi: 1,
-  idLo: 2,
-  parentHi: 3,
-  parentLo: 4,
-  groupHi: 5,
-  groupLo: 6,
-  invoiceDay: 7,
-  dueDay: 8,
-  usageStart: 9,
-  usageEnd: 10,
-  updateDay: 11,
-  idStart: 12,
-  idEnd: 13,
-  invoiceIdStart: 14,
-  invoiceIdEnd: 15,
-  agreementStart: 16,
-  agreementEnd: 17,
-  payoutStart: 18,
-  payoutEnd: 19,
-  bankStart: 20,
-  bankEnd: 21,
-  rowEnd: 22,
-} as const;
-export const F = { amount: 12, version: 13 } as const;
-export const K = {
-  balance: 1 << 16,
-  parent: 1 << 17,
-  group: 1 << 18,
-  sameAgreement: 1 << 19,
-  samePayout: 1 << 20,
-} as const;
+/**
+ * The kernel's exported layout constants and what they must equal: its output rows are read as
+ * store.ts PACKED rows.
+ */
+const LAYOUT: readonly (readonly [string, number])[] = [
+  ['ROWS_MAX', KERNEL_ROWS_MAX],
+  ['ROW_WORDS', PACKED_ROW_WORDS],
+  ['INPUT_CAPACITY', KERNEL_INPUT_CAPACITY],
+  ['STOP_END', KERNEL_STOP_END],
+  ['STOP_FULL', KERNEL_STOP_FULL],
+  ['STOP_ROW', KERNEL_STOP_ROW],
+  ['STOP_CURRENCY', KERNEL_STOP_CURRENCY],
+  ['W_KIND', PACKED.kind],
+  ['W_ID_HI', PACKED.idHi],
+  ['W_ID_LO', PACKED.idLo],
+  ['W_PARENT_HI', PACKED.parentHi],
+  ['W_PARENT_LO', PACKED.parentLo],
+  ['W_GROUP_HI', PACKED.groupHi],
+  ['W_GROUP_LO', PACKED.groupLo],
+  ['W_INVOICE_DAY', PACKED.invoiceDay],
+  ['W_DUE_DAY', PACKED.dueDay],
+  ['W_USAGE_START', PACKED.usageStartDay],
+  ['W_USAGE_END', PACKED.usageEndDay],
+  ['W_UPDATE_DAY', PACKED.updateDay],
+  ['W_ID_START', PACKED.idStart],
+  ['W_ID_END', PACKED.idEnd],
+  ['W_INVOICE_ID_START', PACKED.invoiceIdStart],
+  ['W_INVOICE_ID_END', PACKED.invoiceIdEnd],
+  ['W_AGREEMENT_START', PACKED.contractKeyStart],
+  ['W_AGREEMENT_END', PACKED.contractKeyEnd],
+  ['W_PAYOUT_START', PACKED.payoutStart],
+  ['W_PAYOUT_END', PACKED.payoutEnd],
+  ['W_BANK_START', PACKED.bankStart],
+  ['W_BANK_END', PACKED.bankEnd],
+  ['W_ROW_END', PACKED.rowEnd],
+  ['F_AMOUNT', PACKED_FLOAT.amount],
+  ['F_VERSION', PACKED_FLOAT.version],
+  ['K_BALANCE', PACKED_KIND.balance],
+  ['K_PARENT', PACKED_KIND.parent],
+  ['K_GROUP', PACKED_KIND.group],
+  ['K_SAME_AGREEMENT', PACKED_KIND.sameContractKey],
+  ['K_SAME_PAYOUT', PACKED_KIND.samePayout],
+];
 
 /** The columns the kernel reads (-1: absent). */
 export interface KernelColumns {
@@ -97,9 +112,6 @@ const wasm = (globalThis as unknown as { readonly WebAssembly: WasmApi }).WebAss
 
 interface KernelExports {
   readonly memory: { readonly buffer: ArrayBuffer };
-  readonly ROWS_MAX: { readonly value: number };
-  readonly ROW_WORDS: { readonly value: number };
-  readonly INPUT_CAPACITY: { readonly value: number };
   prepare(): number;
   configure(
     width: number,
@@ -141,20 +153,20 @@ export class BillingEventKernel {
   readonly words: Int32Array;
   readonly floats: Float64Array;
   readonly input: number;
-  /** Output row r: words[outputWord + r × KERNEL_ROW_WORDS …], floats[outputFloat + r × 14 …]. */
+  /** Output row r: words[outputWord + r × PACKED_ROW_WORDS …] (store.ts PACKED). */
   readonly outputWord: number;
-  readonly outputFloat: number;
   private currencies = 0;
 
   constructor(setup: KernelSetup) {
     const instance = new wasm.Instance(kernelModule(), { env: { abort: kernelAbort } });
     const x = instance.exports as unknown as KernelExports;
-    if (
-      x.ROWS_MAX.value !== KERNEL_ROWS_MAX ||
-      x.ROW_WORDS.value !== KERNEL_ROW_WORDS ||
-      x.INPUT_CAPACITY.value !== KERNEL_INPUT_CAPACITY
-    ) {
-      throw new Error('The billing event kernel does not match its loader: run `npm run kernel`');
+    const globals = instance.exports as Record<string, { readonly value?: unknown } | undefined>;
+    for (const [name, value] of LAYOUT) {
+      if (globals[name]?.value !== value) {
+        throw new Error(
+          `The billing event kernel's ${name} is not ${value}: run \`npm run kernel\``,
+        );
+      }
     }
     if (x.prepare() === 0) throw new RangeError('No memory for the billing event kernel');
     this.exports = x;
@@ -164,7 +176,6 @@ export class BillingEventKernel {
     this.floats = new Float64Array(buffer);
     this.input = x.inputOffset();
     this.outputWord = x.outputOffset() >> 2;
-    this.outputFloat = x.outputOffset() >> 3;
     x.configure(
       setup.width,
       setup.delimiterCode,

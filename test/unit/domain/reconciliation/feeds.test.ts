@@ -39,7 +39,7 @@ async function fastRowErrors(csv: string): Promise<RowError[]> {
   const errors: RowError[] = [];
   await feedAwsBillingEvents([Buffer.from(csv)], {
     add: () => {},
-    addRaw: () => {},
+    addPacked: () => {},
     addRowErrors: (e) => errors.push(...e),
   });
   return errors;

@@ -1,9 +1,8 @@
-// Proves the billing event feed's byte-level fast path hands the statement exactly what the regular row parser does — amounts (carried as integers below 2^53, else as BigInt) for any amount text, ids given as bytes, repeated agreement and payout ids — and that sizing the statement from the file's size changes nothing but its memory.
+// Proves the billing event feed's byte-level fast path (the kernel's packed rows) hands the statement exactly what the regular row parser does — amounts for any amount text (the largest through the regular parser), ids given as bytes, repeated agreement and payout ids — and that sizing the statement from the file's size changes nothing but its memory.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createStatementReconciler } from '../../../../lib/domain/reconciliation/reconciler';
 import type { RowError, StatementRecord } from '../../../../lib/domain/reconciliation/statement';
-import type { RawStatementRecord } from '../../../../lib/domain/reconciliation/store';
 import {
   feedAwsBillingEvents,
   readAwsBillingEventFeed,
@@ -17,6 +16,7 @@ import {
   payoutRow,
   reconcileAws,
 } from '../../domain/reconciliation/helpers';
+import { unpacker } from './packed';
 
 interface Seen {
   readonly line: number;
@@ -46,12 +46,7 @@ async function fastRows(
   const rows: Seen[] = [];
   const errors: RowError[] = [];
   const expected: number[] = [];
-  const text = (raw: RawStatementRecord, start: number, end: number, fallback: string | null) =>
-    raw.idBytes === null
-      ? fallback
-      : end > start
-        ? Buffer.from(raw.idBytes.subarray(start, end)).toString('latin1')
-        : null;
+  const unpack = unpacker();
   const bytes = Buffer.from(csv);
   // Small chunks: records and ids straddle chunk boundaries.
   const chunks: Buffer[] = [];
@@ -62,17 +57,18 @@ async function fastRows(
       add(records) {
         for (const r of records) rows.push(seenOf(r));
       },
-      addRaw(raw) {
-        const safe = raw.amountSafeMinor;
-        if (!Number.isNaN(safe)) expect(Number.isSafeInteger(safe)).toBe(true);
-        rows.push({
-          line: raw.line,
-          amountMinor: Number.isNaN(safe) ? raw.amountMinor : BigInt(safe),
-          recordId: text(raw, raw.recordIdStart, raw.recordIdEnd, raw.recordId) ?? '?',
-          invoiceId: text(raw, raw.invoiceIdStart, raw.invoiceIdEnd, raw.invoiceId),
-          contractKey: raw.contractKey,
-          payoutId: raw.payoutId,
-        });
+      addPacked(batch) {
+        for (const r of unpack(batch)) {
+          expect(r.amountMinor <= BigInt(Number.MAX_SAFE_INTEGER)).toBe(true);
+          rows.push({
+            line: r.line,
+            amountMinor: r.amountMinor,
+            recordId: r.recordId,
+            invoiceId: r.invoiceId,
+            contractKey: r.contractKey,
+            payoutId: r.payoutId,
+          });
+        }
       },
       addRowErrors(list) {
         errors.push(...list);

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fingerprintOf } from '../../../../lib/domain/reconciliation/fingerprint';
 import type { RowError, StatementRecord } from '../../../../lib/domain/reconciliation/statement';
-import { A, C, type RawStatementRecord } from '../../../../lib/domain/reconciliation/store';
+import { A, C } from '../../../../lib/domain/reconciliation/store';
 import {
   feedAwsBillingEvents,
   readAwsBillingEventFeed,
@@ -11,6 +11,7 @@ import {
 import { BILLING_EVENT_KERNEL_WASM_BASE64 } from '../../../../lib/marketplaces/aws/kernel/billing-event-kernel.wasm';
 import { compileBillingEventKernel } from '../../../../lib/tools/write-kernel';
 import { type AwsRow, awsCsv } from '../../domain/reconciliation/helpers';
+import { type Unpacked, unpacker } from './packed';
 
 /** A record as the statement store reads it, whichever path made it. */
 interface Normal {
@@ -74,35 +75,26 @@ function fromRecord(r: StatementRecord): Normal {
   };
 }
 
-function fromRaw(raw: RawStatementRecord): Normal {
-  const bytes = (start: number, end: number) =>
-    Buffer.from((raw.idBytes as Uint8Array).subarray(start, end)).toString('latin1');
-  const named = names(raw.component, raw.action);
-  const recordId = raw.idBytes !== null ? bytes(raw.recordIdStart, raw.recordIdEnd) : raw.recordId;
-  const invoiceId =
-    raw.idBytes !== null
-      ? raw.invoiceIdEnd > raw.invoiceIdStart
-        ? bytes(raw.invoiceIdStart, raw.invoiceIdEnd)
-        : null
-      : raw.invoiceId;
+function fromPacked(r: Unpacked): Normal {
+  const named = names(r.component, r.action);
   return {
-    line: raw.line,
-    id: `${raw.idHi}:${raw.idLo}`,
-    version: raw.version,
-    action: raw.action,
-    component: raw.component,
-    balance: raw.balanceImpacting,
-    group: raw.hasGroup ? `${raw.groupHi}:${raw.groupLo}` : null,
-    parent: raw.hasParent ? `${raw.parentHi}:${raw.parentLo}` : null,
-    recordId: named ? recordId : null,
-    invoiceId: named ? invoiceId : null,
-    contractKey: raw.contractKey,
-    payoutId: raw.payoutId,
-    bankReference: raw.bankReference,
-    currency: raw.currency,
-    amountMinor: Number.isNaN(raw.amountSafeMinor) ? raw.amountMinor : BigInt(raw.amountSafeMinor),
-    payout: raw.payoutCurrency === null ? null : `${raw.payoutCurrency}${raw.payoutAmountMinor}`,
-    days: [raw.invoiceDay, raw.dueDay, raw.usageStartDay, raw.usageEndDay, raw.eventDay],
+    line: r.line,
+    id: r.id,
+    version: r.version,
+    action: r.action,
+    component: r.component,
+    balance: r.balance,
+    group: r.group,
+    parent: r.parent,
+    recordId: named ? r.recordId : null,
+    invoiceId: named ? r.invoiceId : null,
+    contractKey: r.contractKey,
+    payoutId: r.payoutId,
+    bankReference: r.bankReference,
+    currency: r.currency,
+    amountMinor: r.amountMinor,
+    payout: null,
+    days: r.days,
   };
 }
 
@@ -110,6 +102,7 @@ async function throughKernel(csv: string, chunk: number) {
   const records: Normal[] = [];
   const errors: RowError[] = [];
   let regular = 0;
+  const unpack = unpacker();
   const bytes = Buffer.from(csv, 'latin1');
   const chunks: Buffer[] = [];
   for (let at = 0; at < bytes.length; at += chunk) chunks.push(bytes.subarray(at, at + chunk));
@@ -118,8 +111,8 @@ async function throughKernel(csv: string, chunk: number) {
       regular += list.length;
       for (const r of list) records.push(fromRecord(r));
     },
-    addRaw(raw) {
-      records.push(fromRaw(raw));
+    addPacked(batch) {
+      for (const r of unpack(batch)) records.push(fromPacked(r));
     },
     addRowErrors(list) {
       errors.push(...list);
