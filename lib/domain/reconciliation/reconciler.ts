@@ -552,8 +552,7 @@ class Run {
     recorded: boolean | null,
     expectedMinor: bigint | null = base.expectedMinor,
   ): void {
-    this.matchedCount += 1;
-    const item: MatchedItem = {
+    this.emitMatched({
       level: base.level,
       contractId: base.contractId,
       internalId: base.internalId,
@@ -567,7 +566,11 @@ class Run {
       feeActualMinor,
       disbursedMinor,
       recorded,
-    };
+    });
+  }
+
+  private emitMatched(item: MatchedItem): void {
+    this.matchedCount += 1;
     if (this.onMatched) this.onMatched(item);
     else this.matched.push(item);
   }
@@ -827,22 +830,22 @@ class Run {
     const feeVariance = net ? 0n : fee - expectedFeeOnActual;
     const bookDifference = net ? 0n : fee - invoice.feeMinor;
     if (variance === 0n && feeVariance === 0n) {
-      this.matchedFrom(
-        this.item(
-          'billing',
-          contract,
-          invoice.invoiceId,
-          keys,
-          fileLine,
-          currency,
-          invoice.grossMinor,
-          actual,
-        ),
-        net ? null : invoice.feeMinor,
-        net ? null : fee,
-        this.lines.disbursed[line] ?? 0n,
-        null,
-      );
+      // The common case (nearly every line): the matched item in one literal, no base item.
+      this.emitMatched({
+        level: 'billing',
+        contractId: contract.contractId,
+        internalId: invoice.invoiceId,
+        keys,
+        line: fileLine <= 0 ? null : fileLine,
+        currency,
+        expectedMinor: invoice.grossMinor,
+        actualMinor: actual,
+        varianceMinor: 0n,
+        feeExpectedMinor: net ? null : invoice.feeMinor,
+        feeActualMinor: net ? null : fee,
+        disbursedMinor: this.lines.disbursed[line] ?? 0n,
+        recorded: null,
+      });
       return;
     }
     const receivable = contract.receivableAccount;

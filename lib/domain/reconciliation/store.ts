@@ -155,7 +155,7 @@ function newRawRecord(): RawStatementRecord {
  * version are float64 slots of the same row (PACKED_FLOAT, in float64 units from the row's
  * start). Ids are positions into `bytes` (plus `byteOffset`), an empty range being none.
  */
-export const PACKED_ROW_WORDS = 28;
+export const PACKED_ROW_WORDS = 30;
 export const PACKED = {
   /** Action (bits 0–3), component (4–7), currency index (8–15), PACKED_KIND flags. */
   kind: 0,
@@ -183,12 +183,15 @@ export const PACKED = {
   bankEnd: 21,
   /** Where the row ends in `bytes` (its line break included). */
   rowEnd: 22,
+  /** The contract key's fingerprint (when the row has one not flagged "same"). */
+  contractKeyHi: 23,
+  contractKeyLo: 24,
 } as const;
 export const PACKED_FLOAT = {
   /** The amount in minor units, an integer of at most 15 digits. */
-  amount: 12,
+  amount: 13,
   /** The update time in milliseconds (0: none). */
-  version: 13,
+  version: 14,
 } as const;
 export const PACKED_KIND = {
   balance: 1 << 16,
@@ -218,9 +221,13 @@ export interface PackedRecords {
   readonly last: { contractKey: number; payout: number };
 }
 
-/** ASCII bytes as a flat string of its own. */
-function asciiText(bytes: Uint8Array, start: number, end: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+/** Whether `text` is the ASCII bytes `bytes[start…end)`. */
+function sameText(text: string, bytes: Uint8Array, start: number, end: number): boolean {
+  if (text.length !== end - start) return false;
+  for (let i = 0; i < text.length; i += 1) {
+    if (text.charCodeAt(i) !== bytes[start + i]) return false;
+  }
+  return true;
 }
 
 /**
@@ -555,7 +562,13 @@ export class StatementStore {
   readonly currencies: string[] = [];
   private readonly currencyIndex = new Map<string, number>();
   readonly contractKeys: string[] = [];
-  private readonly contractKeyIndex = new Map<string, number>();
+  /**
+   * Contract keys by fingerprint (a packed row brings its key's, so a key seen before costs no
+   * string), each hit checked against the key itself; keys whose fingerprint another key holds
+   * (never seen in practice, but exact all the same) are kept by string in `collidedKeys`.
+   */
+  private readonly contractKeyTable = new FingerprintTable();
+  private readonly collidedKeys = new Map<string, number>();
   readonly payoutIds: string[] = [];
   private readonly payoutIndex = new Map<string, number>();
   /** recordId, invoiceId pairs of the records that name a line. */
@@ -563,6 +576,7 @@ export class StatementStore {
   private readonly bankReferences = new Map<number, string>();
   private readonly conversions = new Map<number, { currency: string; amountMinor: bigint }>();
   private readonly scratch: Fingerprint = { hi: 0, lo: 0 };
+  private readonly keyScratch: Fingerprint = { hi: 0, lo: 0 };
   private readonly scratchRaw = newRawRecord();
   private lastCurrency: string | null = null;
   private lastCurrencyIndex = NONE;
@@ -698,19 +712,46 @@ export class StatementStore {
    */
   private contractKeyIndexOf(key: string): number {
     if (key === this.lastContractKey) return this.lastContractKeyIndex;
-    let index = this.contractKeyIndex.get(key);
-    if (index === undefined) {
+    fingerprintInto(key, this.keyScratch);
+    const { hi, lo } = this.keyScratch;
+    let index = this.knownKey(key, hi, lo);
+    if (index === NONE) {
       if (this.contractKeys.length >= STORE_CONTRACT_KEYS_MAX) {
         throw new RangeError(`A statement names at most ${STORE_CONTRACT_KEYS_MAX} contracts`);
       }
       index = this.contractKeys.length;
       const copy = own(key);
       this.contractKeys.push(copy);
-      this.contractKeyIndex.set(copy, index);
+      if (this.contractKeyTable.getOrSet(hi, lo, index) !== NONE) {
+        this.collidedKeys.set(copy, index);
+      }
     }
     this.lastContractKey = key;
     this.lastContractKeyIndex = index;
     return index;
+  }
+
+  /** The index of a key already named, by its fingerprint and then itself; else NONE. */
+  private knownKey(key: string, hi: number, lo: number): number {
+    const index = this.contractKeyTable.get(hi, lo);
+    if (index === NONE) return NONE;
+    if (this.contractKeys[index] === key) return index;
+    return this.collidedKeys.get(key) ?? NONE;
+  }
+
+  /** `contractKeyIndexOf` of ASCII bytes with their fingerprint: a string only for a new key. */
+  private contractKeyIndexOfBytes(
+    hi: number,
+    lo: number,
+    bytes: Buffer,
+    start: number,
+    end: number,
+  ): number {
+    const index = this.contractKeyTable.get(hi, lo);
+    if (index !== NONE && sameText(this.contractKeys[index] ?? '', bytes, start, end)) {
+      return index;
+    }
+    return this.contractKeyIndexOf(bytes.toString('latin1', start, end));
   }
 
   /** Index of a payout id (exact: a map of the few distinct payout ids). */
@@ -843,7 +884,11 @@ export class StatementStore {
    * column, without an object or a string per row.
    */
   addPacked(batch: PackedRecords): void {
-    const { words: w, floats, bytes, byteOffset: at, last } = batch;
+    const { words: w, floats, byteOffset: at, last } = batch;
+    const bytes = Buffer.isBuffer(batch.bytes)
+      ? batch.bytes
+      : Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+    const asciiText = (start: number, end: number) => bytes.toString('latin1', start, end);
     for (let r = 0; r < batch.count; r += 1) {
       if (this.count >= this.capacity) this.grow();
       const i = this.count;
@@ -881,18 +926,24 @@ export class StatementStore {
       const payoutEnd = w[o + PACKED.payoutEnd] ?? 0;
       if (payoutEnd > payoutStart) {
         if ((kind & PACKED_KIND.samePayout) === 0 || last.payout === NONE) {
-          last.payout = this.payoutIndexOf(asciiText(bytes, at + payoutStart, at + payoutEnd));
+          last.payout = this.payoutIndexOf(asciiText(at + payoutStart, at + payoutEnd));
         }
         this.payout[i] = last.payout;
       } else {
         this.payout[i] =
-          component === C.payout ? this.payoutIndexOf(asciiText(bytes, idStart, idEnd)) : NONE;
+          component === C.payout ? this.payoutIndexOf(asciiText(idStart, idEnd)) : NONE;
       }
       const keyStart = w[o + PACKED.contractKeyStart] ?? 0;
       const keyEnd = w[o + PACKED.contractKeyEnd] ?? 0;
       if (keyEnd > keyStart) {
         if ((kind & PACKED_KIND.sameContractKey) === 0 || last.contractKey === NONE) {
-          last.contractKey = this.contractKeyIndexOf(asciiText(bytes, at + keyStart, at + keyEnd));
+          last.contractKey = this.contractKeyIndexOfBytes(
+            w[o + PACKED.contractKeyHi] ?? 0,
+            w[o + PACKED.contractKeyLo] ?? 0,
+            bytes,
+            at + keyStart,
+            at + keyEnd,
+          );
         }
         this.contractKeyOf[i] = last.contractKey;
       } else {
@@ -913,8 +964,8 @@ export class StatementStore {
       } else if (isPayout) {
         // The payout's id is its payout key too: kept as text (a few hundred rows).
         this.identityOf[i] = this.identities.addText(
-          asciiText(bytes, idStart, idEnd),
-          invoiceEnd > invoiceStart ? asciiText(bytes, invoiceStart, invoiceEnd) : null,
+          asciiText(idStart, idEnd),
+          invoiceEnd > invoiceStart ? asciiText(invoiceStart, invoiceEnd) : null,
         );
       } else {
         this.identityOf[i] = this.identities.addBytes(
@@ -928,7 +979,7 @@ export class StatementStore {
       const bankStart = w[o + PACKED.bankStart] ?? 0;
       const bankEnd = w[o + PACKED.bankEnd] ?? 0;
       if (bankEnd > bankStart) {
-        this.bankReferences.set(i, asciiText(bytes, at + bankStart, at + bankEnd));
+        this.bankReferences.set(i, asciiText(at + bankStart, at + bankEnd));
       }
       this.count = i + 1;
     }
@@ -936,7 +987,8 @@ export class StatementStore {
 
   /** The index of a contract key named by the statement, or NONE. */
   keyIndex(key: string): number {
-    return this.contractKeyIndex.get(key) ?? NONE;
+    fingerprintInto(key, this.keyScratch);
+    return this.knownKey(key, this.keyScratch.hi, this.keyScratch.lo);
   }
 
   /**

@@ -26,8 +26,8 @@ const LAST_BYTES: i32 = 64;
 const STAMP_SLOTS: i32 = 5;
 const STAMP_SLOT_BYTES: usize = 48;
 export const ROWS_MAX: i32 = 4096;
-/** Output row: 24 i32 words, then two f64 (amount, version): 112 bytes. */
-export const ROW_WORDS: i32 = 28;
+/** Output row: 26 i32 words, then two f64 (amount, version): 120 bytes. */
+export const ROW_WORDS: i32 = 30;
 export const INPUT_CAPACITY: i32 = 2 << 20;
 
 const BASE: usize = (__heap_base + 63) & ~63;
@@ -72,9 +72,11 @@ export const W_PAYOUT_END: i32 = 19;
 export const W_BANK_START: i32 = 20;
 export const W_BANK_END: i32 = 21;
 export const W_ROW_END: i32 = 22;
+export const W_AGREEMENT_HI: i32 = 23;
+export const W_AGREEMENT_LO: i32 = 24;
 /** f64 slots (index in f64 units within the row): amount and version. */
-export const F_AMOUNT: i32 = 12;
-export const F_VERSION: i32 = 13;
+export const F_AMOUNT: i32 = 13;
+export const F_VERSION: i32 = 14;
 
 // Kind word bits: action (bits 0–3), component (4–7), currency index (8–15), flags above.
 export const K_BALANCE: i32 = 1 << 16;
@@ -598,7 +600,13 @@ function convert(row: usize, rowEnd: i32): i32 {
     const s = fieldStart(cAgreement);
     const e = fieldEnd(cAgreement);
     if (sameAsLast(s, e, LAST_AGREEMENT, lastAgreementLength)) kind |= K_SAME_AGREEMENT;
-    else lastAgreementLength = keep(s, e, LAST_AGREEMENT);
+    else {
+      lastAgreementLength = keep(s, e, LAST_AGREEMENT);
+      // Its fingerprint: the store finds a key it has seen without making its string.
+      fingerprint(s, e);
+      store<i32>(row + 4 * W_AGREEMENT_HI, fpHi);
+      store<i32>(row + 4 * W_AGREEMENT_LO, fpLo);
+    }
     store<i32>(row + 4 * W_AGREEMENT_START, s);
     store<i32>(row + 4 * W_AGREEMENT_END, e);
   } else {

@@ -57,6 +57,8 @@ const LAYOUT: readonly (readonly [string, number])[] = [
   ['W_BANK_START', PACKED.bankStart],
   ['W_BANK_END', PACKED.bankEnd],
   ['W_ROW_END', PACKED.rowEnd],
+  ['W_AGREEMENT_HI', PACKED.contractKeyHi],
+  ['W_AGREEMENT_LO', PACKED.contractKeyLo],
   ['F_AMOUNT', PACKED_FLOAT.amount],
   ['F_VERSION', PACKED_FLOAT.version],
   ['K_BALANCE', PACKED_KIND.balance],

@@ -1,8 +1,20 @@
-// Proves the statement store resolves versions and parents the same when it works in partitions (more records than one partition holds): the latest version wins, exact repeats count once, a disbursed record finds its parent's line wherever either sits in the file, and the file's order changes nothing.
+// Proves the statement store resolves versions and parents the same when it works in partitions (more records than one partition holds): the latest version wins, exact repeats count once, a disbursed record finds its parent's line wherever either sits in the file, and the file's order changes nothing; and that contract keys found by fingerprint stay exact.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import {
+  type FingerprintTable,
+  fingerprintOf,
+} from '../../../../lib/domain/reconciliation/fingerprint';
 import type { StatementRecord } from '../../../../lib/domain/reconciliation/statement';
-import { StatementStore } from '../../../../lib/domain/reconciliation/store';
+import {
+  A,
+  C,
+  PACKED,
+  PACKED_FLOAT,
+  PACKED_KIND,
+  PACKED_ROW_WORDS,
+  StatementStore,
+} from '../../../../lib/domain/reconciliation/store';
 
 /** Enough invoices for several partitions (a partition holds about 16,384 records). */
 const INVOICES = 12_000;
@@ -129,5 +141,67 @@ describe('statement store in partitions', () => {
       }),
       { numRuns: 3 },
     );
+  });
+});
+
+describe('contract keys by fingerprint', () => {
+  it('a key whose fingerprint another key holds is still told apart, by string and by bytes', () => {
+    const store = new StatementStore();
+    const keyed = (recordId: string, contractKey: string) =>
+      record({ recordId, contractKey, groupKey: `g-${recordId}`, amountMinor: 100n });
+    store.add([keyed('r1', 'agmt-A')]);
+    // White box: make 'agmt-B' collide with 'agmt-A' (a 64-bit fingerprint never does by chance
+    // in practice; this is the path that keeps keys exact if it ever did).
+    const table = (store as unknown as { contractKeyTable: FingerprintTable }).contractKeyTable;
+    const b = fingerprintOf('agmt-B');
+    table.set(b.hi, b.lo, store.keyIndex('agmt-A'));
+    store.add([keyed('r2', 'agmt-B'), keyed('r3', 'agmt-A')]);
+    // A packed row (the kernel's) names 'agmt-B' by its bytes and the colliding fingerprint.
+    const bytes = Buffer.from('r4,agmt-B', 'latin1');
+    const words = new Int32Array(PACKED_ROW_WORDS);
+    const floats = new Float64Array(words.buffer);
+    const id = fingerprintOf('r4');
+    words[PACKED.kind] = A.billed | (C.charge << 4) | PACKED_KIND.balance;
+    words[PACKED.idHi] = id.hi;
+    words[PACKED.idLo] = id.lo;
+    words[PACKED.idEnd] = 2;
+    words[PACKED.contractKeyStart] = 3;
+    words[PACKED.contractKeyEnd] = 9;
+    words[PACKED.contractKeyHi] = b.hi;
+    words[PACKED.contractKeyLo] = b.lo;
+    for (const day of [
+      'invoiceDay',
+      'dueDay',
+      'usageStartDay',
+      'usageEndDay',
+      'updateDay',
+    ] as const)
+      words[PACKED[day]] = -1;
+    floats[PACKED_FLOAT.amount] = 100;
+    store.addPacked({
+      words,
+      floats,
+      bytes,
+      byteOffset: 0,
+      firstWord: 0,
+      count: 1,
+      firstLine: 9,
+      currencies: ['USD'],
+      last: { contractKey: -1, payout: -1 },
+    });
+    expect(store.keyIndex('agmt-A')).toBe(0);
+    expect(store.keyIndex('agmt-B')).toBe(1);
+    expect(store.keyIndex('agmt-C')).toBe(-1);
+    expect(store.contractKeys).toEqual(['agmt-A', 'agmt-B']);
+    const { lines } = store.resolve();
+    const keyOf = (id: string) => {
+      for (let line = 0; line < lines.count; line += 1) {
+        if (store.identityRecordId(lines.identityIndex[line] ?? -1) === id) {
+          return store.contractKeys[lines.contractKey[line] ?? -1];
+        }
+      }
+      return undefined;
+    };
+    expect(['r1', 'r2', 'r3', 'r4'].map(keyOf)).toEqual(['agmt-A', 'agmt-B', 'agmt-A', 'agmt-B']);
   });
 });
