@@ -432,6 +432,10 @@ export async function feedAwsBillingEvents(
 class KernelRows {
   private readonly kernel: BillingEventKernel;
   private readonly currencies: string[] = [];
+  /** What the kernel holds: `loaded[loadedFrom…loadedTo)`. */
+  private loaded: Uint8Array | null = null;
+  private loadedFrom = 0;
+  private loadedTo = 0;
   private readonly batch: {
     -readonly [K in keyof PackedRecords]: PackedRecords[K];
   };
@@ -499,8 +503,17 @@ class KernelRows {
     let next = line;
     result.declined = false;
     while (at < limit) {
-      const end = Math.min(limit, at + KERNEL_INPUT_CAPACITY);
-      const count = kernel.scan(bytes, at, end);
+      // The block is copied into the kernel once: after a declined row the scanner offers the
+      // rest of the same block again, and the kernel goes on from there in what it holds.
+      if (bytes !== this.loaded || at < this.loadedFrom || limit > this.loadedTo) {
+        const to = Math.min(limit, at + KERNEL_INPUT_CAPACITY);
+        kernel.load(bytes, at, to);
+        this.loaded = bytes;
+        this.loadedFrom = at;
+        this.loadedTo = to;
+      }
+      const end = Math.min(limit, this.loadedTo);
+      const count = kernel.scan(at - this.loadedFrom, end - this.loadedFrom);
       if (count > 0) {
         batch.count = count;
         batch.firstLine = next;
@@ -509,7 +522,7 @@ class KernelRows {
       next += count;
       result.records += count;
       const reason = kernel.stopReason;
-      at += kernel.stopAt;
+      at = this.loadedFrom + kernel.stopAt;
       if (reason === KERNEL_STOP_FULL) continue;
       if (reason === KERNEL_STOP_END) {
         // A block longer than the kernel's input goes on from its last complete row.

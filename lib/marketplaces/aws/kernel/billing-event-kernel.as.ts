@@ -646,19 +646,20 @@ function convert(row: usize, rowEnd: i32): i32 {
 }
 
 /**
- * Converts the complete rows of `input[0…length)` (no quote in it) into output rows. Returns
- * how many; `lastStopReason()` says why it stopped and `lastStopAt()` where (a row's start).
+ * Converts the complete rows of `input[start…length)` (no quote in it) into output rows.
+ * Returns how many; `lastStopReason()` says why it stopped and `lastStopAt()` where (a row's
+ * start, from the input's start).
  */
-export function scan(length: i32): i32 {
+export function scan(start: i32, length: i32): i32 {
   let rows = 0;
   let fields = 0;
-  let rowStart = 0;
-  store<i32>(FIELD_STARTS, 0);
+  let rowStart = start;
+  store<i32>(FIELD_STARTS, start);
   const separator = i8x16.splat(<i8>delimiter);
   const lineFeed = i8x16.splat(10);
   // Sixty-four bytes a step: four vector compares make one 64-bit mask of the separators and
   // line breaks (one loop exit a step, not one per sixteen bytes).
-  for (let i = 0; i < length; i += 64) {
+  for (let i = start; i < length; i += 64) {
     const p = INPUT + <usize>i;
     const v0 = v128.load(p);
     const v1 = v128.load(p, 16);

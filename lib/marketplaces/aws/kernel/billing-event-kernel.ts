@@ -133,7 +133,7 @@ interface KernelExports {
   lastStopAt(): number;
   currencyStart(): number;
   currencyEnd(): number;
-  scan(length: number): number;
+  scan(start: number, length: number): number;
 }
 
 let compiled: object | null = null;
@@ -244,10 +244,17 @@ export class BillingEventKernel {
     return true;
   }
 
-  /** Copies `source[start…end)` (at most KERNEL_INPUT_CAPACITY bytes) in and converts it. */
-  scan(source: Uint8Array, start: number, end: number): number {
+  /**
+   * Copies `source[start…end)` in (at most KERNEL_INPUT_CAPACITY bytes); it is then the input,
+   * `scan` converting from any of its rows.
+   */
+  load(source: Uint8Array, start: number, end: number): void {
     this.bytes.set(source.subarray(start, end), this.input);
-    return this.exports.scan(end - start);
+  }
+
+  /** Converts the input's complete rows from `start` (a row's start) to `length`. */
+  scan(start: number, length: number): number {
+    return this.exports.scan(start, length);
   }
 
   get stopReason(): number {
