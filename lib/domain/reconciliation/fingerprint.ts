@@ -189,15 +189,6 @@ export class FingerprintTable {
     throw new RangeError('fingerprint table full');
   }
 
-  /** Sets `marks[value]` to 1 for every value. */
-  markValues(marks: Uint8Array): void {
-    const slots = this.slots;
-    for (let at = 2; at < slots.length; at += 3) {
-      const stored = slots[at] ?? 0;
-      if (stored !== 0) marks[stored - 1] = 1;
-    }
-  }
-
   private grow(): void {
     const capacity = (this.mask + 1) * 2;
     if (capacity > FingerprintTable.ENTRIES_MAX * 2) {

@@ -475,6 +475,22 @@ export interface ResolvedStatement extends StatementIndexes {
   readonly unpaidDisbursedRecords: number;
 }
 
+/** A line's key: its group's fingerprint (else its record's, the low half flipped) and currency. */
+const UNGROUPED = 0x5a5a5a5a;
+function lineKeyOfCurrency(currency: number): number {
+  return Math.imul(currency + 1, 0x9e3779b1);
+}
+
+/** The lines by their key. */
+function linesByKey(lines: StatementLines): FingerprintTable {
+  const table = new FingerprintTable(lines.count);
+  for (let line = 0; line < lines.count; line += 1) {
+    const hi = (lines.groupHi[line] ?? 0) ^ lineKeyOfCurrency(lines.currency[line] ?? 0);
+    table.getOrSet(hi, lines.groupLo[line] ?? 0, line);
+  }
+  return table;
+}
+
 /** Records one partition of the version resolution holds, about (its table fits in cache). */
 const PARTITION_RECORDS = 16_384;
 /** Partitions at most (2^PARTITION_BITS_MAX): beyond, partitions grow instead. */
@@ -1053,7 +1069,7 @@ export class StatementStore {
     const probes = partitionOrder(this.parentHi, this.parentLo, n, bits, this.flags, HAS_PARENT);
     const parentWinner = new Int32Array(n).fill(NONE);
     const winners = new Uint8Array(n);
-    const records = new FingerprintTable(PARTITION_RECORDS * 2);
+    const records = new FingerprintTable(PARTITION_RECORDS);
     let superseded = 0;
     let duplicates = 0;
     let conflicts = 0;
@@ -1065,7 +1081,10 @@ export class StatementStore {
         const hi = order.hi[at] ?? 0;
         const lo = order.lo[at] ?? 0;
         const previous = records.getOrSet(hi, lo, i);
-        if (previous === NONE) continue;
+        if (previous === NONE) {
+          winners[i] = 1;
+          continue;
+        }
         const vi = this.version[i] ?? 0;
         const vp = this.version[previous] ?? 0;
         let winner = previous;
@@ -1082,35 +1101,74 @@ export class StatementStore {
             if (order > 0) winner = i;
           }
         }
-        if (winner !== previous) records.set(hi, lo, winner);
+        if (winner !== previous) {
+          records.set(hi, lo, winner);
+          winners[previous] = 0;
+          winners[winner] = 1;
+        }
       }
-      records.markValues(winners);
       const probesEnd = probes.start[part + 1] ?? 0;
       for (let at = probes.start[part] ?? 0; at < probesEnd; at += 1) {
         parentWinner[probes.items[at] ?? 0] = records.get(probes.hi[at] ?? 0, probes.lo[at] ?? 0);
       }
     }
 
-    // 2. Lines of billed and forgiven records.
-    const lineTable = new FingerprintTable(Math.max(1_024, n >> 2));
-    const slotLine = new Int32Array(n).fill(NONE);
-    const builder = new LineBuilder(Math.max(INITIAL_CAPACITY, n >> 2));
+    // 2. Lines of billed and forgiven records (keyed by group — else their own id — and
+    //    currency), numbered in the order of their first record. Which record comes first for
+    //    each key is found by partitions of the keys, as above; then one pass in record order.
+    const lineKeyHi = new Int32Array(n);
+    const lineKeyLo = new Int32Array(n);
+    const isLineRecord = new Uint8Array(n);
+    let lineRecords = 0;
     for (let i = 0; i < n; i += 1) {
       if (winners[i] === 0) continue;
       const kind = this.kind[i] ?? 0;
-      const action = actionOf(kind);
       const component = componentOf(kind);
-      if (action === A.disbursed || component === C.payout || component === C.payout_failure)
+      if (
+        actionOf(kind) === A.disbursed ||
+        component === C.payout ||
+        component === C.payout_failure
+      )
         continue;
-      const currency = this.currencyOf[i] ?? 0;
       const hasGroup = ((this.flags[i] ?? 0) & HAS_GROUP) !== 0;
       const baseHi = hasGroup ? (this.groupHi[i] ?? 0) : (this.fpHi[i] ?? 0);
-      const baseLo = hasGroup ? (this.groupLo[i] ?? 0) : (this.fpLo[i] ?? 0) ^ 0x5a5a5a5a;
-      const keyHi = baseHi ^ Math.imul(currency + 1, 0x9e3779b1);
-      let line = lineTable.getOrSet(keyHi, baseLo, builder.count);
-      if (line === NONE) line = builder.open(currency, baseHi, baseLo);
+      lineKeyHi[i] = baseHi ^ lineKeyOfCurrency(this.currencyOf[i] ?? 0);
+      lineKeyLo[i] = hasGroup ? (this.groupLo[i] ?? 0) : (this.fpLo[i] ?? 0) ^ UNGROUPED;
+      isLineRecord[i] = 1;
+      lineRecords += 1;
+    }
+    const lineBits = partitionBits(lineRecords);
+    const byKey = partitionOrder(lineKeyHi, lineKeyLo, n, lineBits, isLineRecord, 1);
+    // The first record of each record's line (NONE: not a line record).
+    const firstOf = lineKeyHi.fill(NONE);
+    for (let part = 0; part < 1 << lineBits; part += 1) {
+      records.clear();
+      const end = byKey.start[part + 1] ?? 0;
+      for (let at = byKey.start[part] ?? 0; at < end; at += 1) {
+        const i = byKey.items[at] ?? 0;
+        const first = records.getOrSet(byKey.hi[at] ?? 0, byKey.lo[at] ?? 0, i);
+        firstOf[i] = first === NONE ? i : first;
+      }
+    }
+    const slotLine = new Int32Array(n).fill(NONE);
+    const builder = new LineBuilder(Math.max(INITIAL_CAPACITY, n >> 2));
+    for (let i = 0; i < n; i += 1) {
+      const first = firstOf[i] ?? NONE;
+      if (first === NONE) continue;
+      const kind = this.kind[i] ?? 0;
+      let line: number;
+      if (first === i) {
+        const hasGroup = ((this.flags[i] ?? 0) & HAS_GROUP) !== 0;
+        line = builder.open(
+          this.currencyOf[i] ?? 0,
+          hasGroup ? (this.groupHi[i] ?? 0) : (this.fpHi[i] ?? 0),
+          lineKeyLo[i] ?? 0,
+        );
+      } else {
+        line = slotLine[first] ?? NONE;
+      }
       slotLine[i] = line;
-      this.addToLine(builder, line, i, component, action, kind);
+      this.addToLine(builder, line, i, componentOf(kind), actionOf(kind), kind);
     }
 
     const lines = builder.done();
@@ -1167,6 +1225,7 @@ export class StatementStore {
     }
 
     // 4. Disbursed records: to their parent's line (else their group's), and their payout.
+    let lineTable: FingerprintTable | null = null;
     const disbursed = new DisbursedBuilder(Math.max(INITIAL_CAPACITY, n >> 1));
     let unpaid = 0;
     for (let i = 0; i < n; i += 1) {
@@ -1193,8 +1252,12 @@ export class StatementStore {
       }
       const currency = this.currencyOf[i] ?? 0;
       if (line === NONE && (flags & HAS_GROUP) !== 0) {
-        const hi = (this.groupHi[i] ?? 0) ^ Math.imul(currency + 1, 0x9e3779b1);
-        line = lineTable.get(hi, this.groupLo[i] ?? 0);
+        // Its own group's line (rare: a parent outside the file), by a table of the lines.
+        lineTable ??= linesByKey(lines);
+        line = lineTable.get(
+          (this.groupHi[i] ?? 0) ^ lineKeyOfCurrency(currency),
+          this.groupLo[i] ?? 0,
+        );
       }
       const part = !isBalanceImpacting(kind)
         ? PART_OFF_BALANCE
