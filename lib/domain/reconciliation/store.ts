@@ -18,7 +18,7 @@
  *    payout they are paid in; payout failures mark their payout failed.
  */
 import { type Fingerprint, FingerprintTable, fingerprintInto } from './fingerprint';
-import { addInt64, int64Words, negateInt64, setInt64 } from './int64';
+import { addInt64, int64Words, negateInt64 } from './int64';
 import {
   type DayNumber,
   STATEMENT_ACTIONS,
@@ -32,8 +32,6 @@ import {
 export const STORE_RECORDS_MAX = 50_000_000;
 /** Largest amount one record may carry, in minor units (sums stay far inside 64 bits). */
 export const STORE_AMOUNT_ABS_MAX = 1_000_000_000_000_000n;
-/** The same as a Number (exact: below 2^53). */
-const AMOUNT_ABS_MAX = Number(STORE_AMOUNT_ABS_MAX);
 /** Distinct currencies, contract keys and payouts one store names. */
 export const STORE_CURRENCIES_MAX = 1_000;
 export const STORE_CONTRACT_KEYS_MAX = 5_000_000;
@@ -150,49 +148,53 @@ function newRawRecord(): RawStatementRecord {
 }
 
 /**
- * Records packed by a byte-level reader (the AWS feed's WebAssembly kernel): one row of
- * PACKED_ROW_WORDS 32-bit words per record, at the word offsets of PACKED; its amount and
- * version are float64 slots of the same row (PACKED_FLOAT, in float64 units from the row's
- * start). Ids are positions into `bytes` (plus `byteOffset`), an empty range being none.
+ * Records packed column-wise by a byte-level reader (the AWS feed's WebAssembly kernel): record
+ * r of a batch is entry r of every column. The first columns are the store's own and go in by
+ * a copy; the reader's kind word, and ids and keys as positions into `bytes` (plus
+ * `byteOffset`, an empty range being none), are read record by record.
  */
-export const PACKED_ROW_WORDS = 30;
-export const PACKED = {
-  /** Action (bits 0–3), component (4–7), currency index (8–15), PACKED_KIND flags. */
-  kind: 0,
-  idHi: 1,
-  idLo: 2,
-  parentHi: 3,
-  parentLo: 4,
-  groupHi: 5,
-  groupLo: 6,
-  invoiceDay: 7,
-  dueDay: 8,
-  usageStartDay: 9,
-  usageEndDay: 10,
-  /** The update time's day (NONE: no update time). */
-  updateDay: 11,
-  idStart: 12,
-  idEnd: 13,
-  invoiceIdStart: 14,
-  invoiceIdEnd: 15,
-  contractKeyStart: 16,
-  contractKeyEnd: 17,
-  payoutStart: 18,
-  payoutEnd: 19,
-  bankStart: 20,
-  bankEnd: 21,
-  /** Where the row ends in `bytes` (its line break included). */
-  rowEnd: 22,
-  /** The contract key's fingerprint (when the row has one not flagged "same"). */
-  contractKeyHi: 23,
-  contractKeyLo: 24,
-} as const;
-export const PACKED_FLOAT = {
-  /** The amount in minor units, an integer of at most 15 digits. */
-  amount: 13,
+export interface PackedColumns {
+  readonly idHi: Int32Array;
+  readonly idLo: Int32Array;
+  /** 0 without a group (a parent); see recordFlags. */
+  readonly groupHi: Int32Array;
+  readonly groupLo: Int32Array;
+  readonly parentHi: Int32Array;
+  readonly parentLo: Int32Array;
+  /** Day numbers, NONE (-1) when empty; the event day as `add` derives it (`eventDay`). */
+  readonly invoiceDay: Int32Array;
+  readonly dueDay: Int32Array;
+  readonly usageStartDay: Int32Array;
+  readonly usageEndDay: Int32Array;
+  readonly eventDay: Int32Array;
+  /** Minor units, at most 15 digits (far inside STORE_AMOUNT_ABS_MAX). */
+  readonly amount: BigInt64Array;
   /** The update time in milliseconds (0: none). */
-  version: 14,
-} as const;
+  readonly version: Float64Array;
+  /** component | action << 4 | PACKED_RECORD_BALANCE. */
+  readonly recordKind: Uint8Array;
+  /** PACKED_FLAG_GROUP | PACKED_FLAG_PARENT. */
+  readonly recordFlags: Uint8Array;
+  /** The reader's kind word: action (bits 0–3), component (4–7), currency index (8–15), PACKED_KIND. */
+  readonly kind: Int32Array;
+  readonly idStart: Int32Array;
+  readonly idEnd: Int32Array;
+  readonly invoiceIdStart: Int32Array;
+  readonly invoiceIdEnd: Int32Array;
+  readonly contractKeyStart: Int32Array;
+  readonly contractKeyEnd: Int32Array;
+  /** The contract key's fingerprint (when the record has one not flagged "same"). */
+  readonly contractKeyHi: Int32Array;
+  readonly contractKeyLo: Int32Array;
+  readonly payoutStart: Int32Array;
+  readonly payoutEnd: Int32Array;
+  readonly bankStart: Int32Array;
+  readonly bankEnd: Int32Array;
+}
+/** The store's own encodings of a record's kind and flags (what the store's columns hold). */
+export const PACKED_RECORD_BALANCE = BALANCE_FLAG;
+export const PACKED_FLAG_GROUP = HAS_GROUP;
+export const PACKED_FLAG_PARENT = HAS_PARENT;
 export const PACKED_KIND = {
   balance: 1 << 16,
   parent: 1 << 17,
@@ -203,14 +205,11 @@ export const PACKED_KIND = {
 } as const;
 
 export interface PackedRecords {
-  readonly words: Int32Array;
-  readonly floats: Float64Array;
+  readonly columns: PackedColumns;
   readonly bytes: Uint8Array;
   readonly byteOffset: number;
-  /** Row 0's first word (even: its float slots are aligned). */
-  readonly firstWord: number;
   readonly count: number;
-  /** Row r is on file line firstLine + r (a packed record is one line). */
+  /** Record r is on file line firstLine + r (a packed record is one line). */
   readonly firstLine: number;
   /** The currency of each index the kind word names. */
   readonly currencies: readonly string[];
@@ -900,46 +899,42 @@ export class StatementStore {
    * column, without an object or a string per row.
    */
   addPacked(batch: PackedRecords): void {
-    const { words: w, floats, byteOffset: at, last } = batch;
+    const n = batch.count;
+    const c = batch.columns;
+    while (this.count + n > this.capacity) this.grow();
+    const first = this.count;
+    // The store's own columns, copied as they are.
+    this.fpHi.set(c.idHi.subarray(0, n), first);
+    this.fpLo.set(c.idLo.subarray(0, n), first);
+    this.groupHi.set(c.groupHi.subarray(0, n), first);
+    this.groupLo.set(c.groupLo.subarray(0, n), first);
+    this.parentHi.set(c.parentHi.subarray(0, n), first);
+    this.parentLo.set(c.parentLo.subarray(0, n), first);
+    this.invoiceDay.set(c.invoiceDay.subarray(0, n), first);
+    this.dueDay.set(c.dueDay.subarray(0, n), first);
+    this.usageStart.set(c.usageStartDay.subarray(0, n), first);
+    this.usageEnd.set(c.usageEndDay.subarray(0, n), first);
+    this.eventDay.set(c.eventDay.subarray(0, n), first);
+    this.amount.set(c.amount.subarray(0, n), first);
+    this.version.set(c.version.subarray(0, n), first);
+    this.kind.set(c.recordKind.subarray(0, n), first);
+    this.flags.set(c.recordFlags.subarray(0, n), first);
+    // The rest, record by record: line numbers, names, ids.
+    const { byteOffset: at, last } = batch;
     const bytes = Buffer.isBuffer(batch.bytes)
       ? batch.bytes
       : Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
     const asciiText = (start: number, end: number) => bytes.toString('latin1', start, end);
-    for (let r = 0; r < batch.count; r += 1) {
-      if (this.count >= this.capacity) this.grow();
-      const i = this.count;
-      const o = batch.firstWord + r * PACKED_ROW_WORDS;
-      const f = (o >> 1) + PACKED_FLOAT.amount;
-      const kind = w[o] ?? 0;
+    for (let r = 0; r < n; r += 1) {
+      const i = first + r;
+      const kind = c.kind[r] ?? 0;
       const action = kind & 0x0f;
       const component = (kind >> 4) & 0x0f;
-      const line = batch.firstLine + r;
-      const amount = floats[f] ?? Number.NaN;
-      if (!Number.isSafeInteger(amount) || amount > AMOUNT_ABS_MAX || amount < -AMOUNT_ABS_MAX) {
-        throw new RangeError(`Line ${line}: amount ${amount} is beyond ${STORE_AMOUNT_ABS_MAX}`);
-      }
-      setInt64(this.amountWords, i, amount);
-      this.fpHi[i] = w[o + PACKED.idHi] ?? 0;
-      this.fpLo[i] = w[o + PACKED.idLo] ?? 0;
-      this.version[i] = floats[f + 1] ?? 0;
-      this.lineNo[i] = line;
-      this.kind[i] =
-        component | (action << 4) | ((kind & PACKED_KIND.balance) !== 0 ? BALANCE_FLAG : 0);
-      const hasGroup = (kind & PACKED_KIND.group) !== 0;
-      const hasParent = (kind & PACKED_KIND.parent) !== 0;
-      this.groupHi[i] = hasGroup ? (w[o + PACKED.groupHi] ?? 0) : 0;
-      this.groupLo[i] = hasGroup ? (w[o + PACKED.groupLo] ?? 0) : 0;
-      this.parentHi[i] = hasParent ? (w[o + PACKED.parentHi] ?? 0) : 0;
-      this.parentLo[i] = hasParent ? (w[o + PACKED.parentLo] ?? 0) : 0;
-      this.flags[i] = (hasGroup ? HAS_GROUP : 0) | (hasParent ? HAS_PARENT : 0);
-      const idStart = at + (w[o + PACKED.idStart] ?? 0);
-      const idEnd = at + (w[o + PACKED.idEnd] ?? 0);
-      if (idEnd <= idStart) throw new RangeError(`Line ${line}: a record needs its id`);
-      const invoiceStart = at + (w[o + PACKED.invoiceIdStart] ?? 0);
-      const invoiceEnd = at + (w[o + PACKED.invoiceIdEnd] ?? 0);
-      const isPayout = component === C.payout || component === C.payout_failure;
-      const payoutStart = w[o + PACKED.payoutStart] ?? 0;
-      const payoutEnd = w[o + PACKED.payoutEnd] ?? 0;
+      this.lineNo[i] = batch.firstLine + r;
+      const idStart = at + (c.idStart[r] ?? 0);
+      const idEnd = at + (c.idEnd[r] ?? 0);
+      const payoutStart = c.payoutStart[r] ?? 0;
+      const payoutEnd = c.payoutEnd[r] ?? 0;
       if (payoutEnd > payoutStart) {
         if ((kind & PACKED_KIND.samePayout) === 0 || last.payout === NONE) {
           last.payout = this.payoutIndexOf(asciiText(at + payoutStart, at + payoutEnd));
@@ -949,13 +944,13 @@ export class StatementStore {
         this.payout[i] =
           component === C.payout ? this.payoutIndexOf(asciiText(idStart, idEnd)) : NONE;
       }
-      const keyStart = w[o + PACKED.contractKeyStart] ?? 0;
-      const keyEnd = w[o + PACKED.contractKeyEnd] ?? 0;
+      const keyStart = c.contractKeyStart[r] ?? 0;
+      const keyEnd = c.contractKeyEnd[r] ?? 0;
       if (keyEnd > keyStart) {
         if ((kind & PACKED_KIND.sameContractKey) === 0 || last.contractKey === NONE) {
           last.contractKey = this.contractKeyIndexOfBytes(
-            w[o + PACKED.contractKeyHi] ?? 0,
-            w[o + PACKED.contractKeyLo] ?? 0,
+            c.contractKeyHi[r] ?? 0,
+            c.contractKeyLo[r] ?? 0,
             bytes,
             at + keyStart,
             at + keyEnd,
@@ -966,39 +961,28 @@ export class StatementStore {
         this.contractKeyOf[i] = NONE;
       }
       this.currencyOf[i] = this.currencyIndexOf(batch.currencies[(kind >> 8) & 0xff] ?? '');
-      const invoiceDay = w[o + PACKED.invoiceDay] ?? NONE;
-      const updateDay = w[o + PACKED.updateDay] ?? NONE;
-      this.invoiceDay[i] = invoiceDay;
-      this.dueDay[i] = w[o + PACKED.dueDay] ?? NONE;
-      this.usageStart[i] = w[o + PACKED.usageStartDay] ?? NONE;
-      this.usageEnd[i] = w[o + PACKED.usageEndDay] ?? NONE;
-      // A payout's day is its update time's, else its invoice date (only the payout row's).
-      this.eventDay[i] =
-        updateDay !== NONE ? updateDay : component === C.payout ? invoiceDay : NONE;
       if (!recordNamesLine(component, action)) {
         this.identityOf[i] = NONE;
-      } else if (isPayout) {
-        // The payout's id is its payout key too: kept as text (a few hundred rows).
-        this.identityOf[i] = this.identities.addText(
-          asciiText(idStart, idEnd),
-          invoiceEnd > invoiceStart ? asciiText(invoiceStart, invoiceEnd) : null,
-        );
       } else {
-        this.identityOf[i] = this.identities.addBytes(
-          bytes,
-          idStart,
-          idEnd,
-          invoiceStart,
-          invoiceEnd,
-        );
+        if (idEnd <= idStart) throw new RangeError(`Line ${this.lineNo[i]}: a record needs its id`);
+        const invoiceStart = at + (c.invoiceIdStart[r] ?? 0);
+        const invoiceEnd = at + (c.invoiceIdEnd[r] ?? 0);
+        this.identityOf[i] =
+          component === C.payout || component === C.payout_failure
+            ? // The payout's id is its payout key too: kept as text (a few hundred rows).
+              this.identities.addText(
+                asciiText(idStart, idEnd),
+                invoiceEnd > invoiceStart ? asciiText(invoiceStart, invoiceEnd) : null,
+              )
+            : this.identities.addBytes(bytes, idStart, idEnd, invoiceStart, invoiceEnd);
       }
-      const bankStart = w[o + PACKED.bankStart] ?? 0;
-      const bankEnd = w[o + PACKED.bankEnd] ?? 0;
+      const bankStart = c.bankStart[r] ?? 0;
+      const bankEnd = c.bankEnd[r] ?? 0;
       if (bankEnd > bankStart) {
         this.bankReferences.set(i, asciiText(at + bankStart, at + bankEnd));
       }
-      this.count = i + 1;
     }
+    this.count = first + n;
   }
 
   /** The index of a contract key named by the statement, or NONE. */

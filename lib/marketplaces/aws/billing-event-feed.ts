@@ -454,6 +454,7 @@ class KernelRows {
       yearMin: DATE_YEAR_MIN,
       yearMax: DATE_YEAR_MAX,
       disbursedAction: A.disbursed,
+      payoutComponent: C.payout,
       actions: [
         ['INVOICED', A.billed],
         ['DISBURSED', A.disbursed],
@@ -484,11 +485,9 @@ class KernelRows {
     });
     const k = this.kernel;
     this.batch = {
-      words: k.words,
-      floats: k.floats,
+      columns: k.columns,
       bytes: k.bytes,
       byteOffset: k.input,
-      firstWord: k.outputWord,
       count: 0,
       firstLine: 0,
       currencies: this.currencies,

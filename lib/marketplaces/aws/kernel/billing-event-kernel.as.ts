@@ -5,7 +5,8 @@
  * What it does, per plain row of a quote-free ASCII block (a byte-level copy of what
  * billing-event-feed.ts's regular row parser accepts, narrowed to the shapes nearly every row
  * has): finds the separators sixteen bytes at a time (SIMD), fingerprints the ids, parses the
- * amount, the four dates and the update time, and writes one fixed-size output row. A row it
+ * amount, the four dates and the update time, and writes the row into output columns (the
+ * statement store's own columns copied as they are, store.ts PackedColumns). A row it
  * does not recognise exactly (wrong field count, blank, an unknown action, type or currency, an
  * unusual amount or date, a converted payout) stops the call there: the caller hands that row to
  * the regular parser, which decides it (errors included), then calls again after it.
@@ -17,7 +18,7 @@
  */
 
 // Layout (bytes from the heap base, all fixed): configuration written by the caller, then the
-// output rows, then the input block (with slack for the last vector loads).
+// output columns, then the input block (with slack for the last vector loads).
 const FIELDS_MAX: i32 = 1025;
 const DICTIONARY_BYTES: i32 = 4096;
 const CURRENCIES_MAX: i32 = 64;
@@ -26,9 +27,12 @@ const LAST_BYTES: i32 = 64;
 const STAMP_SLOTS: i32 = 5;
 const STAMP_SLOT_BYTES: usize = 48;
 export const ROWS_MAX: i32 = 4096;
-/** Output row: 26 i32 words, then two f64 (amount, version): 120 bytes. */
-export const ROW_WORDS: i32 = 30;
 export const INPUT_CAPACITY: i32 = 2 << 20;
+/** Output columns: i32 ones (see C_*), u8 ones (the store's record kind and flags), and two of
+ * eight bytes (the version, f64, and the amount, i64). */
+const I32_COLUMNS: i32 = 24;
+const U8_COLUMNS: i32 = 2;
+const F64_COLUMNS: i32 = 2;
 
 const BASE: usize = (__heap_base + 63) & ~63;
 const FIELD_STARTS: usize = BASE;
@@ -38,7 +42,9 @@ const CURRENCIES: usize = DICTIONARY + <usize>DICTIONARY_BYTES;
 const LAST_AGREEMENT: usize = CURRENCIES + <usize>CURRENCIES_MAX * 8;
 const LAST_PAYOUT: usize = LAST_AGREEMENT + <usize>LAST_BYTES;
 const OUTPUT: usize = (LAST_PAYOUT + <usize>LAST_BYTES + 63) & ~63;
-const INPUT: usize = OUTPUT + <usize>ROWS_MAX * <usize>ROW_WORDS * 4;
+const OUTPUT_BYTES: usize =
+  <usize>ROWS_MAX * (<usize>I32_COLUMNS * 4 + <usize>U8_COLUMNS + <usize>F64_COLUMNS * 8);
+const INPUT: usize = OUTPUT + OUTPUT_BYTES;
 const STAMPS: usize = INPUT + <usize>INPUT_CAPACITY + 128;
 const END: usize = STAMPS + <usize>STAMP_SLOTS * STAMP_SLOT_BYTES;
 
@@ -48,35 +54,49 @@ export const STOP_FULL: i32 = 1;
 export const STOP_ROW: i32 = 2;
 export const STOP_CURRENCY: i32 = 3;
 
-// Output word offsets.
-export const W_KIND: i32 = 0;
-export const W_ID_HI: i32 = 1;
-export const W_ID_LO: i32 = 2;
-export const W_PARENT_HI: i32 = 3;
-export const W_PARENT_LO: i32 = 4;
-export const W_GROUP_HI: i32 = 5;
-export const W_GROUP_LO: i32 = 6;
-export const W_INVOICE_DAY: i32 = 7;
-export const W_DUE_DAY: i32 = 8;
-export const W_USAGE_START: i32 = 9;
-export const W_USAGE_END: i32 = 10;
-export const W_UPDATE_DAY: i32 = 11;
-export const W_ID_START: i32 = 12;
-export const W_ID_END: i32 = 13;
-export const W_INVOICE_ID_START: i32 = 14;
-export const W_INVOICE_ID_END: i32 = 15;
-export const W_AGREEMENT_START: i32 = 16;
-export const W_AGREEMENT_END: i32 = 17;
-export const W_PAYOUT_START: i32 = 18;
-export const W_PAYOUT_END: i32 = 19;
-export const W_BANK_START: i32 = 20;
-export const W_BANK_END: i32 = 21;
-export const W_ROW_END: i32 = 22;
-export const W_AGREEMENT_HI: i32 = 23;
-export const W_AGREEMENT_LO: i32 = 24;
-/** f64 slots (index in f64 units within the row): amount and version. */
-export const F_AMOUNT: i32 = 13;
-export const F_VERSION: i32 = 14;
+// Output columns, ROWS_MAX entries each, from OUTPUT: the i32 columns (by index), then the u8
+// columns (from U8_AT), then the f64 and i64 ones (from F64_AT, I64_AT).
+export const C_ID_HI: i32 = 0;
+export const C_ID_LO: i32 = 1;
+export const C_GROUP_HI: i32 = 2;
+export const C_GROUP_LO: i32 = 3;
+export const C_PARENT_HI: i32 = 4;
+export const C_PARENT_LO: i32 = 5;
+export const C_INVOICE_DAY: i32 = 6;
+export const C_DUE_DAY: i32 = 7;
+export const C_USAGE_START: i32 = 8;
+export const C_USAGE_END: i32 = 9;
+export const C_EVENT_DAY: i32 = 10;
+export const C_KIND: i32 = 11;
+export const C_ID_START: i32 = 12;
+export const C_ID_END: i32 = 13;
+export const C_INVOICE_ID_START: i32 = 14;
+export const C_INVOICE_ID_END: i32 = 15;
+export const C_AGREEMENT_START: i32 = 16;
+export const C_AGREEMENT_END: i32 = 17;
+export const C_AGREEMENT_HI: i32 = 18;
+export const C_AGREEMENT_LO: i32 = 19;
+export const C_PAYOUT_START: i32 = 20;
+export const C_PAYOUT_END: i32 = 21;
+export const C_BANK_START: i32 = 22;
+export const C_BANK_END: i32 = 23;
+export const C_RECORD_KIND: i32 = 0;
+export const C_RECORD_FLAGS: i32 = 1;
+export const U8_AT: i32 = ROWS_MAX * I32_COLUMNS * 4;
+export const F64_AT: i32 = U8_AT + ROWS_MAX * U8_COLUMNS;
+export const I64_AT: i32 = F64_AT + ROWS_MAX * 8;
+
+// The store's encodings (store.ts): record kind = component | action << 4 | RECORD_BALANCE.
+export const RECORD_BALANCE: i32 = 0x80;
+export const FLAG_GROUP: i32 = 1;
+export const FLAG_PARENT: i32 = 2;
+
+@inline function put(column: i32, row: i32, value: i32): void {
+  store<i32>(OUTPUT + ((<usize>column * <usize>ROWS_MAX + <usize>row) << 2), value);
+}
+@inline function putByte(column: i32, row: i32, value: i32): void {
+  store<u8>(OUTPUT + <usize>U8_AT + <usize>column * <usize>ROWS_MAX + <usize>row, <u8>value);
+}
 
 // Kind word bits: action (bits 0–3), component (4–7), currency index (8–15), flags above.
 export const K_BALANCE: i32 = 1 << 16;
@@ -92,6 +112,7 @@ let rowLengthMax: i32 = 1 << 20;
 let yearMin: i32 = 1970;
 let yearMax: i32 = 2199;
 let disbursedAction: i32 = -1;
+let payoutComponent: i32 = -1;
 let cId: i32 = -1;
 let cAction: i32 = -1;
 let cType: i32 = -1;
@@ -155,7 +176,9 @@ export function configure(
   minYear: i32,
   maxYear: i32,
   disbursed: i32,
+  payout: i32,
 ): void {
+  payoutComponent = payout;
   width = fieldCount;
   delimiter = delimiterCode;
   rowLengthMax = rowMax;
@@ -501,8 +524,8 @@ export function currencyEnd(): i32 {
   return stopCurrencyEnd;
 }
 
-/** The row's output, or: 0 written, 1 regular parser, 2 unknown currency. */
-function convert(row: usize, rowEnd: i32): i32 {
+/** Writes row `row` of the output: 0, else 1 (for the regular parser) or 2 (an unknown currency). */
+function convert(row: i32): i32 {
   if (span(cId) === 0) return 1;
   if (span(cPayoutAmount) > 0 || span(cPayoutCurrency) > 0) return 1;
   const action = lookup(0, fieldStart(cAction), fieldEnd(cAction));
@@ -570,15 +593,20 @@ function convert(row: usize, rowEnd: i32): i32 {
   const updateTimeMillis = stampTime;
 
   let kind = action | (component << 4) | (currency << 8) | (flag === 49 ? K_BALANCE : 0);
+  let flags = 0;
   fingerprint(fieldStart(cId), fieldEnd(cId));
-  store<i32>(row + 4 * W_ID_HI, fpHi);
-  store<i32>(row + 4 * W_ID_LO, fpLo);
+  put(C_ID_HI, row, fpHi);
+  put(C_ID_LO, row, fpLo);
   const hasParent = span(cParent) > 0;
   if (hasParent) {
     kind |= K_PARENT;
+    flags |= FLAG_PARENT;
     fingerprint(fieldStart(cParent), fieldEnd(cParent));
-    store<i32>(row + 4 * W_PARENT_HI, fpHi);
-    store<i32>(row + 4 * W_PARENT_LO, fpLo);
+    put(C_PARENT_HI, row, fpHi);
+    put(C_PARENT_LO, row, fpLo);
+  } else {
+    put(C_PARENT_HI, row, 0);
+    put(C_PARENT_LO, row, 0);
   }
   // A disbursed record's line is its parent's; its group is only the fallback without one.
   const group =
@@ -591,9 +619,13 @@ function convert(row: usize, rowEnd: i32): i32 {
           : -1;
   if (group >= 0) {
     kind |= K_GROUP;
+    flags |= FLAG_GROUP;
     fingerprint(fieldStart(group), fieldEnd(group));
-    store<i32>(row + 4 * W_GROUP_HI, fpHi);
-    store<i32>(row + 4 * W_GROUP_LO, fpLo);
+    put(C_GROUP_HI, row, fpHi);
+    put(C_GROUP_LO, row, fpLo);
+  } else {
+    put(C_GROUP_HI, row, 0);
+    put(C_GROUP_LO, row, 0);
   }
   // Repeated agreement and payout ids: said, so the caller reuses its string.
   if (cAgreement >= 0 && span(cAgreement) > 0) {
@@ -604,44 +636,50 @@ function convert(row: usize, rowEnd: i32): i32 {
       lastAgreementLength = keep(s, e, LAST_AGREEMENT);
       // Its fingerprint: the store finds a key it has seen without making its string.
       fingerprint(s, e);
-      store<i32>(row + 4 * W_AGREEMENT_HI, fpHi);
-      store<i32>(row + 4 * W_AGREEMENT_LO, fpLo);
+      put(C_AGREEMENT_HI, row, fpHi);
+      put(C_AGREEMENT_LO, row, fpLo);
     }
-    store<i32>(row + 4 * W_AGREEMENT_START, s);
-    store<i32>(row + 4 * W_AGREEMENT_END, e);
+    put(C_AGREEMENT_START, row, s);
+    put(C_AGREEMENT_END, row, e);
   } else {
-    store<i32>(row + 4 * W_AGREEMENT_START, 0);
-    store<i32>(row + 4 * W_AGREEMENT_END, 0);
+    put(C_AGREEMENT_START, row, 0);
+    put(C_AGREEMENT_END, row, 0);
   }
   if (span(cPayout) > 0) {
     const s = fieldStart(cPayout);
     const e = fieldEnd(cPayout);
     if (sameAsLast(s, e, LAST_PAYOUT, lastPayoutLength)) kind |= K_SAME_PAYOUT;
     else lastPayoutLength = keep(s, e, LAST_PAYOUT);
-    store<i32>(row + 4 * W_PAYOUT_START, s);
-    store<i32>(row + 4 * W_PAYOUT_END, e);
+    put(C_PAYOUT_START, row, s);
+    put(C_PAYOUT_END, row, e);
   } else {
-    store<i32>(row + 4 * W_PAYOUT_START, 0);
-    store<i32>(row + 4 * W_PAYOUT_END, 0);
+    put(C_PAYOUT_START, row, 0);
+    put(C_PAYOUT_END, row, 0);
   }
-  store<i32>(row + 4 * W_KIND, kind);
-  store<i32>(row + 4 * W_INVOICE_DAY, invoiceDay);
-  store<i32>(row + 4 * W_DUE_DAY, dueDay);
-  store<i32>(row + 4 * W_USAGE_START, usageStartDay);
-  store<i32>(row + 4 * W_USAGE_END, usageEndDay);
-  store<i32>(row + 4 * W_UPDATE_DAY, updateDay);
-  store<i32>(row + 4 * W_ID_START, fieldStart(cId));
-  store<i32>(row + 4 * W_ID_END, fieldEnd(cId));
-  store<i32>(row + 4 * W_INVOICE_ID_START, fieldStart(cInvoiceId));
-  store<i32>(row + 4 * W_INVOICE_ID_END, fieldEnd(cInvoiceId));
-  store<i32>(row + 4 * W_BANK_START, cBankTrace < 0 ? 0 : fieldStart(cBankTrace));
-  store<i32>(row + 4 * W_BANK_END, cBankTrace < 0 ? 0 : fieldEnd(cBankTrace));
-  store<i32>(row + 4 * W_ROW_END, rowEnd);
-  store<f64>(row + 8 * F_AMOUNT, <f64>(negative ? -scaled : scaled));
+  put(C_KIND, row, kind);
+  putByte(C_RECORD_KIND, row, component | (action << 4) | (flag === 49 ? RECORD_BALANCE : 0));
+  putByte(C_RECORD_FLAGS, row, flags);
+  put(C_INVOICE_DAY, row, invoiceDay);
+  put(C_DUE_DAY, row, dueDay);
+  put(C_USAGE_START, row, usageStartDay);
+  put(C_USAGE_END, row, usageEndDay);
+  // The event's day: its update time's, else a payout's invoice date (only the payout row's).
+  put(
+    C_EVENT_DAY,
+    row,
+    updateDay >= 0 ? updateDay : component === payoutComponent ? invoiceDay : -1,
+  );
+  put(C_ID_START, row, fieldStart(cId));
+  put(C_ID_END, row, fieldEnd(cId));
+  put(C_INVOICE_ID_START, row, fieldStart(cInvoiceId));
+  put(C_INVOICE_ID_END, row, fieldEnd(cInvoiceId));
+  put(C_BANK_START, row, cBankTrace < 0 ? 0 : fieldStart(cBankTrace));
+  put(C_BANK_END, row, cBankTrace < 0 ? 0 : fieldEnd(cBankTrace));
   store<f64>(
-    row + 8 * F_VERSION,
+    OUTPUT + <usize>F64_AT + (<usize>row << 3),
     updateDay < 0 ? 0.0 : <f64>updateDay * 86400000.0 + <f64>updateTimeMillis,
   );
+  store<i64>(OUTPUT + <usize>I64_AT + (<usize>row << 3), negative ? -scaled : scaled);
   return 0;
 }
 
@@ -690,7 +728,7 @@ export function scan(start: i32, length: i32): i32 {
         return rows;
       }
       store<i32>(FIELD_ENDS + (<usize>fields << 2), end);
-      const outcome = convert(OUTPUT + <usize>rows * <usize>ROW_WORDS * 4, at + 1);
+      const outcome = convert(rows);
       if (outcome !== 0) {
         stopReason = outcome === 1 ? STOP_ROW : STOP_CURRENCY;
         stopAt = rowStart;

@@ -5,10 +5,11 @@
  * (store.ts PACKED), which billing-event-feed.ts hands to the statement as they are.
  */
 import {
-  PACKED,
-  PACKED_FLOAT,
+  PACKED_FLAG_GROUP,
+  PACKED_FLAG_PARENT,
   PACKED_KIND,
-  PACKED_ROW_WORDS,
+  PACKED_RECORD_BALANCE,
+  type PackedColumns,
 } from '../../../domain/reconciliation/store';
 import { BILLING_EVENT_KERNEL_WASM_BASE64 } from './billing-event-kernel.wasm';
 
@@ -23,50 +24,53 @@ export const KERNEL_STOP_CURRENCY = 3;
 export const KERNEL_CURRENCIES_MAX = 64;
 
 /**
- * The kernel's exported layout constants and what they must equal: its output rows are read as
- * store.ts PACKED rows.
+ * The kernel's exported constants that must equal the loader's and the store's (its output is
+ * read as store.ts PackedColumns).
  */
 const LAYOUT: readonly (readonly [string, number])[] = [
   ['ROWS_MAX', KERNEL_ROWS_MAX],
-  ['ROW_WORDS', PACKED_ROW_WORDS],
   ['INPUT_CAPACITY', KERNEL_INPUT_CAPACITY],
   ['STOP_END', KERNEL_STOP_END],
   ['STOP_FULL', KERNEL_STOP_FULL],
   ['STOP_ROW', KERNEL_STOP_ROW],
   ['STOP_CURRENCY', KERNEL_STOP_CURRENCY],
-  ['W_KIND', PACKED.kind],
-  ['W_ID_HI', PACKED.idHi],
-  ['W_ID_LO', PACKED.idLo],
-  ['W_PARENT_HI', PACKED.parentHi],
-  ['W_PARENT_LO', PACKED.parentLo],
-  ['W_GROUP_HI', PACKED.groupHi],
-  ['W_GROUP_LO', PACKED.groupLo],
-  ['W_INVOICE_DAY', PACKED.invoiceDay],
-  ['W_DUE_DAY', PACKED.dueDay],
-  ['W_USAGE_START', PACKED.usageStartDay],
-  ['W_USAGE_END', PACKED.usageEndDay],
-  ['W_UPDATE_DAY', PACKED.updateDay],
-  ['W_ID_START', PACKED.idStart],
-  ['W_ID_END', PACKED.idEnd],
-  ['W_INVOICE_ID_START', PACKED.invoiceIdStart],
-  ['W_INVOICE_ID_END', PACKED.invoiceIdEnd],
-  ['W_AGREEMENT_START', PACKED.contractKeyStart],
-  ['W_AGREEMENT_END', PACKED.contractKeyEnd],
-  ['W_PAYOUT_START', PACKED.payoutStart],
-  ['W_PAYOUT_END', PACKED.payoutEnd],
-  ['W_BANK_START', PACKED.bankStart],
-  ['W_BANK_END', PACKED.bankEnd],
-  ['W_ROW_END', PACKED.rowEnd],
-  ['W_AGREEMENT_HI', PACKED.contractKeyHi],
-  ['W_AGREEMENT_LO', PACKED.contractKeyLo],
-  ['F_AMOUNT', PACKED_FLOAT.amount],
-  ['F_VERSION', PACKED_FLOAT.version],
+  ['RECORD_BALANCE', PACKED_RECORD_BALANCE],
+  ['FLAG_GROUP', PACKED_FLAG_GROUP],
+  ['FLAG_PARENT', PACKED_FLAG_PARENT],
   ['K_BALANCE', PACKED_KIND.balance],
   ['K_PARENT', PACKED_KIND.parent],
   ['K_GROUP', PACKED_KIND.group],
   ['K_SAME_AGREEMENT', PACKED_KIND.sameContractKey],
   ['K_SAME_PAYOUT', PACKED_KIND.samePayout],
 ];
+
+/** Each i32 output column: the kernel's export naming its index. */
+const I32_COLUMNS = {
+  idHi: 'C_ID_HI',
+  idLo: 'C_ID_LO',
+  groupHi: 'C_GROUP_HI',
+  groupLo: 'C_GROUP_LO',
+  parentHi: 'C_PARENT_HI',
+  parentLo: 'C_PARENT_LO',
+  invoiceDay: 'C_INVOICE_DAY',
+  dueDay: 'C_DUE_DAY',
+  usageStartDay: 'C_USAGE_START',
+  usageEndDay: 'C_USAGE_END',
+  eventDay: 'C_EVENT_DAY',
+  kind: 'C_KIND',
+  idStart: 'C_ID_START',
+  idEnd: 'C_ID_END',
+  invoiceIdStart: 'C_INVOICE_ID_START',
+  invoiceIdEnd: 'C_INVOICE_ID_END',
+  contractKeyStart: 'C_AGREEMENT_START',
+  contractKeyEnd: 'C_AGREEMENT_END',
+  contractKeyHi: 'C_AGREEMENT_HI',
+  contractKeyLo: 'C_AGREEMENT_LO',
+  payoutStart: 'C_PAYOUT_START',
+  payoutEnd: 'C_PAYOUT_END',
+  bankStart: 'C_BANK_START',
+  bankEnd: 'C_BANK_END',
+} as const;
 
 /** The columns the kernel reads (-1: absent). */
 export interface KernelColumns {
@@ -99,6 +103,8 @@ export interface KernelSetup {
   readonly yearMax: number;
   /** Action code of a disbursed record (its group is only a fallback). */
   readonly disbursedAction: number;
+  /** Component code of a payout (its event day falls back to its invoice date). */
+  readonly payoutComponent: number;
   /** Table 0: actions, table 1: transaction types: the exact spellings and their codes (< 16). */
   readonly actions: readonly (readonly [string, number])[];
   readonly types: readonly (readonly [string, number])[];
@@ -122,6 +128,7 @@ interface KernelExports {
     yearMin: number,
     yearMax: number,
     disbursed: number,
+    payout: number,
   ): void;
   configureColumns(...columns: number[]): void;
   addCurrency(code: number, exponent: number, index: number): number;
@@ -152,19 +159,24 @@ export class BillingEventKernel {
   private readonly exports: KernelExports;
   /** The kernel's memory (it never grows after `prepare`). */
   readonly bytes: Buffer;
-  readonly words: Int32Array;
-  readonly floats: Float64Array;
   readonly input: number;
-  /** Output row r: words[outputWord + r × PACKED_ROW_WORDS …] (store.ts PACKED). */
-  readonly outputWord: number;
+  /** The output, as the store reads it (views of the kernel's memory). */
+  readonly columns: PackedColumns;
   private currencies = 0;
 
   constructor(setup: KernelSetup) {
     const instance = new wasm.Instance(kernelModule(), { env: { abort: kernelAbort } });
     const x = instance.exports as unknown as KernelExports;
     const globals = instance.exports as Record<string, { readonly value?: unknown } | undefined>;
+    const constant = (name: string) => {
+      const value = globals[name]?.value;
+      if (typeof value !== 'number') {
+        throw new Error(`The billing event kernel has no ${name}: run \`npm run kernel\``);
+      }
+      return value;
+    };
     for (const [name, value] of LAYOUT) {
-      if (globals[name]?.value !== value) {
+      if (constant(name) !== value) {
         throw new Error(
           `The billing event kernel's ${name} is not ${value}: run \`npm run kernel\``,
         );
@@ -174,10 +186,30 @@ export class BillingEventKernel {
     this.exports = x;
     const buffer = x.memory.buffer;
     this.bytes = Buffer.from(buffer);
-    this.words = new Int32Array(buffer);
-    this.floats = new Float64Array(buffer);
     this.input = x.inputOffset();
-    this.outputWord = x.outputOffset() >> 2;
+    const output = x.outputOffset();
+    const ints = Object.fromEntries(
+      Object.entries(I32_COLUMNS).map(([field, name]) => [
+        field,
+        new Int32Array(buffer, output + constant(name) * KERNEL_ROWS_MAX * 4, KERNEL_ROWS_MAX),
+      ]),
+    ) as Record<keyof typeof I32_COLUMNS, Int32Array>;
+    const u8 = output + constant('U8_AT');
+    this.columns = {
+      ...ints,
+      recordKind: new Uint8Array(
+        buffer,
+        u8 + constant('C_RECORD_KIND') * KERNEL_ROWS_MAX,
+        KERNEL_ROWS_MAX,
+      ),
+      recordFlags: new Uint8Array(
+        buffer,
+        u8 + constant('C_RECORD_FLAGS') * KERNEL_ROWS_MAX,
+        KERNEL_ROWS_MAX,
+      ),
+      version: new Float64Array(buffer, output + constant('F64_AT'), KERNEL_ROWS_MAX),
+      amount: new BigInt64Array(buffer, output + constant('I64_AT'), KERNEL_ROWS_MAX),
+    };
     x.configure(
       setup.width,
       setup.delimiterCode,
@@ -185,6 +217,7 @@ export class BillingEventKernel {
       setup.yearMin,
       setup.yearMax,
       setup.disbursedAction,
+      setup.payoutComponent,
     );
     const c = setup.columns;
     x.configureColumns(

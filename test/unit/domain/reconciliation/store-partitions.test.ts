@@ -9,10 +9,9 @@ import type { StatementRecord } from '../../../../lib/domain/reconciliation/stat
 import {
   A,
   C,
-  PACKED,
-  PACKED_FLOAT,
   PACKED_KIND,
-  PACKED_ROW_WORDS,
+  PACKED_RECORD_BALANCE,
+  type PackedColumns,
   StatementStore,
 } from '../../../../lib/domain/reconciliation/store';
 
@@ -158,32 +157,42 @@ describe('contract keys by fingerprint', () => {
     store.add([keyed('r2', 'agmt-B'), keyed('r3', 'agmt-A')]);
     // A packed row (the kernel's) names 'agmt-B' by its bytes and the colliding fingerprint.
     const bytes = Buffer.from('r4,agmt-B', 'latin1');
-    const words = new Int32Array(PACKED_ROW_WORDS);
-    const floats = new Float64Array(words.buffer);
     const id = fingerprintOf('r4');
-    words[PACKED.kind] = A.billed | (C.charge << 4) | PACKED_KIND.balance;
-    words[PACKED.idHi] = id.hi;
-    words[PACKED.idLo] = id.lo;
-    words[PACKED.idEnd] = 2;
-    words[PACKED.contractKeyStart] = 3;
-    words[PACKED.contractKeyEnd] = 9;
-    words[PACKED.contractKeyHi] = b.hi;
-    words[PACKED.contractKeyLo] = b.lo;
-    for (const day of [
-      'invoiceDay',
-      'dueDay',
-      'usageStartDay',
-      'usageEndDay',
-      'updateDay',
-    ] as const)
-      words[PACKED[day]] = -1;
-    floats[PACKED_FLOAT.amount] = 100;
+    const ints = (value: number) => Int32Array.of(value);
+    const columns: PackedColumns = {
+      idHi: ints(id.hi),
+      idLo: ints(id.lo),
+      groupHi: ints(0),
+      groupLo: ints(0),
+      parentHi: ints(0),
+      parentLo: ints(0),
+      invoiceDay: ints(-1),
+      dueDay: ints(-1),
+      usageStartDay: ints(-1),
+      usageEndDay: ints(-1),
+      eventDay: ints(-1),
+      amount: BigInt64Array.of(100n),
+      version: Float64Array.of(0),
+      recordKind: Uint8Array.of(C.charge | (A.billed << 4) | PACKED_RECORD_BALANCE),
+      recordFlags: Uint8Array.of(0),
+      kind: ints(A.billed | (C.charge << 4) | PACKED_KIND.balance),
+      idStart: ints(0),
+      idEnd: ints(2),
+      invoiceIdStart: ints(0),
+      invoiceIdEnd: ints(0),
+      contractKeyStart: ints(3),
+      contractKeyEnd: ints(9),
+      contractKeyHi: ints(b.hi),
+      contractKeyLo: ints(b.lo),
+      payoutStart: ints(0),
+      payoutEnd: ints(0),
+      bankStart: ints(0),
+      bankEnd: ints(0),
+    };
     store.addPacked({
-      words,
-      floats,
+      columns,
       bytes,
       byteOffset: 0,
-      firstWord: 0,
       count: 1,
       firstLine: 9,
       currencies: ['USD'],
