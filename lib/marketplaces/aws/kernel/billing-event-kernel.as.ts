@@ -26,6 +26,8 @@ const LAST_BYTES: i32 = 64;
 /** Date columns whose last value is kept (four dates and the update time). */
 const STAMP_SLOTS: i32 = 5;
 const STAMP_SLOT_BYTES: usize = 48;
+/** Years the month table covers (yearMin…yearMax must fit: configure refuses more). */
+const YEARS_MAX: i32 = 512;
 export const ROWS_MAX: i32 = 4096;
 export const INPUT_CAPACITY: i32 = 2 << 20;
 /** Output columns: i32 ones (see C_*), u8 ones (the store's record kind and flags), and two of
@@ -46,7 +48,8 @@ const OUTPUT_BYTES: usize =
   <usize>ROWS_MAX * (<usize>I32_COLUMNS * 4 + <usize>U8_COLUMNS + <usize>F64_COLUMNS * 8);
 const INPUT: usize = OUTPUT + OUTPUT_BYTES;
 const STAMPS: usize = INPUT + <usize>INPUT_CAPACITY + 128;
-const END: usize = STAMPS + <usize>STAMP_SLOTS * STAMP_SLOT_BYTES;
+const MONTHS: usize = STAMPS + <usize>STAMP_SLOTS * STAMP_SLOT_BYTES;
+const END: usize = MONTHS + <usize>YEARS_MAX * 12 * 8;
 
 /** Why a call stopped: no further complete row, output full, a row for the regular parser, a currency to look at. */
 export const STOP_END: i32 = 0;
@@ -177,7 +180,15 @@ export function configure(
   maxYear: i32,
   disbursed: i32,
   payout: i32,
-): void {
+): bool {
+  if (maxYear < minYear || maxYear - minYear + 1 > YEARS_MAX || minYear < 1) return false;
+  for (let year = minYear; year <= maxYear; year++) {
+    for (let month = 1; month <= 12; month++) {
+      const at = MONTHS + ((<usize>(year - minYear) * 12 + <usize>(month - 1)) << 3);
+      store<i32>(at, civilDay(year, month, 1));
+      store<i32>(at, monthLength(year, month), 4);
+    }
+  }
   payoutComponent = payout;
   width = fieldCount;
   delimiter = delimiterCode;
@@ -189,6 +200,7 @@ export function configure(
   lastAgreementLength = -1;
   lastPayoutLength = -1;
   for (let slot = 0; slot < STAMP_SLOTS; slot++) store<i32>(STAMPS + <usize>slot * STAMP_SLOT_BYTES, -1);
+  return true;
 }
 
 export function configureColumns(
@@ -270,14 +282,15 @@ function lookup(table: i32, start: i32, end: i32): i32 {
     const entryLength = <i32>load<u8>(at + 1);
     if (entryLength === 0) return -1;
     if (entryTable === table && entryLength === length) {
-      let same = true;
-      for (let i = 0; i < length; i++) {
-        if (<i32>load<u8>(at + 3 + <usize>i) !== byteAt(start + i)) {
-          same = false;
-          break;
-        }
+      // Eight bytes a step, then the rest.
+      const from = INPUT + <usize>start;
+      const known = at + 3;
+      let i = 0;
+      while (i + 8 <= length && load<i64>(known + <usize>i) === load<i64>(from + <usize>i)) i += 8;
+      if (i + 8 > length) {
+        while (i < length && load<u8>(known + <usize>i) === load<u8>(from + <usize>i)) i++;
+        if (i === length) return <i32>load<u8>(at + 2);
       }
-      if (same) return <i32>load<u8>(at + 2);
     }
     at += 3 + <usize>entryLength;
   }
@@ -399,7 +412,9 @@ function leadingDay(start: i32, end: i32): i32 {
   if (hi < 0 || lo < 0 || month < 0 || day < 0) return -1;
   const year = hi * 100 + lo;
   if (year < yearMin || year > yearMax || month < 1 || month > 12 || day < 1) return -1;
-  return day > monthLength(year, month) ? -1 : civilDay(year, month, day);
+  // The month's first day and length from the table (the same numbers civilDay gives).
+  const at = MONTHS + ((<usize>(year - yearMin) * 12 + <usize>(month - 1)) << 3);
+  return day > load<i32>(at, 4) ? -1 : load<i32>(at) + day - 1;
 }
 
 /** Milliseconds of "HH:MM:SS[.f…][Z|+00:00|+0000]" from `from` to `end`, or -1. */

@@ -129,7 +129,7 @@ interface KernelExports {
     yearMax: number,
     disbursed: number,
     payout: number,
-  ): void;
+  ): number;
   configureColumns(...columns: number[]): void;
   addCurrency(code: number, exponent: number, index: number): number;
   inputOffset(): number;
@@ -210,7 +210,7 @@ export class BillingEventKernel {
       version: new Float64Array(buffer, output + constant('F64_AT'), KERNEL_ROWS_MAX),
       amount: new BigInt64Array(buffer, output + constant('I64_AT'), KERNEL_ROWS_MAX),
     };
-    x.configure(
+    const configured = x.configure(
       setup.width,
       setup.delimiterCode,
       setup.rowLengthMax,
@@ -219,6 +219,11 @@ export class BillingEventKernel {
       setup.disbursedAction,
       setup.payoutComponent,
     );
+    if (configured === 0) {
+      throw new RangeError(
+        `The billing event kernel cannot take years ${setup.yearMin}–${setup.yearMax}`,
+      );
+    }
     const c = setup.columns;
     x.configureColumns(
       c.id,
