@@ -1,6 +1,6 @@
 /**
  * Exact 64-bit integer arithmetic on the memory of a BigInt64Array seen as 32-bit words, so the
- * statement's columns take and sum amounts without making a BigInt per record (a million
+ * statement's columns sum amounts without making a BigInt per record (a million
  * BigInts is most of a young-generation collection's work).
  *
  * Only integer arithmetic on 32-bit halves: every intermediate value is an integer below 2^34,
@@ -19,16 +19,6 @@ const TWO_TO_32 = 4_294_967_296;
 /** The 32-bit words of a BigInt64Array's memory. */
 export function int64Words(column: BigInt64Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   return new Int32Array(column.buffer, column.byteOffset, column.length * 2);
-}
-
-/**
- * Element `index` = `value`, a safe integer (|value| ≤ 2^53 − 1; the caller checks with
- * Number.isSafeInteger). The same as `column[index] = BigInt(value)`.
- */
-export function setInt64(words: Int32Array, index: number, value: number): void {
-  const high = Math.floor(value / TWO_TO_32);
-  words[2 * index + LOW] = value - high * TWO_TO_32;
-  words[2 * index + HIGH] = high;
 }
 
 /** target[t] += source[s], wrapping like a BigInt64Array store. */
