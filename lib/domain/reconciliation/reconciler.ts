@@ -63,7 +63,7 @@ import type {
   ExpectedRefund,
   ReceivableRollForward,
 } from './expected';
-import { fingerprintOf } from './fingerprint';
+import { type Fingerprint, fingerprintInto, fingerprintOf } from './fingerprint';
 import { int64Words, isZeroInt64 } from './int64';
 import {
   dateOfDay,
@@ -312,7 +312,13 @@ class Run {
    * garbage collections, which then spent most of their time promoting them.
    */
   private invoiceLine = new Int32Array(64);
-  private readonly contractIds = new Set<string>();
+  /**
+   * The contracts taken, by id and its fingerprint, checked for repeats once at the end (a set
+   * of the ids, probed once per contract, cost more than matching some contracts).
+   */
+  private readonly contractIds: string[] = [];
+  private contractPrints = new Int32Array(1_024);
+  private readonly print: Fingerprint = { hi: 0, lo: 0 };
   /** What this run's true-ups will move on the current contract's receivable (posted mode). */
   private plannedReceivableMinor = 0n;
   private pendingInternal = 0;
@@ -1547,10 +1553,16 @@ class Run {
   // -------------------------------------------------------------------------------------------
 
   addContract(contract: ExpectedContract): void {
-    if (this.contractIds.has(contract.contractId)) {
-      throw new Error(`Contract ${contract.contractId} was added twice`);
+    const taken = this.contractIds.length;
+    if (2 * taken + 2 > this.contractPrints.length) {
+      const grown = new Int32Array(this.contractPrints.length * 2);
+      grown.set(this.contractPrints);
+      this.contractPrints = grown;
     }
-    this.contractIds.add(contract.contractId);
+    fingerprintInto(contract.contractId, this.print);
+    this.contractPrints[2 * taken] = this.print.hi;
+    this.contractPrints[2 * taken + 1] = this.print.lo;
+    this.contractIds.push(contract.contractId);
     // The line each expected invoice matched (by its index), for the aging's due date.
     if (this.invoiceLine.length < contract.invoices.length) {
       this.invoiceLine = new Int32Array(contract.invoices.length * 2);
@@ -1591,11 +1603,36 @@ class Run {
     return change;
   }
 
+  /** Throws when a contract was added twice (a fault of the ledger's reader). */
+  private checkContractsOnce(): void {
+    const prints = this.contractPrints;
+    const order = Int32Array.from({ length: this.contractIds.length }, (_, i) => i).sort(
+      (a, b) =>
+        (prints[2 * a] ?? 0) - (prints[2 * b] ?? 0) ||
+        (prints[2 * a + 1] ?? 0) - (prints[2 * b + 1] ?? 0),
+    );
+    for (let k = 1; k < order.length; k += 1) {
+      const a = order[k - 1] ?? 0;
+      const b = order[k] ?? 0;
+      if (prints[2 * a] !== prints[2 * b] || prints[2 * a + 1] !== prints[2 * b + 1]) continue;
+      // Equal fingerprints: the same id, unless (never seen) two ids share one; then a scan.
+      const id = this.contractIds[b] ?? '';
+      let first = k - 1;
+      while (first > 0 && prints[2 * (order[first - 1] ?? 0)] === prints[2 * b]) first -= 1;
+      for (let j = first; j < k; j += 1) {
+        if (this.contractIds[order[j] ?? 0] === id) {
+          throw new Error(`Contract ${id} was added twice`);
+        }
+      }
+    }
+  }
+
   result(
     rollForwardLines: readonly ReceivableRollForward[],
     rowErrors: readonly RowError[],
     rowErrorCount: number,
   ): ReconciliationResult {
+    this.checkContractsOnce();
     const L = this.lines;
     const unclaimed: number[] = [];
     for (let line = 0; line < L.count; line += 1)

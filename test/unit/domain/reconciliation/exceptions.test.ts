@@ -1,6 +1,7 @@
 // Proves every outcome class of the reconciliation on ledgers posted by the real engine: matched, within tolerance (posted or proposed), and each exception class — unmatched internal and external, amount, fee (with its explanation), FX, failed payout — at billing, refund, cash and bank level; plus the aging buckets and contracts named only by transaction references.
 import { describe, expect, it } from 'vitest';
 import type { ContractRef, ExpectedLedger } from '../../../../lib/domain/reconciliation/expected';
+import { createReconciler } from '../../../../lib/domain/reconciliation/reconciler';
 import type { ReconciliationException } from '../../../../lib/domain/reconciliation/results';
 import type { ScenarioInput } from '../../../../lib/domain/revenue/preview';
 import {
@@ -642,5 +643,20 @@ describe('aging', () => {
       ['2025-05-01', '>90'],
       ['2025-07-31', '31-60'],
     ]);
+  });
+});
+
+describe('the ledger side', () => {
+  it('refuses a contract added twice (a fault of the ledger reader), wherever the repeat comes', () => {
+    const expected = ledger();
+    const [x] = expected.contracts;
+    if (x === undefined) throw new Error('no contract');
+    const others = Array.from({ length: 3_000 }, (_, i) => ({ ...x, contractId: `X-${i}` }));
+    const run = (contracts: typeof expected.contracts) =>
+      createReconciler({ ...expected, contracts }, awsConfig(AS_OF)).finish();
+    expect(() => run([x, ...others, x])).toThrow('Contract X was added twice');
+    expect(() => run([...others, others[1_234] ?? x])).toThrow('Contract X-1234 was added twice');
+    // Thousands of distinct contracts (ids sharing long prefixes) are no repeat.
+    expect(run([x, ...others]).summary.counts.exceptions).toBeGreaterThan(0);
   });
 });
