@@ -37,9 +37,9 @@ const U8_COLUMNS: i32 = 2;
 const F64_COLUMNS: i32 = 2;
 
 const BASE: usize = (__heap_base + 63) & ~63;
-const FIELD_STARTS: usize = BASE;
-const FIELD_ENDS: usize = FIELD_STARTS + <usize>FIELDS_MAX * 4;
-const DICTIONARY: usize = FIELD_ENDS + <usize>FIELDS_MAX * 4;
+/** bounds[0] = the row's start − 1, bounds[f + 1] = where field f ends (its separator). */
+const BOUNDS: usize = BASE;
+const DICTIONARY: usize = BOUNDS + <usize>(FIELDS_MAX + 1) * 4;
 const CURRENCIES: usize = DICTIONARY + <usize>DICTIONARY_BYTES;
 const LAST_AGREEMENT: usize = CURRENCIES + <usize>CURRENCIES_MAX * 8;
 const LAST_PAYOUT: usize = LAST_AGREEMENT + <usize>LAST_BYTES;
@@ -260,10 +260,10 @@ export function addCurrency(code: i32, exponent: i32, index: i32): bool {
 // ---------------------------------------------------------------------------------------------
 
 @inline function fieldStart(column: i32): i32 {
-  return load<i32>(FIELD_STARTS + (<usize>column << 2));
+  return load<i32>(BOUNDS + (<usize>column << 2)) + 1;
 }
 @inline function fieldEnd(column: i32): i32 {
-  return load<i32>(FIELD_ENDS + (<usize>column << 2));
+  return load<i32>(BOUNDS + (<usize>column << 2), 4);
 }
 @inline function span(column: i32): i32 {
   return column < 0 ? 0 : fieldEnd(column) - fieldStart(column);
@@ -707,7 +707,7 @@ export function scan(start: i32, length: i32): i32 {
   let rows = 0;
   let fields = 0;
   let rowStart = start;
-  store<i32>(FIELD_STARTS, start);
+  store<i32>(BOUNDS, start - 1);
   const separator = i8x16.splat(<i8>delimiter);
   const lineFeed = i8x16.splat(10);
   // Sixty-four bytes a step: four vector compares make one 64-bit mask of the separators and
@@ -728,10 +728,7 @@ export function scan(start: i32, length: i32): i32 {
       const at = i + <i32>ctz<u64>(mask);
       mask &= mask - 1;
       if (byteAt(at) !== 10) {
-        if (fields < FIELDS_MAX - 1) {
-          store<i32>(FIELD_ENDS + (<usize>fields << 2), at);
-          store<i32>(FIELD_STARTS + (<usize>(fields + 1) << 2), at + 1);
-        }
+        if (fields < FIELDS_MAX) store<i32>(BOUNDS + (<usize>fields << 2), at, 4);
         fields += 1;
         continue;
       }
@@ -742,7 +739,7 @@ export function scan(start: i32, length: i32): i32 {
         stopAt = rowStart;
         return rows;
       }
-      store<i32>(FIELD_ENDS + (<usize>fields << 2), end);
+      store<i32>(BOUNDS + (<usize>fields << 2), end, 4);
       const outcome = convert(rows);
       if (outcome !== 0) {
         stopReason = outcome === 1 ? STOP_ROW : STOP_CURRENCY;
@@ -752,7 +749,7 @@ export function scan(start: i32, length: i32): i32 {
       rows += 1;
       rowStart = at + 1;
       fields = 0;
-      store<i32>(FIELD_STARTS, rowStart);
+      store<i32>(BOUNDS, rowStart - 1);
       if (rows === ROWS_MAX) {
         stopReason = STOP_FULL;
         stopAt = rowStart;
