@@ -419,14 +419,20 @@ export interface CsvBlockResult {
   records: number;
   /** Whether the record at `next` is left to the scanner (else: there is no complete one). */
   declined: boolean;
+  /**
+   * Declined, but seen whole: one line of ASCII without a quote (the scanner need not look
+   * for those before cutting it).
+   */
+  plain: boolean;
 }
 
 export interface CsvScanHandlers {
   /**
-   * Optional: offered each run of plain ASCII bytes `bytes[start…limit)` (no quote in it; one
-   * record on a line) before the scanner cuts it. It takes any number of complete records from
-   * `start` (the first on physical line `line`) and says so in `result`; a record it declines
-   * the scanner cuts and hands to `record` (or reports), then offers the rest again.
+   * Optional: offered each run of bytes `bytes[start…limit)` before the scanner cuts it. It
+   * takes any number of complete records from `start` (the first on physical line `line`), each
+   * one line of ASCII without a quote, and says so in `result`; a record it declines the scanner
+   * cuts and hands to `record` (or reports), or to the full parser when it holds a quote or a
+   * non-ASCII byte, then offers the rest again.
    */
   block?(bytes: Buffer, start: number, limit: number, line: number, result: CsvBlockResult): void;
   /** A plain record (no quote, ASCII): fields as offsets, no strings made. */
@@ -528,25 +534,35 @@ export async function scanCsv(
   };
   /** Plain records of ASCII bytes as views; the unfinished rest is kept (or handed over). */
   const plain = (bytes: Buffer) => {
-    if (!isAscii(bytes)) {
-      toSlow(decoder.decode(bytes));
-      pending = EMPTY_BYTES;
-      return;
-    }
     view.bytes = bytes;
     const length = bytes.length;
     recordStart = 0;
     separators = 0;
     starts[0] = 0;
+    if (handlers.block !== undefined) {
+      // The block handler declines any record with a quote or a byte above 0x7f, and the
+      // scanner looks at each declined record before cutting it: no scan of the piece up front.
+      const odd = byBlocks(handlers.block, bytes, length);
+      const pos = recordStart;
+      if (odd || length - pos > CSV_ROW_LENGTH_MAX) {
+        // A quote, a non-ASCII byte (or an endless line): the full parser takes over here.
+        toSlow(decoder.decode(bytes.subarray(pos)));
+        pending = EMPTY_BYTES;
+      } else {
+        pending = pos >= length ? EMPTY_BYTES : Buffer.from(bytes.subarray(pos));
+      }
+      return;
+    }
+    if (!isAscii(bytes)) {
+      toSlow(decoder.decode(bytes));
+      pending = EMPTY_BYTES;
+      return;
+    }
     // Records are cut up to the first quote (nearly always none, found natively); the record
     // holding it goes to the full parser.
     const quoteAt = bytes.indexOf(QUOTE);
     const limit = quoteAt === -1 ? length : quoteAt;
-    if (handlers.block !== undefined) {
-      byBlocks(handlers.block, bytes, limit);
-    } else {
-      byWords(bytes, limit);
-    }
+    byWords(bytes, limit);
     const pos = recordStart;
     if (pos >= length) {
       pending = EMPTY_BYTES;
@@ -558,14 +574,22 @@ export async function scanCsv(
       pending = Buffer.from(bytes.subarray(pos));
     }
   };
-  const blockResult: CsvBlockResult = { next: 0, records: 0, declined: false };
-  /** Runs of records to the block handler; the records it declines cut here, one at a time. */
-  const byBlocks = (block: NonNullable<CsvScanHandlers['block']>, bytes: Buffer, limit: number) => {
+  const blockResult: CsvBlockResult = { next: 0, records: 0, declined: false, plain: false };
+  /**
+   * Runs of records to the block handler; the records it declines cut here, one at a time.
+   * True when it stopped at a record the full parser must read (a quote or a non-ASCII byte).
+   */
+  const byBlocks = (
+    block: NonNullable<CsvScanHandlers['block']>,
+    bytes: Buffer,
+    limit: number,
+  ): boolean => {
     let at = 0;
     while (at < limit) {
       blockResult.next = at;
       blockResult.records = 0;
       blockResult.declined = true;
+      blockResult.plain = false;
       block(bytes, at, limit, line, blockResult);
       const taken = blockResult.records;
       if (taken > 0) {
@@ -579,11 +603,18 @@ export async function scanCsv(
       if (!blockResult.declined) break;
       const lf = bytes.indexOf(LF, at);
       if (lf === -1 || lf >= limit) break;
+      if (!blockResult.plain) {
+        for (let i = at; i < lf; i += 1) {
+          const c = bytes[i] ?? 0;
+          if (c === QUOTE || c > 0x7f) return true;
+        }
+      }
       separators = 0;
       starts[0] = at;
       byteByByte(bytes, at, lf + 1);
       at = lf + 1;
     }
+    return false;
   };
   /** Records cut by the scanner itself, up to `limit`. */
   const byWords = (bytes: Buffer, limit: number) => {

@@ -56,6 +56,7 @@ import {
   KERNEL_STOP_CURRENCY,
   KERNEL_STOP_END,
   KERNEL_STOP_FULL,
+  KERNEL_STOP_ODD,
   kernelTakesDelimiter,
 } from './kernel/billing-event-kernel';
 
@@ -530,6 +531,8 @@ class KernelRows {
       }
       if (reason === KERNEL_STOP_CURRENCY && this.tell(kernel.stopCurrency())) continue;
       result.declined = true;
+      // The kernel saw the row whole: plain unless it said otherwise.
+      result.plain = reason !== KERNEL_STOP_ODD;
       break;
     }
     result.next = at;

@@ -51,11 +51,13 @@ const STAMPS: usize = INPUT + <usize>INPUT_CAPACITY + 128;
 const MONTHS: usize = STAMPS + <usize>STAMP_SLOTS * STAMP_SLOT_BYTES;
 const END: usize = MONTHS + <usize>YEARS_MAX * 12 * 8;
 
-/** Why a call stopped: no further complete row, output full, a row for the regular parser, a currency to look at. */
+/** Why a call stopped: no further complete row, output full, a plain row for the regular parser, a currency to look at. */
 export const STOP_END: i32 = 0;
 export const STOP_FULL: i32 = 1;
 export const STOP_ROW: i32 = 2;
 export const STOP_CURRENCY: i32 = 3;
+/** A row with a quote or a byte above 0x7f: for a full CSV parser. */
+export const STOP_ODD: i32 = 4;
 
 // Output columns, ROWS_MAX entries each, from OUTPUT: the i32 columns (by index), then the u8
 // columns (from U8_AT), then the f64 and i64 ones (from F64_AT, I64_AT).
@@ -698,8 +700,19 @@ function convert(row: i32): i32 {
   return 0;
 }
 
+/** The bit mask of a vector's separators, line breaks, quotes and bytes above 0x7f. */
+@inline function hits(v: v128, separator: v128, lineFeed: v128, quote: v128): i32 {
+  const marks = v128.or(
+    v128.or(i8x16.eq(v, separator), i8x16.eq(v, lineFeed)),
+    i8x16.eq(v, quote),
+  );
+  // The high bit of each byte is bitmask's own: high bytes mark themselves.
+  return i8x16.bitmask(v128.or(marks, v));
+}
+
 /**
- * Converts the complete rows of `input[start…length)` (no quote in it) into output rows.
+ * Converts the complete rows of `input[start…length)` into output rows; a row holding a quote
+ * or a byte above 0x7f is declined (the caller's CSV parser reads it).
  * Returns how many; `lastStopReason()` says why it stopped and `lastStopAt()` where (a row's
  * start, from the input's start).
  */
@@ -710,32 +723,40 @@ export function scan(start: i32, length: i32): i32 {
   store<i32>(BOUNDS, start - 1);
   const separator = i8x16.splat(<i8>delimiter);
   const lineFeed = i8x16.splat(10);
-  // Sixty-four bytes a step: four vector compares make one 64-bit mask of the separators and
-  // line breaks (one loop exit a step, not one per sixteen bytes).
+  const quote = i8x16.splat(34);
+  // A quote or a byte above 0x7f in the row: it is declined.
+  let odd = false;
+  // Sixty-four bytes a step: four vector compares make one 64-bit mask of the separators, line
+  // breaks, quotes and high bytes (one loop exit a step, not one per sixteen bytes).
   for (let i = start; i < length; i += 64) {
     const p = INPUT + <usize>i;
     const v0 = v128.load(p);
     const v1 = v128.load(p, 16);
     const v2 = v128.load(p, 32);
     const v3 = v128.load(p, 48);
-    const m0 = <u64>i8x16.bitmask(v128.or(i8x16.eq(v0, separator), i8x16.eq(v0, lineFeed)));
-    const m1 = <u64>i8x16.bitmask(v128.or(i8x16.eq(v1, separator), i8x16.eq(v1, lineFeed)));
-    const m2 = <u64>i8x16.bitmask(v128.or(i8x16.eq(v2, separator), i8x16.eq(v2, lineFeed)));
-    const m3 = <u64>i8x16.bitmask(v128.or(i8x16.eq(v3, separator), i8x16.eq(v3, lineFeed)));
+    const m0 = <u64>hits(v0, separator, lineFeed, quote);
+    const m1 = <u64>hits(v1, separator, lineFeed, quote);
+    const m2 = <u64>hits(v2, separator, lineFeed, quote);
+    const m3 = <u64>hits(v3, separator, lineFeed, quote);
     let mask: u64 = m0 | (m1 << 16) | (m2 << 32) | (m3 << 48);
     if (length - i < 64) mask &= (<u64>1 << <u64>(length - i)) - 1;
     while (mask !== 0) {
       const at = i + <i32>ctz<u64>(mask);
       mask &= mask - 1;
-      if (byteAt(at) !== 10) {
+      const c = byteAt(at);
+      if (c === delimiter) {
         if (fields < FIELDS_MAX) store<i32>(BOUNDS + (<usize>fields << 2), at, 4);
         fields += 1;
         continue;
       }
+      if (c !== 10) {
+        odd = true;
+        continue;
+      }
       let end = at;
       if (end > rowStart && byteAt(end - 1) === 13) end -= 1;
-      if (fields + 1 !== width || end <= rowStart || end - rowStart > rowLengthMax) {
-        stopReason = STOP_ROW;
+      if (odd || fields + 1 !== width || end <= rowStart || end - rowStart > rowLengthMax) {
+        stopReason = odd ? STOP_ODD : STOP_ROW;
         stopAt = rowStart;
         return rows;
       }
@@ -749,6 +770,7 @@ export function scan(start: i32, length: i32): i32 {
       rows += 1;
       rowStart = at + 1;
       fields = 0;
+      odd = false;
       store<i32>(BOUNDS, rowStart - 1);
       if (rows === ROWS_MAX) {
         stopReason = STOP_FULL;

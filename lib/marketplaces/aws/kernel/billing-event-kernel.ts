@@ -20,6 +20,7 @@ export const KERNEL_STOP_END = 0;
 export const KERNEL_STOP_FULL = 1;
 export const KERNEL_STOP_ROW = 2;
 export const KERNEL_STOP_CURRENCY = 3;
+export const KERNEL_STOP_ODD = 4;
 /** Currencies one feed's kernel tells apart (more: the rest go through the regular parser). */
 export const KERNEL_CURRENCIES_MAX = 64;
 
@@ -34,6 +35,7 @@ const LAYOUT: readonly (readonly [string, number])[] = [
   ['STOP_FULL', KERNEL_STOP_FULL],
   ['STOP_ROW', KERNEL_STOP_ROW],
   ['STOP_CURRENCY', KERNEL_STOP_CURRENCY],
+  ['STOP_ODD', KERNEL_STOP_ODD],
   ['RECORD_BALANCE', PACKED_RECORD_BALANCE],
   ['FLAG_GROUP', PACKED_FLAG_GROUP],
   ['FLAG_PARENT', PACKED_FLAG_PARENT],

@@ -168,7 +168,17 @@ const stampText = fc.oneof(
 );
 const idText = fc.oneof(
   { weight: 4, arbitrary: fc.stringMatching(/^[a-z0-9-]{1,45}$/) },
-  fc.constantFrom('', 'x', 'be-1', 'be-2', 'id with space', 'é-latin1'),
+  fc.constantFrom(
+    '',
+    'x',
+    'be-1',
+    'be-2',
+    'id with space',
+    'é-latin1',
+    'id "quoted"',
+    'a,b',
+    'line\nbreak',
+  ),
 );
 const amountText = fc.oneof(
   {
