@@ -4,7 +4,8 @@
  * of the same file: raw read, papaparse with headers, the project's CSV reader (lib/tools/
  * csv-stream) and, optionally, csv-parse. Every measurement runs in a child process of its own
  * (same conditions, and a clean peak RSS from `process.resourceUsage().maxRSS`); with `repeat`
- * the best time of each is kept (shared CI machines are noisy).
+ * the measurements run in rounds and the best time of each is kept (shared CI machines are
+ * noisy).
  *
  *   node --import tsx test/bench/reconcile-bench.ts --rows 1000000 [--repeat 3] [--csv-parse]
  *
@@ -473,17 +474,32 @@ function child(
   });
 }
 
-/** The best time of `repeat` runs, with the highest peak RSS of them (memory is not noise). */
-async function best(task: Task, file: string, rows: number, repeat: number): Promise<ChildResult> {
-  let result: ChildResult | null = null;
-  let peak = 0;
-  for (let i = 0; i < repeat; i += 1) {
-    const run = await child(task, file, rows);
-    peak = Math.max(peak, run.peakRssMb);
-    if (result === null || run.seconds < result.seconds) result = run;
+/**
+ * The best run of each task, the tasks interleaved round by round (a, b, c, a, b, c, …): a
+ * shared machine's load drifts over a minute, and measuring each task's repeats back to back
+ * would hand one task the quiet minute and another the busy one. Peak RSS is the highest seen.
+ */
+async function bestInRounds(
+  tasks: readonly Task[],
+  file: string,
+  rows: number,
+  repeat: number,
+): Promise<Map<Task, ChildResult>> {
+  const best = new Map<Task, ChildResult>();
+  for (let round = 0; round < repeat; round += 1) {
+    for (const task of tasks) {
+      const run = await child(task, file, rows);
+      const known = best.get(task);
+      const peakRssMb = Math.max(known?.peakRssMb ?? 0, run.peakRssMb);
+      best.set(
+        task,
+        known === undefined || run.seconds < known.seconds
+          ? { ...run, peakRssMb }
+          : { ...known, peakRssMb },
+      );
+    }
   }
-  if (result === null) throw new Error('no run');
-  return { ...result, peakRssMb: peak };
+  return best;
 }
 
 export async function benchReconcile(options: {
@@ -505,9 +521,20 @@ export async function benchReconcile(options: {
     ['papaparse (header: true)', 'papaparse'],
   ];
   if (options.csvParse) tasks.push(['csv-parse (columns: true)', 'csv-parse']);
+  const runs = await bestInRounds(
+    [...tasks.map(([, task]) => task), 'reconcile'],
+    file,
+    options.rows,
+    repeat,
+  );
+  const ran = (task: Task) => {
+    const run = runs.get(task);
+    if (run === undefined) throw new Error(`${task} did not run`);
+    return run;
+  };
   const bareParses: (BareParse & { peakRssMb: number; yieldsFields: boolean })[] = [];
   for (const [name, task] of tasks) {
-    const run = await best(task, file, options.rows, repeat);
+    const run = ran(task);
     bareParses.push({
       name,
       seconds: run.seconds,
@@ -517,7 +544,7 @@ export async function benchReconcile(options: {
       yieldsFields: task !== 'raw' && task !== 'agora-scan',
     });
   }
-  const reconciled = await best('reconcile', file, options.rows, repeat);
+  const reconciled = ran('reconcile');
   let frames = '';
   if (options.profileDir) {
     await child('reconcile', file, options.rows, [
@@ -539,7 +566,7 @@ export async function benchReconcile(options: {
   const memoryMet = reconciled.peakRssMb < 300;
   const outcome = reconciled.outcome ?? {};
   const markdown = [
-    `A generated AWS billing event feed of ${fmt(options.rows)} rows (${fmt(bytes / 1e6)} MB) reconciled against a matching generated ledger (${fmt(invoiceCount(options.rows) / BENCH_INVOICES_PER_CONTRACT)} contracts), each measurement in a fresh \`node\` process running an esbuild bundle (no tsx loader), best time of ${repeat} runs and the highest peak RSS of them. Reconcile time excludes generating the ledger (it stands in for reading it); the reconciliation is told the file's size (as an S3 object's is known) and sizes its statement from it. All parses run on one thread.`,
+    `A generated AWS billing event feed of ${fmt(options.rows)} rows (${fmt(bytes / 1e6)} MB) reconciled against a matching generated ledger (${fmt(invoiceCount(options.rows) / BENCH_INVOICES_PER_CONTRACT)} contracts), each measurement in a fresh \`node\` process running an esbuild bundle (no tsx loader), ${repeat} rounds of every measurement in turn (a, b, c, …, a, b, c, …: a drift in the machine's load falls on all of them), the best time of each and its highest peak RSS. Reconcile time excludes generating the ledger (it stands in for reading it); the reconciliation is told the file's size (as an S3 object's is known) and sizes its statement from it. All parses run on one thread.`,
     '',
     table(
       ['Measurement', 'Time', 'Rows/s', 'Peak RSS'],
