@@ -607,7 +607,7 @@ export async function benchReconcile(options: {
         met: speedMet,
         note: speedMet
           ? undefined
-          : 'Gap (phases timed in one bundled process on this 2-vCPU VM, min of runs; other work moves every number by ±30 %): reading the file into the statement columns ~1.3 s, of which the tokenizer (`scanCsv`, separators found a 32-bit word at a time on the bytes, 0.37 s alone) ~0.4 s, the per-row conversion (`FastRowReader.read`: two or three 64-bit id fingerprints, four dates, an amount, enum and repeated-id byte comparisons) ~0.55 s and the column append (`addRaw`) ~0.3 s; `resolve` ~0.35–0.4 s (versions, lines, payouts and disbursed shares: ~2.5 M random probes into fingerprint tables of 6–25 MB, cache misses); the ledger side ~0.5 s (pairing, cash and aging of 50,000 contracts and 250,000 invoices); GC ~8 %. Against `readCsvBatches` (one native `split` a row) at ~1.0 s, the target leaves ~0.5 s for everything after the tokenizer, which costs ~1.7 s now. Tried and dropped (no gain measured): caching parsed dates and update times by byte comparison, comparing repeated values byte by byte instead of by 32-bit words. Plan, in order of expected gain: sort-based resolution (radix-sort fingerprints once, then merge-join parents and groups: sequential passes instead of random probes); the conversion writing straight into the columns (no record object in between); a WebAssembly kernel for the byte-level work (tokenize, fingerprint, parse). Parsing in `worker_threads` would not improve the ratio on 2 vCPUs: the bare parse beside it would have to be measured in parallel too, and it parallelises better than the serial resolution and ledger side.',
+          : 'Gap (phases timed in one bundled process on this 2-vCPU VM, min of runs; the load of the shared machine moves every number by ±20 % within minutes): reading the file into the statement columns ~0.66 s (file read ~0.09 s; the WebAssembly kernel ~0.32 s: SIMD separators, fingerprints, amounts, dates; the store taking its columns and the ids, contract keys and payouts it keeps ~0.2 s), `resolve` ~0.24 s (versions, parents and lines by cache-sized partitions of the fingerprints), the ledger side ~0.42 s (pairing, cash and aging of 50,000 contracts, building the matched items and their ids), GC ~0.09 s. What is left, in order of expected gain: matched items whose ids are decoded only when written (a report writer streaming bytes), fewer BigInt operations per matched line on the ledger side, and the kernel writing straight into the columns of the store (its memory). Parsing in `worker_threads` would not improve the ratio on 2 vCPUs: the bare parse beside it would have to be measured in parallel too.',
       },
       {
         target: 'Reconciliation peak RSS < 300 MB',
@@ -615,7 +615,7 @@ export async function benchReconcile(options: {
         met: memoryMet,
         note: memoryMet
           ? undefined
-          : 'Gap: the statement columns (~80 bytes a record, sized once from the file), the version table (25 MB) and the resolved lines (~36 MB) coexist during `resolve`. Plan: free each record column as soon as its resolution step is done, and a smaller version table (8-byte slots).',
+          : 'Gap: the statement columns (~80 bytes a record, sized once from the file), the partitions of `resolve` (~25 MB) and the resolved lines (~36 MB) coexist during `resolve`. Plan: free each record column as soon as its resolution step is done.',
       },
     ],
     numbers: {
