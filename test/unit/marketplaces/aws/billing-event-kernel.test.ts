@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fingerprintOf } from '../../../../lib/domain/reconciliation/fingerprint';
 import type { RowError, StatementRecord } from '../../../../lib/domain/reconciliation/statement';
-import { A, C } from '../../../../lib/domain/reconciliation/store';
+import { A, C, recordNamesLine } from '../../../../lib/domain/reconciliation/store';
 import {
   feedAwsBillingEvents,
   readAwsBillingEventFeed,
@@ -13,47 +13,23 @@ import { compileBillingEventKernel } from '../../../../lib/tools/write-kernel';
 import { type AwsRow, awsCsv } from '../../domain/reconciliation/helpers';
 import { type Unpacked, unpacker } from './packed';
 
-/** A record as the statement store reads it, whichever path made it. */
-interface Normal {
-  line: number;
-  id: string;
-  version: number;
-  action: number;
-  component: number;
-  balance: boolean;
-  group: string | null;
-  parent: string | null;
-  recordId: string | null;
-  invoiceId: string | null;
-  contractKey: string | null;
-  payoutId: string | null;
-  bankReference: string | null;
-  currency: string;
-  amountMinor: bigint;
-  payout: string | null;
-  days: number[];
-}
+/**
+ * A record as the statement store reads it, whichever path made it: the unpacked kernel record,
+ * its ids kept only where the store keeps them, and a converted payout (the regular path's).
+ */
+type Normal = Omit<Unpacked, 'recordId'> & { recordId: string | null; payout: string | null };
 
 const fp = (text: string) => {
   const f = fingerprintOf(text);
   return `${f.hi}:${f.lo}`;
 };
 
-/** What the store keeps of a record's ids (only lines' naming records and payouts keep them). */
-function names(component: number, action: number): boolean {
-  if (component === C.payout || component === C.payout_failure) return true;
-  return (
-    action !== A.disbursed &&
-    [C.charge, C.charge_refund, C.charge_credit, C.adjustment].includes(component)
-  );
-}
-
 function fromRecord(r: StatementRecord): Normal {
   const action = A[r.action];
   const component = C[r.component];
   const group =
     r.parentId !== null && r.action === 'disbursed' ? null : (r.groupKey ?? r.invoiceId);
-  const named = names(component, action);
+  const named = recordNamesLine(component, action);
   return {
     line: r.line,
     id: fp(r.recordId),
@@ -76,7 +52,7 @@ function fromRecord(r: StatementRecord): Normal {
 }
 
 function fromPacked(r: Unpacked): Normal {
-  const named = names(r.component, r.action);
+  const named = recordNamesLine(r.component, r.action);
   return {
     line: r.line,
     id: r.id,
