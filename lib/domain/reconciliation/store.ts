@@ -358,13 +358,32 @@ class IdentityArena {
     return index === 0 ? 0 : (this.marks[2 * index - 1] ?? 0) & 0x7fffffff;
   }
 
+  /** The last ASCII identity decoded whole (a report asks for both of its ids, one by one). */
+  private decoded = -1;
+  private decodedText = '';
+  private decodedSplit = 0;
+
+  /** Decodes identity `index` whole when it is ASCII (one decoding for both ids); false if not. */
+  private decodeAscii(index: number): boolean {
+    if (this.decoded === index) return true;
+    const end = this.marks[2 * index + 1] ?? 0;
+    if (end < 0) return false;
+    const start = this.start(index);
+    this.decodedText = this.text(start, end, true);
+    this.decodedSplit = (this.marks[2 * index] ?? 0) - start;
+    this.decoded = index;
+    return true;
+  }
+
   recordId(index: number): string {
+    if (this.decodeAscii(index)) return this.decodedText.slice(0, this.decodedSplit);
     const end = this.marks[2 * index + 1] ?? 0;
     return this.text(this.start(index), this.marks[2 * index] ?? 0, end >= 0);
   }
 
   /** The invoice id, '' when the record had none. */
   invoiceId(index: number): string {
+    if (this.decodeAscii(index)) return this.decodedText.slice(this.decodedSplit);
     const end = this.marks[2 * index + 1] ?? 0;
     return this.text(this.marks[2 * index] ?? 0, end & 0x7fffffff, end >= 0);
   }
