@@ -544,8 +544,14 @@ export async function scanCsv(
       // scanner looks at each declined record before cutting it: no scan of the piece up front.
       const odd = byBlocks(handlers.block, bytes, length);
       const pos = recordStart;
-      if (odd || length - pos > CSV_ROW_LENGTH_MAX) {
-        // A quote, a non-ASCII byte (or an endless line): the full parser takes over here.
+      // The unfinished rest is kept only as ASCII (a last line without a line break is read
+      // as latin1): a non-ASCII byte in it, like a quote or a non-ASCII byte in a record, an
+      // endless line too, and the full parser takes over here.
+      if (
+        odd ||
+        length - pos > CSV_ROW_LENGTH_MAX ||
+        (pos < length && !isAscii(bytes.subarray(pos)))
+      ) {
         toSlow(decoder.decode(bytes.subarray(pos)));
         pending = EMPTY_BYTES;
       } else {

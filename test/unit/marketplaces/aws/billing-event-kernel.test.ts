@@ -74,12 +74,12 @@ function fromPacked(r: Unpacked): Normal {
   };
 }
 
-async function throughKernel(csv: string, chunk: number) {
+async function throughKernel(csv: string, chunk: number, encoding: BufferEncoding = 'latin1') {
   const records: Normal[] = [];
   const errors: RowError[] = [];
   let regular = 0;
   const unpack = unpacker();
-  const bytes = Buffer.from(csv, 'latin1');
+  const bytes = Buffer.from(csv, encoding);
   const chunks: Buffer[] = [];
   for (let at = 0; at < bytes.length; at += chunk) chunks.push(bytes.subarray(at, at + chunk));
   await feedAwsBillingEvents(chunks, {
@@ -97,10 +97,10 @@ async function throughKernel(csv: string, chunk: number) {
   return { records, errors, regular };
 }
 
-async function throughParser(csv: string) {
+async function throughParser(csv: string, encoding: BufferEncoding = 'latin1') {
   const records: Normal[] = [];
   const errors: RowError[] = [];
-  for await (const batch of readAwsBillingEventFeed([Buffer.from(csv, 'latin1')])) {
+  for await (const batch of readAwsBillingEventFeed([Buffer.from(csv, encoding)])) {
     for (const r of batch.records as StatementRecord[]) records.push(fromRecord(r));
     errors.push(...batch.rowErrors);
   }
@@ -278,5 +278,33 @@ describe('billing event kernel', () => {
     expect(kernel.regular).toBe(1);
     expect(kernel.records).toEqual((await throughParser(csv)).records);
     expect(kernel.errors).toEqual([]);
+  });
+});
+
+describe('billing event kernel: the last line', () => {
+  it('a last row without a line break holding non-ASCII text reads as UTF-8 on both paths (review finding)', async () => {
+    const rows: AwsRow[] = [
+      {
+        billing_event_id: 'be-1',
+        action: 'INVOICED',
+        transaction_type: 'SELLER_REV_SHARE',
+        amount: '10.00',
+        invoice_id: 'inv-1',
+      },
+      {
+        billing_event_id: 'bé-2',
+        action: 'INVOICED',
+        transaction_type: 'SELLER_REV_SHARE',
+        amount: '10.00',
+        invoice_id: 'invé-2',
+      },
+    ];
+    const csv = awsCsv(rows).replace(/\n$/, '');
+    for (const chunk of [1, 3, 64, 1 << 20]) {
+      const kernel = await throughKernel(csv, chunk, 'utf8');
+      const parser = await throughParser(csv, 'utf8');
+      expect(kernel.records).toEqual(parser.records);
+      expect(kernel.records.map((r) => r.recordId)).toEqual(['be-1', 'bé-2']);
+    }
   });
 });
