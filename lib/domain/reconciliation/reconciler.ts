@@ -1560,8 +1560,8 @@ class Run {
       this.contractPrints = grown;
     }
     fingerprintInto(contract.contractId, this.print);
-    this.contractPrints[2 * taken] = this.print.hi;
-    this.contractPrints[2 * taken + 1] = this.print.lo;
+    this.contractPrints[2 * taken] = this.print.lo;
+    this.contractPrints[2 * taken + 1] = this.print.hi;
     this.contractIds.push(contract.contractId);
     // The line each expected invoice matched (by its index), for the aging's due date.
     if (this.invoiceLine.length < contract.invoices.length) {
@@ -1605,25 +1605,20 @@ class Run {
 
   /** Throws when a contract was added twice (a fault of the ledger's reader). */
   private checkContractsOnce(): void {
-    const prints = this.contractPrints;
-    const order = Int32Array.from({ length: this.contractIds.length }, (_, i) => i).sort(
-      (a, b) =>
-        (prints[2 * a] ?? 0) - (prints[2 * b] ?? 0) ||
-        (prints[2 * a + 1] ?? 0) - (prints[2 * b + 1] ?? 0),
-    );
-    for (let k = 1; k < order.length; k += 1) {
-      const a = order[k - 1] ?? 0;
-      const b = order[k] ?? 0;
-      if (prints[2 * a] !== prints[2 * b] || prints[2 * a + 1] !== prints[2 * b + 1]) continue;
-      // Equal fingerprints: the same id, unless (never seen) two ids share one; then a scan.
-      const id = this.contractIds[b] ?? '';
-      let first = k - 1;
-      while (first > 0 && prints[2 * (order[first - 1] ?? 0)] === prints[2 * b]) first -= 1;
-      for (let j = first; j < k; j += 1) {
-        if (this.contractIds[order[j] ?? 0] === id) {
-          throw new Error(`Contract ${id} was added twice`);
-        }
-      }
+    // The fingerprints as 64-bit integers, sorted natively: a repeat is two equal neighbours.
+    const count = this.contractIds.length;
+    const sorted = new BigInt64Array(this.contractPrints.buffer, 0, count).slice().sort();
+    const w = new Int32Array(sorted.buffer);
+    let repeated = false;
+    for (let k = 1; k < count && !repeated; k += 1) {
+      repeated = w[2 * k] === w[2 * k - 2] && w[2 * k + 1] === w[2 * k - 1];
+    }
+    if (!repeated) return;
+    // Equal fingerprints: the same id, unless (never seen) two ids share one. By the ids, then.
+    const seen = new Set<string>();
+    for (const id of this.contractIds) {
+      if (seen.has(id)) throw new Error(`Contract ${id} was added twice`);
+      seen.add(id);
     }
   }
 
