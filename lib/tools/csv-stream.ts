@@ -482,8 +482,8 @@ export async function scanCsv(
     slow.push(text, out);
     dispatch(out);
   };
-  const count = () => {
-    records += 1;
+  const count = (taken = 1) => {
+    records += taken;
     if (records > CSV_RECORDS_MAX)
       throw new CsvLimitError(`A CSV stream holds at most ${CSV_RECORDS_MAX} records`);
   };
@@ -599,9 +599,7 @@ export async function scanCsv(
       block(bytes, at, limit, line, blockResult);
       const taken = blockResult.records;
       if (taken > 0) {
-        records += taken;
-        if (records > CSV_RECORDS_MAX)
-          throw new CsvLimitError(`A CSV stream holds at most ${CSV_RECORDS_MAX} records`);
+        count(taken);
         line += taken;
         at = blockResult.next;
       }

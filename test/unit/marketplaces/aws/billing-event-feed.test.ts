@@ -27,7 +27,8 @@ interface Seen {
   readonly payoutId: string | null;
 }
 
-function seenOf(r: StatementRecord): Seen {
+/** The fields compared, of a regular record or an unpacked kernel one (the same names). */
+function seenOf(r: Seen): Seen {
   return {
     line: r.line,
     amountMinor: r.amountMinor,
@@ -60,14 +61,7 @@ async function fastRows(
       addPacked(batch) {
         for (const r of unpack(batch)) {
           expect(r.amountMinor <= BigInt(Number.MAX_SAFE_INTEGER)).toBe(true);
-          rows.push({
-            line: r.line,
-            amountMinor: r.amountMinor,
-            recordId: r.recordId,
-            invoiceId: r.invoiceId,
-            contractKey: r.contractKey,
-            payoutId: r.payoutId,
-          });
+          rows.push(seenOf(r));
         }
       },
       addRowErrors(list) {
