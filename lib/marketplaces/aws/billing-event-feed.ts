@@ -57,6 +57,7 @@ import {
   KERNEL_STOP_END,
   KERNEL_STOP_FULL,
   KERNEL_STOP_ODD,
+  type KernelColumns,
   kernelTakesDelimiter,
 } from './kernel/billing-event-kernel';
 
@@ -151,32 +152,59 @@ function dayOrNull(text: string | undefined): number | null {
   return text === undefined || text === '' ? null : parseDayCached(text);
 }
 
+/** Where each column the readers use is in a file (-1: absent), from its header. */
+function columnsOf(columns: ReadonlyMap<string, number>): KernelColumns {
+  const at = (name: string) => columns.get(name) ?? -1;
+  return {
+    id: at('billing_event_id'),
+    action: at('action'),
+    type: at('transaction_type'),
+    parent: at('parent_billing_event_id'),
+    payout: at('disbursement_billing_event_id'),
+    amount: at('amount'),
+    currency: at('currency'),
+    balance: at('balance_impacting'),
+    invoiceDate: at('invoice_date'),
+    dueDate: at('payment_due_date'),
+    usageStart: at('usage_period_start_date'),
+    usageEnd: at('usage_period_end_date'),
+    invoiceId: at('invoice_id'),
+    reference: at('transaction_reference_id'),
+    bankTrace: at('bank_trace_id'),
+    agreement: at('agreement_id'),
+    update: UPDATE_COLUMNS.map(at).find((index) => index >= 0) ?? -1,
+    payoutAmount: at('disbursement_amount'),
+    payoutCurrency: at('disbursement_currency'),
+  };
+}
+
 export const AWS_BILLING_EVENT_SCHEMA: FeedSchema<StatementRecord> = {
   kind: 'aws-billing-events',
   required: AWS_BILLING_EVENT_REQUIRED_COLUMNS,
   optional: AWS_BILLING_EVENT_OPTIONAL_COLUMNS,
   normalize: (name) => name.trim().toLowerCase(),
   rowParser: (columns) => {
-    const at = (name: string) => columns.get(name) ?? -1;
-    const id = at('billing_event_id');
-    const action = at('action');
-    const type = at('transaction_type');
-    const parent = at('parent_billing_event_id');
-    const payout = at('disbursement_billing_event_id');
-    const amount = at('amount');
-    const currency = at('currency');
-    const balance = at('balance_impacting');
-    const invoiceDate = at('invoice_date');
-    const dueDate = at('payment_due_date');
-    const usageStart = at('usage_period_start_date');
-    const usageEnd = at('usage_period_end_date');
-    const invoiceId = at('invoice_id');
-    const reference = at('transaction_reference_id');
-    const bankTrace = at('bank_trace_id');
-    const agreement = at('agreement_id');
-    const update = UPDATE_COLUMNS.map(at).find((index) => index >= 0) ?? -1;
-    const payoutAmount = at('disbursement_amount');
-    const payoutCurrency = at('disbursement_currency');
+    const {
+      id,
+      action,
+      type,
+      parent,
+      payout,
+      amount,
+      currency,
+      balance,
+      invoiceDate,
+      dueDate,
+      usageStart,
+      usageEnd,
+      invoiceId,
+      reference,
+      bankTrace,
+      agreement,
+      update,
+      payoutAmount,
+      payoutCurrency,
+    } = columnsOf(columns);
     // null, not '': an empty currency is checked (and refused) like any other.
     let lastCurrency: string | null = null;
     let lastExponent = 0;
@@ -447,7 +475,6 @@ class KernelRows {
     delimiterCode: number,
     private readonly sink: StatementSink,
   ) {
-    const at = (name: string) => columns.get(name) ?? -1;
     this.kernel = new BillingEventKernel({
       width,
       delimiterCode,
@@ -456,33 +483,9 @@ class KernelRows {
       yearMax: DATE_YEAR_MAX,
       disbursedAction: A.disbursed,
       payoutComponent: C.payout,
-      actions: [
-        ['INVOICED', A.billed],
-        ['DISBURSED', A.disbursed],
-        ['FORGIVEN', A.forgiven],
-      ],
+      actions: [...ACTIONS].map(([name, statementAction]) => [name, A[statementAction]] as const),
       types: [...TRANSACTION_TYPES].map(([name, component]) => [name, C[component]] as const),
-      columns: {
-        id: at('billing_event_id'),
-        action: at('action'),
-        type: at('transaction_type'),
-        parent: at('parent_billing_event_id'),
-        payout: at('disbursement_billing_event_id'),
-        amount: at('amount'),
-        currency: at('currency'),
-        balance: at('balance_impacting'),
-        invoiceDate: at('invoice_date'),
-        dueDate: at('payment_due_date'),
-        usageStart: at('usage_period_start_date'),
-        usageEnd: at('usage_period_end_date'),
-        invoiceId: at('invoice_id'),
-        reference: at('transaction_reference_id'),
-        bankTrace: at('bank_trace_id'),
-        agreement: at('agreement_id'),
-        update: UPDATE_COLUMNS.map(at).find((index) => index >= 0) ?? -1,
-        payoutAmount: at('disbursement_amount'),
-        payoutCurrency: at('disbursement_currency'),
-      },
+      columns: columnsOf(columns),
     });
     const k = this.kernel;
     this.batch = {
