@@ -113,7 +113,7 @@ const NONE = -1;
 export interface StatementSide {
   /** Statement records, as they stream in (any order; repeats and later versions allowed). */
   add(records: readonly StatementRecord[]): void;
-  /** Records packed by a byte-level reader (its fast path): store.ts PACKED. */
+  /** Records packed by a byte-level reader (its fast path): store.ts PackedRecords. */
   addPacked(records: PackedRecords): void;
   /** Malformed rows the parser reported. */
   addRowErrors(errors: readonly RowError[]): void;
@@ -558,7 +558,8 @@ class Run {
     recorded: boolean | null,
     expectedMinor: bigint | null = base.expectedMinor,
   ): void {
-    this.emitMatched({
+    this.matchedCount += 1;
+    const item: MatchedItem = {
       level: base.level,
       contractId: base.contractId,
       internalId: base.internalId,
@@ -572,11 +573,7 @@ class Run {
       feeActualMinor,
       disbursedMinor,
       recorded,
-    });
-  }
-
-  private emitMatched(item: MatchedItem): void {
-    this.matchedCount += 1;
+    };
     if (this.onMatched) this.onMatched(item);
     else this.matched.push(item);
   }
@@ -836,22 +833,22 @@ class Run {
     const feeVariance = net ? 0n : fee - expectedFeeOnActual;
     const bookDifference = net ? 0n : fee - invoice.feeMinor;
     if (variance === 0n && feeVariance === 0n) {
-      // The common case (nearly every line): the matched item in one literal, no base item.
-      this.emitMatched({
-        level: 'billing',
-        contractId: contract.contractId,
-        internalId: invoice.invoiceId,
-        keys,
-        line: fileLine <= 0 ? null : fileLine,
-        currency,
-        expectedMinor: invoice.grossMinor,
-        actualMinor: actual,
-        varianceMinor: 0n,
-        feeExpectedMinor: net ? null : invoice.feeMinor,
-        feeActualMinor: net ? null : fee,
-        disbursedMinor: this.lines.disbursed[line] ?? 0n,
-        recorded: null,
-      });
+      this.matchedFrom(
+        this.item(
+          'billing',
+          contract,
+          invoice.invoiceId,
+          keys,
+          fileLine,
+          currency,
+          invoice.grossMinor,
+          actual,
+        ),
+        net ? null : invoice.feeMinor,
+        net ? null : fee,
+        this.lines.disbursed[line] ?? 0n,
+        null,
+      );
       return;
     }
     const receivable = contract.receivableAccount;

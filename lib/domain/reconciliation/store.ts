@@ -914,8 +914,8 @@ export class StatementStore {
   }
 
   /**
-   * Appends packed records (PACKED): the same as `add` of the records they stand for, column to
-   * column, without an object or a string per row.
+   * Appends packed records (PackedColumns): the same as `add` of the records they stand for,
+   * column to column, without an object or a string per row.
    */
   addPacked(batch: PackedRecords): void {
     const n = batch.count;

@@ -316,7 +316,7 @@ export function readAwsBillingEventFeed(
 /** Where the fast path delivers (a StatementSide of the reconciliation, or a store). */
 export interface StatementSink {
   add(records: readonly StatementRecord[]): void;
-  /** Records packed by the kernel (store.ts PACKED). */
+  /** Records packed by the kernel (store.ts PackedRecords). */
   addPacked(records: PackedRecords): void;
   addRowErrors(errors: readonly RowError[]): void;
   /** Told once how many records are coming, about, when the file's size is known. */
@@ -454,7 +454,7 @@ export async function feedAwsBillingEvents(
 
 /**
  * The kernel's rows into the sink, a batch per scan (the kernel's output, packed as the store
- * reads it: store.ts PACKED). The kernel stops at a row it does not take (declined: the scanner
+ * reads it: store.ts PackedColumns). The kernel stops at a row it does not take (declined: the scanner
  * cuts it for the regular parser) or at a currency it has not been told (told here when it is a
  * known one, then the block goes on).
  */

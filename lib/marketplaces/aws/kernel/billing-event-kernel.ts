@@ -2,7 +2,7 @@
  * The billing event feed's WebAssembly kernel (billing-event-kernel.as.ts), loaded: one instance
  * per feed (its configuration and the last ids it saw are state of that feed), its memory seen
  * through typed arrays. `scan` converts the plain rows of a block of bytes into packed records
- * (store.ts PACKED), which billing-event-feed.ts hands to the statement as they are.
+ * (store.ts PackedColumns), which billing-event-feed.ts hands to the statement as they are.
  */
 import {
   PACKED_FLAG_GROUP,
